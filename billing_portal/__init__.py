@@ -1,0 +1,3 @@
+"""Confluent Billing Portal: chargeback/showback for Confluent Cloud."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,149 @@
+"""Configuration contract: environment variables, also read from `.env` (documented in `.env.example`).
+
+Every problem becomes one `ConfigError` line naming the variable; secrets are `SecretStr` and never printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import load_dotenv
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from billing_portal.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.confluent.cloud"
+DEFAULT_TELEMETRY_URL = "https://api.telemetry.confluent.cloud"
+
+
+def default_start_date(today: dt.date | None = None) -> dt.date:
+    """First day of the month eleven months back: stable within a month and inside the billing API's one-year reach."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    month_index = today.year * 12 + (today.month - 1) - 11
+    return dt.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _check_url(name: str, value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"must be an http(s) URL such as https://host[:port], got {value!r}")
+    return value.rstrip("/")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    DATABASE_URL: str | None = None
+    BILLING_PORTAL_HOME: Path = Path(".billing_portal")
+
+    CCLOUD_API_KEY: SecretStr | None = None
+    CCLOUD_API_SECRET: SecretStr | None = None
+    CCLOUD_API_URL: str = DEFAULT_API_URL
+    CCLOUD_TELEMETRY_URL: str = DEFAULT_TELEMETRY_URL
+
+    SCHEMA_REGISTRY_URL: str | None = None
+    SCHEMA_REGISTRY_API_KEY: SecretStr | None = None
+    SCHEMA_REGISTRY_API_SECRET: SecretStr | None = None
+
+    BILLING_START_DATE: dt.date = Field(default_factory=default_start_date)
+    BILLING_PORTAL_API_TOKEN: SecretStr | None = None
+
+    BILLING_PORTAL_MAPPING_FILE: Path | None = None
+    BILLING_PORTAL_ALLOCATION_FILE: Path | None = None
+    RESTATEMENT_WINDOW_DAYS: int = Field(default=7, ge=0, le=60)
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _db_url(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        scheme = urlparse(v).scheme
+        if scheme not in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+            raise ValueError(f"must be a postgresql:// URL, got scheme {scheme!r}")
+        return v
+
+    @field_validator("CCLOUD_API_URL", "CCLOUD_TELEMETRY_URL", "SCHEMA_REGISTRY_URL")
+    @classmethod
+    def _urls(cls, v: str | None, info) -> str | None:
+        return _check_url(info.field_name, v)
+
+    @field_validator("BILLING_START_DATE", mode="before")
+    @classmethod
+    def _start(cls, v):
+        if v in (None, ""):
+            return default_start_date()
+        if isinstance(v, str):
+            try:
+                return dt.date.fromisoformat(v.strip())
+            except ValueError:
+                raise ValueError(f"must be a date YYYY-MM-DD, got {v!r}") from None
+        return v
+
+    @field_validator("BILLING_START_DATE")
+    @classmethod
+    def _start_not_future(cls, v: dt.date) -> dt.date:
+        if v > dt.datetime.now(dt.UTC).date():
+            raise ValueError(f"must not be in the future, got {v.isoformat()}")
+        return v
+
+    # --- accessors -------------------------------------------------------------------------------------------
+    @property
+    def home(self) -> Path:
+        return self.BILLING_PORTAL_HOME.expanduser().resolve()
+
+    def require(self, name: str) -> str:
+        """The value of a variable that this command needs, or a ConfigError saying how to set it."""
+        value = getattr(self, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value in (None, ""):
+            raise ConfigError(f"{name} is not set: add it to the environment or to .env (see .env.example)")
+        return str(value)
+
+
+def load_dotenv_file(path: Path | str = ".env") -> None:
+    """Load `.env` into os.environ without overriding variables already set (so Dagster EnvVar sees them too)."""
+    p = Path(path)
+    if p.is_file():
+        load_dotenv(p, override=False)
+
+
+def _format_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(x) for x in err.get("loc", ())) or "configuration"
+        msg = err.get("msg", "invalid value")
+        msg = msg.removeprefix("Value error, ")
+        raw = err.get("input")
+        if name in SECRET_NAMES:
+            raw = None
+        hint = f" (got {raw!r})" if isinstance(raw, str) and "got" not in msg else ""
+        parts.append(f"{name}: {msg}{hint}")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+SECRET_NAMES = {"CCLOUD_API_KEY", "CCLOUD_API_SECRET", "SCHEMA_REGISTRY_API_KEY", "SCHEMA_REGISTRY_API_SECRET",
+                "BILLING_PORTAL_API_TOKEN", "DATABASE_URL"}
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read settings from `env` (default: os.environ after loading `.env`). Raises ConfigError, one line."""
+    if env is None:
+        load_dotenv_file()
+        env = dict(os.environ)
+    values = {k: v for k, v in env.items() if k in Settings.model_fields}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

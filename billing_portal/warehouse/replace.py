@@ -1,0 +1,64 @@
+"""Atomic replacement of day partitions: a reader sees the old day or the new one, never half of either.
+
+Two mechanisms, one contract (call inside the caller's transaction):
+- `replace_days`: DELETE the days, then COPY the new rows (ordinary per-day tables).
+- `swap_day_partition`: for natively partitioned tables (hourly_cost_facts): build the new day as a standalone
+  table (COPY into a table created in the same transaction skips WAL under wal_level=minimal), then drop the old
+  partition and attach the new one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+import psycopg
+import pyarrow as pa
+from psycopg import sql
+
+from billing_portal.warehouse.copy import copy_frame
+
+
+def replace_days(conn: psycopg.Connection, table: str, date_column: str, days: Sequence[dt.date],
+                 frame: pd.DataFrame | pa.Table, columns: Sequence[str] | None = None) -> int:
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(sql.Identifier(table), sql.Identifier(date_column)),
+        (list(days),),
+    )
+    return copy_frame(conn, table, frame, columns)
+
+
+def partition_name(parent: str, day: dt.date) -> str:
+    return f"{parent}_p{day:%Y%m%d}"
+
+
+def swap_day_partition(conn: psycopg.Connection, parent: str, day: dt.date, frame: pd.DataFrame | pa.Table,
+                       columns: Sequence[str] | None = None, *, key_column: str = "hour",
+                       after_load: Sequence[str] = ()) -> int:
+    """Replace the day partition of `parent` (RANGE on a timestamptz `key_column`) with `frame`'s rows.
+
+    `after_load` statements run against the new table before it is attached (e.g. CREATE INDEX …); use `{table}`
+    as the placeholder for its name.
+    """
+    name = partition_name(parent, day)
+    staging = f"{name}_new"
+    lo = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    hi = lo + dt.timedelta(days=1)
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staging)))
+    conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
+        sql.Identifier(staging), sql.Identifier(parent)))
+    rows = copy_frame(conn, staging, frame, columns)
+    # A matching CHECK lets ATTACH skip its validation scan.
+    conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} >= {} AND {} < {})").format(
+        sql.Identifier(staging), sql.Identifier(f"{staging}_range"), sql.Identifier(key_column), sql.Literal(lo),
+        sql.Identifier(key_column), sql.Literal(hi)))
+    for stmt in after_load:
+        conn.execute(sql.SQL(stmt).format(table=sql.Identifier(staging)))
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(staging), sql.Identifier(name)))
+    conn.execute(sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})").format(
+        sql.Identifier(parent), sql.Identifier(name), sql.Literal(lo), sql.Literal(hi)))
+    conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+        sql.Identifier(name), sql.Identifier(f"{staging}_range")))
+    return rows
