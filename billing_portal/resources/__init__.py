@@ -1,0 +1,7 @@
+"""Dagster resources: the warehouse and the Confluent Cloud / Schema Registry API clients."""
+
+from billing_portal.resources.allocation import AllocationRulesResource
+from billing_portal.resources.confluent import ConfluentCloudResource, SchemaRegistryResource
+from billing_portal.resources.warehouse import WarehouseResource
+
+__all__ = ["AllocationRulesResource", "ConfluentCloudResource", "SchemaRegistryResource", "WarehouseResource"]

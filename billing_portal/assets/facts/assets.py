@@ -1,0 +1,100 @@
+"""Hourly cost facts: every billed dollar of a day on an hour, a principal and its business owners, with method,
+reason and confidence, summing back to the bill exactly (see docs/ALLOCATION.md for the rules)."""
+
+
+import time
+from decimal import Decimal
+
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, MaterializeResult,
+                     MetadataValue, asset)
+
+from billing_portal.assets.facts.checks import reconcile_day
+from billing_portal.assets.facts.write import write_facts
+from billing_portal.assets.inputs import read_attribution, read_lines, read_objects, read_usage
+from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.resources import AllocationRulesResource, WarehouseResource
+
+CHECKS = [
+    AssetCheckSpec("reconciliation", asset="hourly_cost_facts", blocking=True,
+                   description="ERROR unless, per day, per bill line and per resource × line type, the stored facts "
+                               "equal the bill."),
+    AssetCheckSpec("unallocated_share", asset="hourly_cost_facts",
+                   description="WARN when the UNALLOCATED share of a day's cost exceeds the configured threshold."),
+    AssetCheckSpec("quarantined_rows", asset="hourly_cost_facts",
+                   description="WARN when bill rows were quarantined (kept aside, not allocated) for these days."),
+]
+
+
+@asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
+       deps=["billing_costs", "principal_usage", "ownership", "organizations", "environments", "kafka_clusters",
+             "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries", "api_keys"],
+       check_specs=CHECKS)
+def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResource,
+                      allocation_rules: AllocationRulesResource) -> MaterializeResult:
+    """Allocate each day's bill (tables billing_costs, principal_usage_hourly, *_attribution) into facts."""
+    from billing_portal.allocation import DayInputs, allocate_day  # noqa: PLC0415
+    from billing_portal.allocation.inputs import CoreObjects  # noqa: PLC0415
+
+    config = allocation_rules.config()
+    days = window_days(context)
+    per_day, restated, timings = [], [], {"read_s": 0.0, "allocate_s": 0.0, "write_s": 0.0}
+    rows_total = 0
+    for day in days:
+        t0 = time.perf_counter()
+        lines = read_lines(warehouse, day)
+        principals, resources = read_attribution(warehouse, day)
+        org_id = lines["org_id"].dropna().iloc[0] if lines["org_id"].notna().any() else None
+        inputs = DayInputs(usage_date=day, org_id=org_id, lines=lines, usage=read_usage(warehouse, day),
+                           objects=CoreObjects(**read_objects(warehouse, day)), principals=principals,
+                           resources=resources)
+        t1 = time.perf_counter()
+        result = allocate_day(inputs, config)
+        t2 = time.perf_counter()
+        with warehouse.transaction() as conn:
+            rows = write_facts(conn, day, result.facts)
+            rec = reconcile_day(conn, day)
+            prev = warehouse.record_status(conn, "hourly_cost_facts", day, rows, rec.allocated, context.run_id,
+                                           rec.as_dict())
+        t3 = time.perf_counter()
+        timings["read_s"] += t1 - t0
+        timings["allocate_s"] += t2 - t1
+        timings["write_s"] += t3 - t2
+        rows_total += rows
+        per_day.append(rec)
+        if prev is not None and prev["amount_usd"] is not None and Decimal(prev["amount_usd"]) != rec.allocated:
+            restated.append({"day": day.isoformat(), "before_usd": str(prev["amount_usd"]),
+                             "after_usd": str(rec.allocated), "before_rows": prev["row_count"], "after_rows": rows})
+        context.log.info(f"{day}: {rows} facts, billed {rec.billed} USD, allocated {rec.allocated} USD "
+                         f"({t3 - t0:.2f} s)")
+
+    billed = sum((r.billed for r in per_day), Decimal(0))
+    allocated = sum((r.allocated for r in per_day), Decimal(0))
+    unallocated = sum((r.unallocated for r in per_day), Decimal(0))
+    quarantined_rows = sum(r.quarantined_rows for r in per_day)
+    threshold = Decimal(str(config.unallocated_share_threshold))
+    share = (unallocated / billed) if billed else Decimal(0)
+    bad_days = [r.as_dict() for r in per_day if not r.ok]
+    return MaterializeResult(
+        metadata={
+            "fact_rows": MetadataValue.int(rows_total),
+            "billed_usd": MetadataValue.text(str(billed)),
+            "allocated_usd": MetadataValue.text(str(allocated)),
+            "unallocated_usd": MetadataValue.text(str(unallocated)),
+            "days": MetadataValue.int(len(days)),
+            "restated_days": MetadataValue.json(restated),
+            "timings_s": MetadataValue.json({k: round(v, 3) for k, v in timings.items()}),
+        },
+        check_results=[
+            AssetCheckResult(check_name="reconciliation", passed=not bad_days, severity=AssetCheckSeverity.ERROR,
+                             metadata={"days_checked": len(per_day), "days_failing": MetadataValue.json(bad_days),
+                                       "billed_usd": str(billed), "allocated_usd": str(allocated)}),
+            AssetCheckResult(check_name="unallocated_share", passed=share <= threshold,
+                             severity=AssetCheckSeverity.WARN,
+                             metadata={"unallocated_share": f"{share:.4%}", "threshold": f"{threshold:.2%}",
+                                       "unallocated_usd": str(unallocated)}),
+            AssetCheckResult(check_name="quarantined_rows", passed=quarantined_rows == 0,
+                             severity=AssetCheckSeverity.WARN,
+                             metadata={"quarantined_rows": quarantined_rows,
+                                       "quarantined_usd": str(sum((r.quarantined for r in per_day), Decimal(0)))}),
+        ],
+    )

@@ -1,0 +1,45 @@
+"""The Dagster code location: `dagster dev -m billing_portal.definitions` or workspace.yaml."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import Definitions, EnvVar
+
+from billing_portal.assets.billing.assets import billing_costs
+from billing_portal.assets.catalog.assets import catalog_tags
+from billing_portal.assets.confidence.assets import cost_confidence
+from billing_portal.assets.core_objects.assets import core_objects
+from billing_portal.assets.facts.assets import hourly_cost_facts
+from billing_portal.assets.ownership.assets import ownership
+from billing_portal.assets.usage.assets import principal_usage
+from billing_portal.config import get_settings, load_dotenv_file
+from billing_portal.jobs import JOBS, SCHEDULES
+from billing_portal.resources import (AllocationRulesResource, ConfluentCloudResource, SchemaRegistryResource,
+                                      WarehouseResource)
+
+ASSETS = [core_objects, billing_costs, catalog_tags, principal_usage, ownership, hourly_cost_facts, cost_confidence]
+
+
+def _secret(name: str):
+    """EnvVar when the variable is set (the UI shows its name, never its value); None otherwise."""
+    return EnvVar(name) if os.environ.get(name) else None
+
+
+def build_resources() -> dict:
+    load_dotenv_file()
+    s = get_settings()
+    return {
+        "warehouse": WarehouseResource(database_url=_secret("DATABASE_URL"), home=str(s.home)),
+        "confluent": ConfluentCloudResource(api_key=EnvVar("CCLOUD_API_KEY"), api_secret=EnvVar("CCLOUD_API_SECRET"),
+                                            api_url=s.CCLOUD_API_URL, telemetry_url=s.CCLOUD_TELEMETRY_URL),
+        "schema_registry": SchemaRegistryResource(url=s.SCHEMA_REGISTRY_URL,
+                                                  api_key=_secret("SCHEMA_REGISTRY_API_KEY"),
+                                                  api_secret=_secret("SCHEMA_REGISTRY_API_SECRET")),
+        "allocation_rules": AllocationRulesResource(
+            mapping_file=str(s.BILLING_PORTAL_MAPPING_FILE) if s.BILLING_PORTAL_MAPPING_FILE else None,
+            allocation_file=str(s.BILLING_PORTAL_ALLOCATION_FILE) if s.BILLING_PORTAL_ALLOCATION_FILE else None),
+    }
+
+
+defs = Definitions(assets=ASSETS, jobs=JOBS, schedules=SCHEDULES, resources=build_resources())

@@ -1,0 +1,61 @@
+"""Confluent Cloud API clients as Dagster resources. Secrets arrive through `EnvVar` (see definitions.py), so the
+Dagster UI shows the variable name, never the value."""
+
+from __future__ import annotations
+
+from dagster import ConfigurableResource
+
+from billing_portal.config import DEFAULT_API_URL, DEFAULT_TELEMETRY_URL
+
+
+class ConfluentCloudResource(ConfigurableResource):
+    """Cloud API key (api.confluent.cloud and the telemetry API). Needs BillingAdmin or OrganizationAdmin for
+    billing and objects, MetricsViewer for the Metrics API."""
+
+    api_key: str
+    api_secret: str
+    api_url: str = DEFAULT_API_URL
+    telemetry_url: str = DEFAULT_TELEMETRY_URL
+    max_workers: int = 4
+    billing_page_size: int = 2000
+
+    def _http(self, base_url: str, family: str):
+        from billing_portal.confluent.http import ConfluentHttp, HttpConfig  # noqa: PLC0415
+
+        return ConfluentHttp(base_url, self.api_key, self.api_secret, config=HttpConfig(), family=family)
+
+    def billing(self):
+        from billing_portal.confluent.billing import BillingClient  # noqa: PLC0415
+
+        return BillingClient(self._http(self.api_url, "cloud"), page_size=self.billing_page_size)
+
+    def objects(self):
+        from billing_portal.confluent.objects import ObjectsClient  # noqa: PLC0415
+
+        return ObjectsClient(self._http(self.api_url, "cloud"), max_workers=self.max_workers)
+
+    def metrics(self):
+        from billing_portal.confluent.metrics import MetricsClient  # noqa: PLC0415
+
+        return MetricsClient(self._http(self.telemetry_url, "telemetry"), max_workers=self.max_workers)
+
+
+class SchemaRegistryResource(ConfigurableResource):
+    """Schema Registry key for the Stream Catalog (tags and business metadata). Optional: when `url` is empty the
+    catalog asset records an empty snapshot and says so in its metadata."""
+
+    url: str | None = None
+    api_key: str | None = None
+    api_secret: str | None = None
+    max_workers: int = 8
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.api_key and self.api_secret)
+
+    def catalog(self):
+        from billing_portal.confluent.catalog import CatalogClient  # noqa: PLC0415
+        from billing_portal.confluent.http import ConfluentHttp, HttpConfig  # noqa: PLC0415
+
+        http = ConfluentHttp(self.url, self.api_key, self.api_secret, config=HttpConfig(), family="catalog")
+        return CatalogClient(http, max_workers=self.max_workers)
