@@ -1,0 +1,1 @@
+"""The Flask sidecar: REST API over the materialized tables and the OpenMetrics endpoint."""

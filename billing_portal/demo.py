@@ -1,0 +1,173 @@
+"""`billing-portal demo`: the whole product on one machine, from one command.
+
+Starts the embedded PostgreSQL, the Confluent Cloud simulator, materializes the last N days through Dagster, then
+runs the Dagster webserver and daemon and the sidecar until Ctrl-C, which stops everything cleanly.
+`--no-simulate` uses the configured Confluent Cloud credentials instead (`make dev`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import click
+
+from billing_portal.config import get_settings, load_dotenv_file
+from billing_portal.errors import BillingPortalError
+
+SIM_KEY, SIM_SECRET = "SIMKEY", "SIMSECRET"
+SIM_SR_KEY, SIM_SR_SECRET = "SIMSRKEY", "SIMSRSECRET"
+
+
+def _port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise BillingPortalError(f"process for {url} exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+                if resp.status < 500:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise BillingPortalError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _bin(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else (shutil.which(name) or name)
+
+
+class Children:
+    """Child processes started by the demo, stopped in reverse order on exit."""
+
+    def __init__(self, log_dir: Path):
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append((name, proc))
+        return proc
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        for name, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+            click.echo(f"stopped {name}")
+
+
+@click.command("demo")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(0, 366), help="Days to materialize.")
+@click.option("--simulate/--no-simulate", default=True, show_default=True,
+              help="Serve a simulated Confluent Cloud organization (else use the configured credentials).")
+@click.option("--scale", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True)
+@click.option("--seed", default=42, show_default=True)
+@click.option("--dagster-port", default=3000, show_default=True, envvar="DAGSTER_PORT")
+@click.option("--sidecar-port", default=8000, show_default=True, envvar="SIDECAR_PORT")
+@click.option("--simulator-port", default=8080, show_default=True, envvar="SIMULATOR_PORT")
+@click.option("--exit-after-ready", is_flag=True, hidden=True, help="For smoke tests: stop once everything answers.")
+def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simulator_port, exit_after_ready):
+    """Simulator → Dagster → PostgreSQL → REST and /metrics, until Ctrl-C."""
+    load_dotenv_file()
+    for label, port in (("dagster", dagster_port), ("sidecar", sidecar_port)) + (
+            (("simulator", simulator_port),) if simulate else ()):
+        if not _port_free(port):
+            raise BillingPortalError(f"port {port} for the {label} is in use: pass --{label}-port or stop what uses it")
+    env = dict(os.environ)
+    today = dt.datetime.now(dt.UTC).date()
+    start = today - dt.timedelta(days=days)
+    if simulate:
+        env.update(CCLOUD_API_KEY=SIM_KEY, CCLOUD_API_SECRET=SIM_SECRET,
+                   CCLOUD_API_URL=f"http://127.0.0.1:{simulator_port}",
+                   CCLOUD_TELEMETRY_URL=f"http://127.0.0.1:{simulator_port}",
+                   SCHEMA_REGISTRY_URL=f"http://127.0.0.1:{simulator_port}",
+                   SCHEMA_REGISTRY_API_KEY=SIM_SR_KEY, SCHEMA_REGISTRY_API_SECRET=SIM_SR_SECRET)
+    configured_start = env.get("BILLING_START_DATE")
+    if simulate and (not configured_start or dt.date.fromisoformat(configured_start) > start):
+        env["BILLING_START_DATE"] = start.isoformat()
+    os.environ.update(env)
+    get_settings.cache_clear()
+    settings = get_settings()
+
+    from billing_portal.dagster_home import ensure_dagster_home  # noqa: PLC0415
+    from billing_portal.warehouse.connection import describe_url, resolve_database_url  # noqa: PLC0415
+    from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+
+    dagster_home = ensure_dagster_home(settings.home)
+    env["DAGSTER_HOME"] = str(dagster_home)
+    url = resolve_database_url(settings)
+    migrate(url)
+    click.echo(f"warehouse: {describe_url(url)}")
+
+    children = Children(settings.home / "logs")
+    try:
+        if simulate:
+            sim = children.start("simulator", [_bin("billing-portal"), "simulate", "--port", str(simulator_port),
+                                               "--seed", str(seed), "--scale", scale], env)
+            _wait_http(f"http://127.0.0.1:{simulator_port}/org/v2/organizations", 60, sim)
+            click.echo(f"simulator: http://127.0.0.1:{simulator_port} (seed {seed}, scale {scale})")
+        if days:
+            from billing_portal.pipeline_cli import run_materialization  # noqa: PLC0415
+
+            run_materialization(start, today)
+        sidecar = children.start("sidecar", [_bin("billing-portal"), "serve", "--host", "0.0.0.0",
+                                             "--port", str(sidecar_port)], env)
+        web = children.start("dagster-webserver", [_bin("dagster-webserver"), "-m", "billing_portal.definitions",
+                                                   "-h", "0.0.0.0", "-p", str(dagster_port)], env)
+        children.start("dagster-daemon", [_bin("dagster-daemon"), "run", "-m", "billing_portal.definitions"], env)
+        _wait_http(f"http://127.0.0.1:{sidecar_port}/healthz", 60, sidecar)
+        _wait_http(f"http://127.0.0.1:{dagster_port}/server_info", 180, web)
+        lo = start.isoformat() + "T00:00:00Z"
+        hi = today.isoformat() + "T00:00:00Z"
+        click.echo("\nReady:")
+        click.echo(f"  Dagster UI   http://localhost:{dagster_port}  (assets, checks, runs, backfills, schedules)")
+        click.echo(f"  REST API     http://localhost:{sidecar_port}/v1/costs?from_ts={lo}&to_ts={hi}&limit=10")
+        click.echo(f"  Swagger UI   http://localhost:{sidecar_port}/docs")
+        click.echo(f"  Metrics      http://localhost:{sidecar_port}/metrics")
+        click.echo(f"  Logs         {children.log_dir}")
+        click.echo("Press Ctrl-C to stop.")
+        if exit_after_ready:
+            return
+        while True:
+            for name, proc in children.procs:
+                if proc.poll() is not None:
+                    raise BillingPortalError(f"{name} exited with code {proc.returncode}: see "
+                                             f"{children.log_dir / (name + '.log')}")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        click.echo("\nstopping…")
+    finally:
+        children.stop()

@@ -1,0 +1,11 @@
+"""Liveness."""
+
+from apiflask import APIBlueprint
+
+bp = APIBlueprint("health", __name__, tag="health")
+
+
+@bp.get("/healthz")
+@bp.doc(summary="Process alive")
+def healthz():
+    return {"status": "ok"}
