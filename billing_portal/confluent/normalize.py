@@ -283,7 +283,7 @@ def typed_frame(records: list[dict], columns: list[str], *, objects: tuple[str, 
         elif col in nullable_ints:
             frame[col] = frame[col].astype("Int64")
         elif col in datetimes:
-            frame[col] = pd.to_datetime(frame[col], utc=True, errors="coerce")
+            frame[col] = pd.to_datetime(frame[col], utc=True, errors="coerce", format="ISO8601")
         else:
             frame[col] = frame[col].astype("str")
     return frame

@@ -1,0 +1,196 @@
+"""Stream Catalog (Stream Governance) on the Schema Registry endpoint: entities, tags, business metadata.
+
+As in ../shared/CONFLUENT_API.md: Basic auth with a *Schema Registry* API key; errors use the envelope
+`{"error_code": 404, "message": "Not Found"}`; 75 reads/s (the `ConfluentHttp` of family "catalog" paces requests
+below that, see `HttpConfig.catalog_requests_per_second`).
+
+- Entities: `GET /catalog/v1/search/basic?type=T&types=T&limit=500&offset=N` (both spellings of the type parameter,
+  as live callers send), offset paging until a short page. A full page that brings nothing new means the server
+  ignores `offset` → error rather than an endless crawl.
+- Tags: `GET /catalog/v1/entity/type/{type}/name/{qualifiedName}/tags` per entity, attributes kept as JSON text.
+  An entity whose search result carries an empty `classificationNames` list has no tags, so its tags are not
+  fetched (this halves the calls on large catalogs); when the field is absent they are fetched. A 404 → no tags.
+- Business metadata: `GET …/name/{qualifiedName}/businessmetadata` per entity (list of `{typeName, attributes}`;
+  the Atlas map form `{typeName: {attributes}}` is accepted too). A 404 → none.
+- Per-entity reads run concurrently on a bounded pool (`max_workers`).
+
+Qualified names are parsed into `sr_id`, `cluster_id`, `topic`: `lsrc-x:lkc-y:orders` → (lsrc-x, lkc-y, orders);
+`lsrc-x:lkc-y` (logical cluster) → (lsrc-x, lkc-y, None); `lsrc-x:.:100001` (schema in the default context) →
+(lsrc-x, None, None). Kafka topic names cannot contain ':', so everything after the cluster is the topic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+
+from billing_portal.confluent.http import ConfluentHttp
+from billing_portal.confluent.normalize import canonical_json, json_text, text_or_none, typed_frame
+from billing_portal.errors import ConfluentApiError
+
+log = logging.getLogger(__name__)
+
+SEARCH_PATH = "/catalog/v1/search/basic"
+SEARCH_LIMIT = 500
+ENTITY_COLUMNS = ["sr_id", "entity_type", "qualified_name", "cluster_id", "topic", "name", "owner", "owner_email",
+                  "classification_names", "raw"]
+TAG_COLUMNS = ["sr_id", "entity_type", "qualified_name", "cluster_id", "topic", "tag", "attributes"]
+BM_COLUMNS = ["sr_id", "entity_type", "qualified_name", "cluster_id", "topic", "bm_type", "attributes"]
+
+
+def parse_qualified_name(qualified_name: str, entity_type: str | None = None) -> tuple[str | None, str | None,
+                                                                                        str | None]:
+    """(sr_id, cluster_id, topic) from a catalog qualified name; parts that are not there are None."""
+    parts = (qualified_name or "").split(":")
+    sr_id = cluster_id = topic = None
+    i = 0
+    if parts and parts[0].startswith("lsrc-"):
+        sr_id, i = parts[0], 1
+    if i < len(parts) and parts[i].startswith("lkc-"):
+        cluster_id = parts[i]
+        rest = ":".join(parts[i + 1:])
+        if rest and (entity_type in (None, "kafka_topic")):
+            topic = rest
+    return sr_id, cluster_id, topic
+
+
+@dataclass
+class CatalogSnapshot:
+    """Frames matching catalog_entities / catalog_tags / catalog_business_metadata (without `snapshot_date`)."""
+
+    entities: pd.DataFrame
+    tags: pd.DataFrame
+    business_metadata: pd.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def pg_text_array(values: Sequence[Any]) -> str:
+    """A PostgreSQL `text[]` literal (`{"PII","cost_center_42"}`): the warehouse COPYs frames as CSV, which has no
+    list type, and PostgreSQL parses this literal into the array column."""
+    items = []
+    for v in values:
+        text = str(v).replace("\\", "\\\\").replace('"', '\\"')
+        items.append(f'"{text}"')
+    return "{" + ",".join(items) + "}"
+
+
+def _attributes_text(value: Any) -> str | None:
+    return canonical_json(value) if value is not None else None
+
+
+class CatalogClient:
+    """Reads the Stream Catalog with a Schema Registry key (DataSteward or ResourceOwner on the SR cluster)."""
+
+    def __init__(self, http: ConfluentHttp, *, max_workers: int = 8, page_limit: int = SEARCH_LIMIT):
+        if not 1 <= page_limit <= SEARCH_LIMIT:
+            raise ValueError(f"catalog page_limit must be between 1 and {SEARCH_LIMIT}, got {page_limit}")
+        self.http = http
+        self.max_workers = max(1, int(max_workers))
+        self.page_limit = int(page_limit)
+
+    def __repr__(self) -> str:
+        return f"CatalogClient({self.http!r}, max_workers={self.max_workers})"
+
+    def search(self, entity_type: str) -> list[dict]:
+        """Every entity of one type (offset/limit paging until a short page)."""
+        out: list[dict] = []
+        seen: set[str] = set()
+        offset = 0
+        while True:
+            params = {"type": entity_type, "types": entity_type, "limit": self.page_limit, "offset": offset}
+            doc = self.http.get(SEARCH_PATH, params, not_found_empty=True, api="catalog")
+            if doc is not None and not isinstance(doc, dict):
+                raise ConfluentApiError(f"unexpected response from {SEARCH_PATH}: expected a JSON object",
+                                        url=SEARCH_PATH)
+            entities = [e for e in ((doc or {}).get("entities") or []) if isinstance(e, dict)]
+            keys = [canonical_json(e.get("guid") or e.get("attributes", {}).get("qualifiedName") or e)
+                    for e in entities]
+            new = [e for e, k in zip(entities, keys, strict=True) if k not in seen]
+            if len(entities) >= self.page_limit and not new:
+                raise ConfluentApiError(f"catalog search for {entity_type} returned the same entities again at "
+                                        f"offset {offset}: the server ignores offset paging", url=SEARCH_PATH)
+            seen.update(keys)
+            out.extend(new)
+            if len(entities) < self.page_limit:
+                return out
+            offset += len(entities)
+
+    def _entity_list(self, entity_type: str, qualified_name: str, what: str) -> Any:
+        path = (f"/catalog/v1/entity/type/{quote(entity_type, safe='')}/name/{quote(qualified_name, safe=':')}"
+                f"/{what}")
+        return self.http.get(path, not_found_empty=True, api="catalog")
+
+    def entity_tags(self, entity_type: str, qualified_name: str) -> list[dict]:
+        doc = self._entity_list(entity_type, qualified_name, "tags")
+        return [t for t in doc if isinstance(t, dict)] if isinstance(doc, list) else []
+
+    def entity_business_metadata(self, entity_type: str, qualified_name: str) -> list[dict]:
+        doc = self._entity_list(entity_type, qualified_name, "businessmetadata")
+        if isinstance(doc, list):
+            return [b for b in doc if isinstance(b, dict)]
+        if isinstance(doc, dict):  # Atlas map form: {typeName: {attr: value}}
+            return [{"typeName": k, "attributes": v} for k, v in doc.items()]
+        return []
+
+    def fetch_snapshot(self, types: Sequence[str] = ("kafka_logical_cluster", "kafka_topic")) -> CatalogSnapshot:
+        entities: list[dict] = []
+        stats: dict[str, Any] = {"tag_reads": 0, "tag_reads_skipped": 0, "bm_reads": 0, "entities_without_name": 0}
+        for entity_type in types:
+            for e in self.search(entity_type):
+                attrs = e.get("attributes") if isinstance(e.get("attributes"), dict) else {}
+                qn = text_or_none(attrs.get("qualifiedName"))
+                if qn is None:
+                    stats["entities_without_name"] += 1
+                    log.warning("catalog: %s entity without qualifiedName skipped (guid %s)", entity_type,
+                                e.get("guid"))
+                    continue
+                etype = text_or_none(e.get("typeName")) or entity_type
+                sr_id, cluster_id, topic = parse_qualified_name(qn, etype)
+                names = e.get("classificationNames")
+                entities.append({
+                    "sr_id": sr_id, "entity_type": etype, "qualified_name": qn, "cluster_id": cluster_id,
+                    "topic": topic, "name": text_or_none(attrs.get("name")) or text_or_none(e.get("displayText")),
+                    "owner": text_or_none(attrs.get("owner")), "owner_email": text_or_none(attrs.get("ownerEmail")),
+                    "classification_names": pg_text_array(names) if isinstance(names, list) else None,
+                    "raw": json_text(e), "_fetch_tags": not (isinstance(names, list) and not names),
+                })
+
+        def read(ent: dict) -> tuple[list[dict], list[dict]]:
+            tags = self.entity_tags(ent["entity_type"], ent["qualified_name"]) if ent["_fetch_tags"] else []
+            bms = self.entity_business_metadata(ent["entity_type"], ent["qualified_name"])
+            return tags, bms
+
+        tags_rows: list[dict] = []
+        bm_rows: list[dict] = []
+        if entities:
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(entities)),
+                                    thread_name_prefix="ccloud-catalog") as pool:
+                results = list(pool.map(read, entities))
+            for ent, (tags, bms) in zip(entities, results, strict=True):
+                key = {k: ent[k] for k in ("sr_id", "entity_type", "qualified_name", "cluster_id", "topic")}
+                stats["tag_reads" if ent["_fetch_tags"] else "tag_reads_skipped"] += 1
+                stats["bm_reads"] += 1
+                for t in tags:
+                    name = text_or_none(t.get("typeName"))
+                    if name:
+                        tags_rows.append({**key, "tag": name, "attributes": _attributes_text(t.get("attributes"))})
+                for b in bms:
+                    name = text_or_none(b.get("typeName"))
+                    if name:
+                        bm_rows.append({**key, "bm_type": name, "attributes": _attributes_text(b.get("attributes"))})
+        for ent in entities:
+            ent.pop("_fetch_tags")
+        stats.update(entities=len(entities), tags=len(tags_rows), business_metadata=len(bm_rows))
+        log.info("catalog: %d entities, %d tags, %d business metadata", len(entities), len(tags_rows), len(bm_rows))
+        return CatalogSnapshot(
+            entities=typed_frame(entities, ENTITY_COLUMNS),
+            tags=typed_frame(tags_rows, TAG_COLUMNS),
+            business_metadata=typed_frame(bm_rows, BM_COLUMNS),
+            stats=stats,
+        )
