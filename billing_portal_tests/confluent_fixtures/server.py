@@ -118,7 +118,8 @@ class FixtureServer:
 
         self._server = ThreadingHTTPServer((host, 0), _H)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
         self.host = host
 
     @property
