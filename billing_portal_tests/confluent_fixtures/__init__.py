@@ -17,7 +17,7 @@ KEY = "TESTKEY0000000001"
 SECRET = "s3cr3t-VALUE-never-printed-9f8e7d"
 
 __all__ = ["DATA", "KEY", "SECRET", "FixtureServer", "Recorded", "Reply", "confluent_error", "envelope_handler",
-           "fast_config", "http_for", "load"]
+           "fast_config", "http_for", "load", "warehouse_columns"]
 
 
 def load(name: str) -> Any:
@@ -70,3 +70,27 @@ def envelope_handler(items: list, *, base_url: str, path: str, kind: str = "List
         return Reply(200, {"api_version": api_version, "kind": kind, "metadata": metadata, "data": chunk})
 
     return handler
+
+
+def warehouse_columns(table: str) -> list[str]:
+    """The columns of `table` as declared in the warehouse migrations (the contract the frames must match)."""
+    import re
+
+    from billing_portal.warehouse import migrations
+
+    sql = "\n".join(p.read_text() for p in sorted(Path(migrations.__file__).parent.glob("*.sql")))
+    sql = re.sub(r"--[^\n]*", "", sql)
+    m = re.search(rf"CREATE TABLE {table} \((.*?)\)\s*(PARTITION BY [^;]*)?;", sql, re.S)
+    if m is None:
+        raise KeyError(table)
+    parts, depth, cur = [], 0, ""
+    for ch in m.group(1):
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        depth += (ch == "(") - (ch == ")")
+        cur += ch
+    parts.append(cur)
+    names = [p.split()[0] for p in parts if p.strip()]
+    return [n for n in names if n.upper() not in ("PRIMARY", "UNIQUE", "CONSTRAINT", "CHECK", "FOREIGN")]
