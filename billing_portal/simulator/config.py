@@ -1,0 +1,60 @@
+"""Simulator options (what ``billing-portal simulate`` and ``start_simulator`` accept)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from billing_portal.simulator.billing import FLAVORS
+from billing_portal.simulator.scales import SCALES
+
+# API families, named after the first path segment (telemetry = metrics, Stream Catalog = catalog)
+FAMILIES = ("org", "iam", "cmk", "connect", "ksqldbcm", "fcpm", "srcm", "billing", "metrics", "catalog")
+
+
+@dataclass(frozen=True)
+class RestrictedKey:
+    """A key that authenticates but lacks the roles for some families (→ 403 there)."""
+
+    key: str
+    secret: str
+    denied: frozenset[str]
+
+    @classmethod
+    def parse(cls, spec: str) -> RestrictedKey:
+        """``KEY:SECRET:family,family`` (families: org, iam, cmk, connect, ksqldbcm, fcpm, srcm, billing, metrics,
+        catalog)."""
+        parts = spec.split(":")
+        if len(parts) != 3 or not parts[0] or not parts[1] or not parts[2]:
+            raise ValueError(f"restricted key must be KEY:SECRET:family[,family…], got {spec!r}")
+        denied = frozenset(f.strip() for f in parts[2].split(",") if f.strip())
+        unknown = denied - set(FAMILIES)
+        if unknown:
+            raise ValueError(f"unknown API families {sorted(unknown)} in {spec!r}; known: {', '.join(FAMILIES)}")
+        return cls(parts[0], parts[1], denied)
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    seed: int = 42
+    scale: str = "small"
+    api_key: str = "SIMKEY"
+    api_secret: str = "SIMSECRET"
+    sr_api_key: str = "SIMSRKEY"
+    sr_api_secret: str = "SIMSRSECRET"
+    restricted_keys: tuple[RestrictedKey, ...] = ()
+    billing_lag_hours: float = 0.0
+    flavor: str = "live"  # live | spec (see billing.py)
+    public_url: str | None = None  # base URL used in links; default: from the request's Host
+    faults: tuple[str, ...] = field(default_factory=tuple)
+    api_rate_limit: int | None = None  # requests per minute per key on api paths; None = advertised, not enforced
+    telemetry_rate_limit: int | None = None  # same for the telemetry API
+
+    def __post_init__(self):
+        if self.scale not in SCALES:
+            raise ValueError(f"unknown scale {self.scale!r}; choose one of {', '.join(SCALES)}")
+        if self.flavor not in FLAVORS:
+            raise ValueError(f"unknown flavor {self.flavor!r}; choose one of {', '.join(FLAVORS)}")
+        if self.billing_lag_hours < 0:
+            raise ValueError("billing lag must be >= 0 hours")
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"public URL must start with http:// or https://, got {self.public_url!r}")

@@ -1,0 +1,74 @@
+"""Metrics API v2: ``POST /v2/metrics/{dataset}/query[?page_token=…]`` (dataset ``cloud``).
+
+Wire format (FLAT, the default): ``{"data":[{"timestamp":"2024-05-01T01:00:00.000Z","metric.principal_id":"sa-…",
+"value":9246.0},…],"meta":{"pagination":{"page_size":N,"next_page_token":"…"}}}`` — ``next_page_token`` only when
+more groups follow; the next page is the *identical* body POSTed with ``?page_token=TOKEN`` (a token used with a
+different body is a 400). Rows grouped by ``metric.principal_id`` of a user also carry ``principal_name`` (live rows
+may carry extra keys). GROUPED: ``{"data":[{<labels>,"points":[{"timestamp","value"},…]}],"meta":…}``.
+See ``simulator/metrics.py`` for the query semantics.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from billing_portal.simulator import metrics
+from billing_portal.simulator.wire import pagination, tokens
+from billing_portal.simulator.wire.context import RequestContext
+from billing_portal.simulator.wire.envelopes import ApiError, Reply, bad_request, json_reply
+
+
+def _groups(ctx: RequestContext, query: metrics.MetricQuery, digest: str, now: datetime) -> list[metrics.Group]:
+    cutoff = now.replace(minute=0, second=0, microsecond=0)
+    return ctx.state.metrics_cache.get((digest, cutoff), lambda: metrics.evaluate(ctx.model, query, now))
+
+
+def _rows(ctx: RequestContext, groups: list[metrics.Group], fmt: str) -> list[dict[str, Any]]:
+    users = ctx.model.user_by_id
+    out: list[dict[str, Any]] = []
+    for group in groups:
+        labels = dict(group.labels)
+        extra = {}
+        user = users.get(labels.get(metrics.PRINCIPAL, ""))
+        if user is not None:
+            extra["principal_name"] = user.full_name
+        if fmt == "GROUPED":
+            out.append({**labels, **extra, "points": [{"timestamp": metrics.timestamp(t), "value": v}
+                                                      for t, v in zip(group.timestamps, group.values, strict=True)]})
+            continue
+        for t, v in zip(group.timestamps, group.values, strict=True):
+            row: dict[str, Any] = {"timestamp": metrics.timestamp(t)}
+            row.update(labels)
+            row.update(extra)
+            row["value"] = v
+            out.append(row)
+    return out
+
+
+def query(ctx: RequestContext, dataset: str) -> Reply:
+    if dataset != "cloud":
+        raise ApiError(404, "not_found", f"unknown dataset {dataset!r}; this simulator serves 'cloud'")
+    try:
+        body = orjson.loads(ctx.request.get_data() or b"null")
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"request body is not valid JSON: {exc}") from None
+    now = ctx.state.clock()
+    try:
+        q = metrics.parse_query(body, now)
+    except metrics.QueryError as exc:
+        source = {"parameter": exc.parameter} if exc.parameter else None
+        raise ApiError(400, exc.code, exc.detail, source=source) from None
+    digest = tokens.digest("metrics", orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode())
+    offset = pagination.offset_from(ctx, ctx.request.args.get("page_token"), digest)
+    groups = _groups(ctx, q, digest, now)
+    page = groups[offset: offset + q.limit]
+    pagination_meta: dict[str, Any] = {"page_size": q.limit}
+    if offset + q.limit < len(groups):
+        pagination_meta["next_page_token"] = pagination.issue(ctx, offset + q.limit, digest)
+    return json_reply({"data": _rows(ctx, page, q.format), "meta": {"pagination": pagination_meta}})
+
+
+ROUTES = [("POST", "/v2/metrics/<dataset>/query", query)]
