@@ -319,6 +319,12 @@ class ConfluentHttp:
                 resp = session.request(method, url, params=params, json=json_body,
                                        timeout=(self.config.connect_timeout, self.config.read_timeout))
                 body = resp.content  # reads the whole body: truncation surfaces here
+            except requests.exceptions.SSLError as exc:
+                # A certificate problem does not heal by retrying: say so at once.
+                raise ConfluentApiError(
+                    f"TLS error calling the Confluent {self.family} API ({method} {endpoint}): {_short(exc)}; check "
+                    "the URL and the CA bundle (REQUESTS_CA_BUNDLE behind a TLS-inspecting proxy)",
+                    url=endpoint) from None
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError) as exc:
                 raise RetryableFailure(f"{type(exc).__name__}: {_short(exc)}") from None

@@ -252,3 +252,12 @@ def test_sessions_are_closed_and_the_client_is_a_context_manager(server):
         http.get(PATH)
         assert http._all
     assert http._all == []
+
+
+def test_tls_errors_fail_at_once_with_a_hint(server):
+    http = ConfluentHttp(server.url.replace("http://", "https://"), KEY, SECRET, fast_config(max_attempts=8))
+    t0 = time.monotonic()
+    with pytest.raises(ConfluentApiError, match="TLS error") as err:
+        http.get(PATH)
+    assert "REQUESTS_CA_BUNDLE" in str(err.value) and SECRET not in str(err.value)
+    assert time.monotonic() - t0 < 1.5
