@@ -1,0 +1,356 @@
+"""Everything the rules read, prepared once per day and vectorised: the bill lines normalised and coded, every id a
+fact may carry (with its attributes), the usage indexed by cluster, the active principals per cluster, and each
+line's hour profile. Rules never touch the raw inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from billing_portal.allocation.config import AllocationConfig
+from billing_portal.allocation.hours import HOURS, hour_profiles
+from billing_portal.allocation.inputs import DayInputs
+from billing_portal.allocation.registry import route
+from billing_portal.allocation.vocabulary import Reason, owner_reason_codes, reason_code
+from billing_portal.money import to_decimal, to_units
+from billing_portal.ownership.frames import (
+    PRINCIPAL_ATTRIBUTION_COLUMNS,
+    RESOURCE_ATTRIBUTION_COLUMNS,
+    conform,
+    text,
+)
+from billing_portal.ownership.names import UNALLOCATED, principal_type_of, resource_type_of
+from billing_portal.ownership.objects import api_key_owners, key_holders, object_owners
+from billing_portal.ownership.resolve import UNKNOWN, resolve_attribution
+
+# Usage metric codes: column of Usage.values.
+TOTAL, REQUEST, RESPONSE = 0, 1, 2
+METRIC_CODE = {"total": TOTAL, "request": REQUEST, "response": RESPONSE}
+SPLIT_CODE = {"usage": 0, "even": 1, "hybrid": 2}
+USAGE, EVEN, HYBRID = 0, 1, 2
+ATTRS = ("owner", "team", "business_unit", "business_product", "cost_center")
+_OWN_SOURCES = ("mapping", "catalog", "object", "name")
+
+
+@dataclass
+class Ids:
+    """Every id a fact row can name as principal or take its attributes from ("subject"), as one integer code
+    space, with aligned attribute arrays."""
+
+    index: pd.Index
+    principal_type: np.ndarray
+    attrs: dict[str, np.ndarray]
+    known: np.ndarray          # the id has its own attribution (mapping, catalog, object or name)
+    owner_reason: np.ndarray   # reason code owner_from_<source>
+    owner_principal: np.ndarray  # code of the principal that pays for a resource's owner tier, -1 if none
+
+    def codes(self, values) -> np.ndarray:
+        return self.index.get_indexer(pd.Index(values)).astype(np.int64)
+
+    def code(self, value: str) -> int:
+        return int(self.index.get_loc(value))
+
+
+@dataclass
+class Usage:
+    """Hourly bytes per (cluster, hour, principal), summed and sorted by (cluster code, hour, principal code).
+
+    `values[:, TOTAL|REQUEST|RESPONSE]`; per-cluster row ranges `start`/`count`; daily per (cluster, principal) in
+    `daily_*` (sorted by key cluster * P + principal); `hourly[c, h, metric]` cluster totals."""
+
+    c: np.ndarray
+    h: np.ndarray
+    p: np.ndarray
+    values: np.ndarray
+    start: np.ndarray
+    count: np.ndarray
+    daily_key: np.ndarray
+    daily_c: np.ndarray
+    daily_p: np.ndarray
+    daily_values: np.ndarray
+    daily_start: np.ndarray
+    daily_count: np.ndarray
+    hourly: np.ndarray
+    n_principals: int
+    ignored_rows: int
+
+    @property
+    def key(self) -> np.ndarray:
+        """(c * 24 + h) * P + p: sorted, unique."""
+        return (self.c * HOURS + self.h) * self.n_principals + self.p
+
+    def cluster_total(self, c: np.ndarray, metric: np.ndarray) -> np.ndarray:
+        """Day total of `metric` for clusters `c` (0 for c = -1)."""
+        out = np.zeros(len(c))
+        ok = c >= 0
+        out[ok] = self.hourly[c[ok], :, metric[ok]].sum(axis=1)
+        return out
+
+
+@dataclass
+class Context:
+    usage_date: dt.date
+    config: AllocationConfig
+    lines: pd.DataFrame
+    ids: Ids
+    clusters: pd.Index
+    usage: Usage
+    active_c: np.ndarray       # active (cluster, principal) pairs, sorted by cluster
+    active_p: np.ndarray
+    active_start: np.ndarray   # per cluster
+    active_count: np.ndarray
+    org_active: np.ndarray     # principal codes active anywhere in the org that day
+    key_holders: pd.DataFrame  # resource_id, p (principal code)
+    sr_by_env: pd.DataFrame    # env_id, sr_id
+    profile: np.ndarray        # (n_lines, 24) hour weights of each line, rows sum to 1
+    unallocated: int           # code of UNALLOCATED
+
+    def n_active(self, c: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(c), dtype=np.int64)
+        ok = c >= 0
+        out[ok] = self.active_count[c[ok]]
+        return out
+
+
+# ----------------------------------------------------------------------------------------------------------- lines
+def _text_column(frame: pd.DataFrame, col: str) -> list[str | None]:
+    if col not in frame.columns:
+        return [None] * len(frame)
+    return [text(v) for v in frame[col].tolist()]
+
+
+def normalize_lines(inputs: DayInputs) -> pd.DataFrame:
+    """The bill lines with clean text columns, upper-case product/line type and int64 `amount_units`."""
+    src = inputs.lines.reset_index(drop=True)
+    n = len(src)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["line_no"] = (src["line_no"].astype("int64").to_numpy() if "line_no" in src.columns
+                      else np.arange(n, dtype=np.int64))
+    for col in ("org_id", "env_id", "resource_id", "resource_name", "product", "line_type"):
+        out[col] = pd.Series(_text_column(src, col), dtype=object)
+    out["org_id"] = out["org_id"].where(out["org_id"].notna(), inputs.org_id)
+    out["product"] = [(p or "UNKNOWN").upper() for p in out["product"]]
+    out["line_type"] = [(t or "UNKNOWN").upper() for t in out["line_type"]]
+    if "amount_units" in src.columns:
+        out["amount_units"] = src["amount_units"].astype("int64").to_numpy()
+    else:
+        out["amount_units"] = np.array([to_units(to_decimal(a)) for a in src["amount"].tolist()], dtype=np.int64)
+    return out
+
+
+# -------------------------------------------------------------------------------------------------------------- ids
+def _attribution_frames(inputs: DayInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if inputs.principals is None or inputs.resources is None:
+        principals, resources = resolve_attribution(inputs.objects, None, None, inputs.usage)
+        return (principals if inputs.principals is None else inputs.principals,
+                resources if inputs.resources is None else inputs.resources)
+    return inputs.principals, inputs.resources
+
+
+def _type_of_id(value: str) -> str:
+    kind = principal_type_of(value)
+    return kind if kind != "unknown" else (resource_type_of(value) or "unknown")
+
+
+def build_ids(principals: pd.DataFrame, resources: pd.DataFrame, extra_ids: list[str],
+              synthetic: dict[str, dict[str, str]]) -> Ids:
+    """The code space: principals (attribution rows), resources (attribution rows; their principal_type is their
+    resource type), then any other id seen (attributes `unknown`), synthetic team principals and UNALLOCATED."""
+    p = conform(principals, PRINCIPAL_ATTRIBUTION_COLUMNS)
+    r = conform(resources, RESOURCE_ATTRIBUTION_COLUMNS)
+    rows_p = pd.DataFrame({"id": p["principal_id"], "ptype": p["principal_type"],
+                           **{a: p[a] for a in ATTRS}, "source": p["attribution_source"], "owner_principal": None})
+    rows_r = pd.DataFrame({"id": r["resource_id"], "ptype": r["resource_type"],
+                           **{a: r[a] for a in ATTRS}, "source": r["attribution_source"],
+                           "owner_principal": r["owner_principal_id"]})
+    synth = pd.DataFrame([{"id": sid, "ptype": "team", **{a: vals.get(a) for a in ATTRS}, "source": "synthetic",
+                           "owner_principal": None} for sid, vals in synthetic.items()],
+                         columns=rows_p.columns)
+    unalloc = pd.DataFrame([{"id": UNALLOCATED, "ptype": "unallocated", **dict.fromkeys(ATTRS, "unallocated"),
+                             "source": "synthetic", "owner_principal": None}])
+    owner_ids = [x for x in (text(v) for v in r["owner_principal_id"].tolist()) if x]
+    extra = pd.DataFrame({"id": list(extra_ids) + owner_ids})
+    frames = [f for f in (rows_p, rows_r, synth, unalloc, extra) if len(f)]
+    allrows = pd.concat(frames, ignore_index=True)
+    allrows["id"] = [text(v) for v in allrows["id"].tolist()]
+    allrows = allrows[allrows["id"].notna()].drop_duplicates("id", keep="first").reset_index(drop=True)
+    ids = allrows["id"].tolist()
+    ptype = [text(t) or _type_of_id(i) for i, t in zip(ids, allrows["ptype"].tolist(), strict=True)]
+    attrs = {a: np.array([text(v) or UNKNOWN for v in allrows[a].tolist()], dtype=object) for a in ATTRS}
+    source = np.array([text(s) or UNKNOWN for s in allrows["source"].tolist()], dtype=object)
+    index = pd.Index(ids, dtype=object)
+    owner_principal = index.get_indexer(pd.Index([text(v) for v in allrows["owner_principal"].tolist()],
+                                                 dtype=object)).astype(np.int64)
+    return Ids(index=index, principal_type=np.array(ptype, dtype=object), attrs=attrs,
+               known=np.isin(source, _OWN_SOURCES), owner_reason=owner_reason_codes(source),
+               owner_principal=owner_principal)
+
+
+# ------------------------------------------------------------------------------------------------------------ usage
+@dataclass
+class UsageArrays:
+    """Usage rows of the day: hour index 0..23, factorized cluster and principal ids, bytes ≥ 0."""
+
+    h: np.ndarray
+    cluster_code: np.ndarray     # into cluster_ids
+    cluster_ids: np.ndarray
+    principal_code: np.ndarray   # into principal_ids
+    principal_ids: np.ndarray
+    request_bytes: np.ndarray
+    response_bytes: np.ndarray
+    ignored: int
+
+
+def _usage_arrays(inputs: DayInputs, key_owner: dict[str, str]) -> UsageArrays:
+    """Usage rows of the day. An API-key id in `principal_id` is replaced by the key's owner; NaN/negative bytes
+    count as 0; rows outside the day or without ids are ignored (and counted)."""
+    u = inputs.usage
+    if u is None or len(u) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return UsageArrays(z, z, np.zeros(0, dtype=object), z, np.zeros(0, dtype=object), z.astype(float),
+                           z.astype(float), 0)
+    hours = pd.to_datetime(u["hour"], utc=True)
+    start = pd.Timestamp(inputs.usage_date, tz="UTC")
+    h = ((hours - start) // pd.Timedelta(hours=1)).to_numpy(dtype=np.float64, na_value=-1)
+    c_code, c_ids = pd.factorize(u["cluster_id"])
+    p_code, p_ids = pd.factorize(u["principal_id"])
+    ok = (h >= 0) & (h < HOURS) & (c_code >= 0) & (p_code >= 0)
+
+    def nonneg(col: str) -> np.ndarray:
+        v = pd.to_numeric(u[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)[ok]
+        return np.clip(np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0), 0.0, None)
+
+    principal_ids = np.array([key_owner.get(str(x), str(x)) for x in p_ids], dtype=object)
+    return UsageArrays(h=h[ok].astype(np.int64), cluster_code=c_code[ok].astype(np.int64),
+                       cluster_ids=np.array([str(x) for x in c_ids], dtype=object),
+                       principal_code=p_code[ok].astype(np.int64), principal_ids=principal_ids,
+                       request_bytes=nonneg("request_bytes"), response_bytes=nonneg("response_bytes"),
+                       ignored=int((~ok).sum()))
+
+
+def build_usage(arrays: UsageArrays, clusters: pd.Index, ids: Ids) -> Usage:
+    n_c, n_p = len(clusters), max(len(ids.index), 1)
+    c = clusters.get_indexer(pd.Index(arrays.cluster_ids, dtype=object)).astype(np.int64)[arrays.cluster_code]
+    p = ids.codes(arrays.principal_ids)[arrays.principal_code]
+    h = arrays.h
+    req, resp = arrays.request_bytes, arrays.response_bytes
+    vals = np.column_stack([req + resp, req, resp]) if len(req) else np.zeros((0, 3))
+    ukey, inv = np.unique((c * HOURS + h) * n_p + p, return_inverse=True)
+    agg = np.column_stack([np.bincount(inv, weights=vals[:, m], minlength=len(ukey)) for m in range(3)]) \
+        if len(ukey) else np.zeros((0, 3))
+    uc, uh, up = ukey // (HOURS * n_p), (ukey // n_p) % HOURS, ukey % n_p
+    start = np.searchsorted(uc, np.arange(n_c))
+    count = np.searchsorted(uc, np.arange(n_c), side="right") - start
+    flat = uc * HOURS + uh
+    hourly = np.column_stack([np.bincount(flat, weights=agg[:, m], minlength=n_c * HOURS) for m in range(3)]) \
+        .reshape(n_c, HOURS, 3) if n_c else np.zeros((0, HOURS, 3))
+    dkey, dinv = np.unique(uc * n_p + up, return_inverse=True)
+    daily = np.column_stack([np.bincount(dinv, weights=agg[:, m], minlength=len(dkey)) for m in range(3)]) \
+        if len(dkey) else np.zeros((0, 3))
+    dc, dp = dkey // n_p, dkey % n_p
+    dstart = np.searchsorted(dc, np.arange(n_c))
+    dcount = np.searchsorted(dc, np.arange(n_c), side="right") - dstart
+    return Usage(c=uc, h=uh, p=up, values=agg, start=start, count=count, daily_key=dkey, daily_c=dc, daily_p=dp,
+                 daily_values=daily, daily_start=dstart, daily_count=dcount, hourly=hourly, n_principals=n_p,
+                 ignored_rows=arrays.ignored)
+
+
+# ------------------------------------------------------------------------------------------------------------ build
+def _line_metric_and_split(lines: pd.DataFrame, config: AllocationConfig) -> tuple[np.ndarray, ...]:
+    metric, split, ratio = [], [], []
+    for lt in lines["line_type"].tolist():
+        s = config.shared_split(lt)
+        if lt == "KAFKA_NETWORK_WRITE":
+            metric.append(REQUEST)
+        elif lt == "KAFKA_NETWORK_READ":
+            metric.append(RESPONSE)
+        else:
+            metric.append(METRIC_CODE[s.metric])
+        split.append(SPLIT_CODE[s.method])
+        ratio.append(s.usage_ratio if s.method == "hybrid" else (1.0 if s.method == "usage" else 0.0))
+    return (np.array(metric, dtype=np.int64), np.array(split, dtype=np.int64), np.array(ratio, dtype=np.float64))
+
+
+def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
+    objects = inputs.objects
+    lines = normalize_lines(inputs)
+    principals, resources = _attribution_frames(inputs)
+    res = conform(resources, RESOURCE_ATTRIBUTION_COLUMNS)
+    res_ids = [text(v) for v in res["resource_id"].tolist()]
+    res_type = dict(zip(res_ids, (text(v) for v in res["resource_type"].tolist()), strict=True))
+    res_env = dict(zip(res_ids, (text(v) for v in res["env_id"].tolist()), strict=True))
+    res_cluster = dict(zip(res_ids, (text(v) for v in res["cluster_id"].tolist()), strict=True))
+    for cid, kc in zip(objects.connectors["connector_id"].tolist(), objects.connectors["cluster_id"].tolist(),
+                       strict=True):
+        if text(cid) and text(kc):
+            res_cluster.setdefault(text(cid), text(kc))
+    for kid, kc in zip(objects.ksqldb_clusters["ksqldb_id"].tolist(),
+                       objects.ksqldb_clusters["kafka_cluster_id"].tolist(), strict=True):
+        if text(kid) and text(kc):
+            res_cluster.setdefault(text(kid), text(kc))
+
+    rid = lines["resource_id"].tolist()
+    lines["resource_type"] = [res_type.get(r) or resource_type_of(r) if r else None for r in rid]
+    lines["cluster_id"] = [r if (r and (t == "kafka_cluster")) else res_cluster.get(r) if r else None
+                           for r, t in zip(rid, lines["resource_type"], strict=True)]
+    lines["env_id"] = [e or (res_env.get(r) if r else None) for e, r in zip(lines["env_id"], rid, strict=True)]
+    lines["rule"] = route(lines, config)
+    lines["usage_driven"] = lines["line_type"].isin(set(config.usage_driven_line_types)).to_numpy()
+    lines["metric"], lines["split"], lines["usage_ratio"] = _line_metric_and_split(lines, config)
+
+    key_owner = api_key_owners(objects)
+    usage_arrays = _usage_arrays(inputs, key_owner)
+    runs_as = object_owners(objects)
+    holders = key_holders(objects)
+    synthetic = {}
+    rule_principals = []
+    for rule in [*config.no_resource_rules.values(), config.default_no_resource_rule]:
+        if rule.synthetic_principal:
+            synthetic[rule.synthetic_principal] = {"team": rule.team, "business_unit": rule.business_unit,
+                                                   "business_product": rule.business_product,
+                                                   "cost_center": rule.cost_center}
+        if rule.principal_id:
+            rule_principals.append(rule.principal_id)
+    extra = ([x for x in rid if x] + [x for x in lines["env_id"] if x] + list(usage_arrays.principal_ids)
+             + runs_as["principal_id"].tolist() + holders["principal_id"].tolist() + rule_principals)
+    ids = build_ids(principals, resources, list(pd.unique(pd.Series(extra, dtype=object))), synthetic)
+
+    clusters = pd.Index(pd.unique(pd.Series([*(x for x in lines["cluster_id"] if x),
+                                             *usage_arrays.cluster_ids], dtype=object)), dtype=object)
+    usage = build_usage(usage_arrays, clusters, ids)
+
+    lines["idx"] = np.arange(len(lines), dtype=np.int64)
+    lines["c"] = clusters.get_indexer(pd.Index(lines["cluster_id"], dtype=object)).astype(np.int64)
+    lines["r"] = ids.codes(lines["resource_id"])
+    lines["e"] = ids.codes(lines["env_id"])
+    owner_of = dict(zip(runs_as["resource_id"], runs_as["principal_id"], strict=True))
+    evidence_of = dict(zip(runs_as["resource_id"], runs_as["evidence"], strict=True))
+    lines["runs_as"] = ids.codes([owner_of.get(r) for r in rid])
+    lines["runs_as_reason"] = [reason_code(Reason(evidence_of[r])) if r in evidence_of else -1 for r in rid]
+
+    # Active principals per cluster: seen in metrics with bytes > 0, or holding an API key on the cluster.
+    seen = usage.daily_values[:, TOTAL] > 0
+    key_c = clusters.get_indexer(pd.Index(holders["resource_id"], dtype=object)).astype(np.int64)
+    key_p = ids.codes(holders["principal_id"])
+    keep = key_c >= 0
+    n_p = usage.n_principals
+    akey = np.unique(np.r_[usage.daily_key[seen], key_c[keep] * n_p + key_p[keep]])
+    active_c, active_p = akey // n_p, akey % n_p
+    active_start = np.searchsorted(active_c, np.arange(len(clusters)))
+    active_count = np.searchsorted(active_c, np.arange(len(clusters)), side="right") - active_start
+    org_active = np.unique(np.r_[usage.daily_p[seen], key_p])
+
+    kh = pd.DataFrame({"resource_id": pd.Series(holders["resource_id"].tolist(), dtype=object), "p": key_p})
+    srs = objects.schema_registries
+    sr_by_env = pd.DataFrame({"env_id": pd.Series([text(v) for v in srs["env_id"].tolist()], dtype=object),
+                              "sr_id": pd.Series([text(v) for v in srs["sr_id"].tolist()], dtype=object)}).dropna()
+
+    ctx = Context(usage_date=inputs.usage_date, config=config, lines=lines, ids=ids, clusters=clusters, usage=usage,
+                  active_c=active_c, active_p=active_p, active_start=active_start, active_count=active_count,
+                  org_active=org_active, key_holders=kh, sr_by_env=sr_by_env,
+                  profile=np.empty((0, HOURS)), unallocated=ids.code(UNALLOCATED))
+    ctx.profile = hour_profiles(ctx)
+    return ctx

@@ -1,0 +1,55 @@
+"""What allocation takes and gives: `DayInputs` (one org, one day) and `AllocationResult` (the facts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from billing_portal.ownership.frames import CatalogData, CoreObjects
+
+FACT_COLUMNS: tuple[str, ...] = (
+    "usage_date", "hour", "line_no", "org_id", "env_id", "resource_id", "resource_type", "cluster_id", "product",
+    "line_type", "principal_id", "principal_type", "owner", "team", "business_unit", "business_product",
+    "cost_center", "amount_units", "allocation_method", "allocation_reason", "confidence",
+)
+
+USAGE_COLUMNS: tuple[str, ...] = ("hour", "cluster_id", "principal_id", "request_bytes", "response_bytes")
+
+
+@dataclass
+class DayInputs:
+    """One day of one organization.
+
+    - `lines`: the billing_costs frame of the day (with `amount_units` int64; `amount` Decimal is used if it is missing).
+    - `usage`: principal_usage_hourly (`hour` tz-aware UTC, `cluster_id`, `principal_id`, `request_bytes`,
+      `response_bytes`); hours outside the day are ignored.
+    - `objects`: the day's snapshot of Confluent objects.
+    - `principals`, `resources`: the attribution frames from `billing_portal.ownership.resolve_attribution`; None →
+      resolved here from `objects` and `usage` alone (no mapping file, no catalog).
+    """
+
+    usage_date: dt.date
+    org_id: str | None
+    lines: pd.DataFrame
+    usage: pd.DataFrame | None = None
+    objects: CoreObjects = field(default_factory=CoreObjects)
+    principals: pd.DataFrame | None = None
+    resources: pd.DataFrame | None = None
+
+
+@dataclass
+class AllocationResult:
+    """`facts`: one row per (bill line, hour, principal) with the columns FACT_COLUMNS in that order, amounts as
+    `amount_units` int64 (1e-8 USD), ordered by hour. `stats`: counts and totals for materialization metadata."""
+
+    facts: pd.DataFrame
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def unallocated_share(self) -> float:
+        return float(self.stats.get("unallocated_share", 0.0))
+
+
+__all__ = ["FACT_COLUMNS", "USAGE_COLUMNS", "AllocationResult", "CatalogData", "CoreObjects", "DayInputs"]
