@@ -11,7 +11,8 @@ from billing_portal.simulator.faults import FaultSpecError, parse_fault
 from billing_portal.simulator.scales import SCALES
 from billing_portal.simulator.server import make_config, serve_forever
 
-FAULT_HELP = faults_module.__doc__.split("\n\n", 1)[1]
+# the fault reference of faults.py, kept verbatim (\b stops click from rewrapping each paragraph)
+FAULT_HELP = "\n\n".join("\b\n" + para for para in faults_module.__doc__.strip().split("\n\n")[1:])
 
 
 def _faults(ctx, param, values):
@@ -30,7 +31,7 @@ def _restricted(ctx, param, values):
         raise click.BadParameter(str(exc)) from None
 
 
-@click.command(name="simulate", epilog="\b\nFault specs (--fault):\n" + FAULT_HELP,
+@click.command(name="simulate", epilog="Fault specs (--fault):\n\n" + FAULT_HELP,
                context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.option("--port", type=click.IntRange(0, 65535), required=True, help="Port to listen on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")

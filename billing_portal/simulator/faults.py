@@ -1,41 +1,41 @@
 """Switchable, deterministic faults.
 
-A fault is written ``KIND[:key=value[,key=value…]]`` — on the command line (``--fault SPEC``, repeatable), from
-Python (``handle.faults.add(SPEC)``) or over HTTP (``POST /_simulator/faults {"spec": SPEC}``; a test-control
+A fault is written KIND[:key=value[,key=value…]] — on the command line (--fault SPEC, repeatable), from
+Python (handle.faults.add(SPEC)) or over HTTP (POST /_simulator/faults {"spec": SPEC}; a test-control
 endpoint real clients never call). Common keys:
 
-``path=PREFIX``  only requests whose path starts with PREFIX (default ``/``; billing-only kinds default to
-                 ``/billing/v1/costs``)
-``count=N``      trigger at most N times, then the fault is spent (``*`` = unlimited); default 1 for request
-                 faults, unlimited for data faults
-``skip=N``       let the first N matching requests through untouched (e.g. ``skip=1`` fails page 2)
+path=PREFIX  only requests whose path starts with PREFIX (default /; billing-only kinds default to
+             /billing/v1/costs)
+count=N      trigger at most N times, then the fault is spent (* = unlimited); default 1 for request
+             faults, unlimited for data faults
+skip=N       let the first N matching requests through untouched (e.g. skip=1 fails page 2)
 
 Request faults (each matching request consumes one trigger; at most one applies per request, first added first):
 
-``429``          answer 429 with the error envelope, ``Retry-After: S`` and the rate-limit headers showing
-                 remaining 0 and reset S (``retry_after=S``, default 1)
-``5xx``          answer with a server error (``status=500|502|503|504``, default 503) in the error envelope
-``reset``        close the connection without any response (the client sees "connection aborted")
-``slow``         wait ``seconds=S`` (default 5) before answering normally (exercises client timeouts)
-``truncate``     answer 200 with only the first ``fraction=F`` (default 0.5) of the JSON body
-``bad-json``     answer 200 with an HTML error page instead of JSON (Content-Type still claims JSON)
+429          answer 429 with the error envelope, Retry-After: S and the rate-limit headers showing
+             remaining 0 and reset S (retry_after=S, default 1)
+5xx          answer with a server error (status=500|502|503|504, default 503) in the error envelope
+reset        close the connection without any response (the client sees "connection aborted")
+slow         wait seconds=S (default 5) before answering normally (exercises client timeouts)
+truncate     answer 200 with only the first fraction=F (default 0.5) of the JSON body
+bad-json     answer 200 with an HTML error page instead of JSON (Content-Type still claims JSON)
 
 Pagination faults:
 
-``duplicate-row``  billing: the next page (a request carrying ``page_token``) starts one row early, so the last
-                   row of a page is repeated as the first of the next (default count 1)
-``token-expiry``   page tokens issued more than ``after=S`` seconds ago (default 0) are refused with
-                   ``status=400|410`` (default 400) in the error envelope (default count unlimited)
+duplicate-row  billing: the next page (a request carrying page_token) starts one row early, so the last
+               row of a page is repeated as the first of the next (default count 1)
+token-expiry   page tokens issued more than after=S seconds ago (default 0) are refused with
+               status=400|410 (default 400) in the error envelope (default count unlimited)
 
-Billing data faults (change what the costs endpoint serves while active; ``day=YYYY-MM-DD`` limits to one day):
+Billing data faults (change what the costs endpoint serves while active; day=YYYY-MM-DD limits to one day):
 
-``bad-rows``          add rows a client must quarantine: one without ``amount``, one with an invalid date, one
-                      whose amount is not a number
-``unknown-lines``     add rows with an unknown product (``QUANTUM_STREAMS``/``QUBIT_HOURS``) and a known product
-                      with an unknown line type (``KAFKA``/``KAFKA_HYPER_TIER``)
-``negative-amounts``  add negative rows on a Kafka cluster (an outage credit; a discount larger than the charge)
-``restate``           serve ``day=`` (required) as restated variant ``variant=N`` (default 1): the same day, a
-                      different bill; remove the fault to go back to the original
+bad-rows          add rows a client must quarantine: one without amount, one with an invalid date, one
+                  whose amount is not a number
+unknown-lines     add rows with an unknown product (QUANTUM_STREAMS/QUBIT_HOURS) and a known product
+                  with an unknown line type (KAFKA/KAFKA_HYPER_TIER)
+negative-amounts  add negative rows on a Kafka cluster (an outage credit; a discount larger than the charge)
+restate           serve day= (required) as restated variant variant=N (default 1): the same day, a
+                  different bill; remove the fault to go back to the original
 """
 
 from __future__ import annotations

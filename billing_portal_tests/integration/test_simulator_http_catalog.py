@@ -1,0 +1,109 @@
+"""The Stream Catalog over HTTP (same server, Schema Registry key)."""
+
+import pytest
+import requests
+
+from billing_portal.simulator import build_model, start_simulator
+from billing_portal.simulator.testing import SR_AUTH, fixed_clock
+
+MODEL = build_model(42, "small")
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with start_simulator(port=0, clock=fixed_clock(), model=MODEL) as handle:
+        yield handle
+
+
+def search(sim, **params):
+    r = requests.get(sim.url + "/catalog/v1/search/basic", params=params, auth=SR_AUTH)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def qualified(topic):
+    cluster = MODEL.cluster_by_id[topic.cluster_id]
+    return f"{MODEL.schema_registry_by_env[cluster.env_id].id}:{cluster.id}:{topic.name}"
+
+
+def test_offset_paging_returns_every_topic_once(sim):
+    names, offset = [], 0
+    while True:
+        doc = search(sim, type="kafka_topic", limit=10, offset=offset)
+        assert doc["searchParameters"]["limit"] == 10 and doc["searchParameters"]["offset"] == offset
+        page = doc.get("entities", [])
+        names += [e["attributes"]["qualifiedName"] for e in page]
+        if len(page) < 10:
+            break
+        offset += 10
+    assert sorted(names) == sorted(qualified(t) for t in MODEL.topics)
+    assert len(set(names)) == len(names)
+
+
+def test_topic_entity_shape(sim):
+    entities = search(sim, type="kafka_topic", limit=500)["entities"]
+    by_qn = {qualified(t): t for t in MODEL.topics}
+    for e in entities:
+        topic = by_qn[e["attributes"]["qualifiedName"]]
+        assert e["typeName"] == "kafka_topic" and e["status"] == "ACTIVE" and e["guid"]
+        assert e["attributes"]["name"] == topic.name == e["displayText"]
+        assert e["attributes"]["owner"] == topic.owner
+        assert e["attributes"].get("ownerEmail") == topic.owner_email
+        assert e["classificationNames"] == list(topic.tags)
+
+
+def test_types_parameter_and_logical_clusters(sim):
+    doc = search(sim, types="kafka_logical_cluster", limit=500)
+    qns = {e["attributes"]["qualifiedName"] for e in doc["entities"]}
+    assert qns == {f"{MODEL.schema_registry_by_env[c.env_id].id}:{c.id}" for c in MODEL.kafka_clusters}
+    assert {e["typeName"] for e in search(sim, limit=500)["entities"]} == {"kafka_topic", "kafka_logical_cluster"}
+
+
+def test_empty_search_has_no_entities_key_live(sim):
+    doc = search(sim, type="sr_schema")
+    assert "entities" not in doc and doc["searchParameters"]["typeName"] == "sr_schema"
+
+
+def test_tags_and_business_metadata(sim):
+    tagged = next(t for t in MODEL.topics if t.tags)
+    r = requests.get(f"{sim.url}/catalog/v1/entity/type/kafka_topic/name/{qualified(tagged)}/tags", auth=SR_AUTH)
+    assert [t["typeName"] for t in r.json()] == list(tagged.tags)
+    assert all(t["entityName"] == qualified(tagged) and t["entityType"] == "kafka_topic" for t in r.json())
+    with_bm = next(t for t in MODEL.topics if t.business_metadata)
+    r = requests.get(f"{sim.url}/catalog/v1/entity/type/kafka_topic/name/{qualified(with_bm)}/businessmetadata",
+                     auth=SR_AUTH)
+    (bm,) = r.json()
+    assert bm["typeName"] == "cost_allocation" and bm["attributes"] == with_bm.business_metadata
+    cluster_id, info = next((k, v) for k, v in MODEL.cluster_catalog.items() if v.business_metadata)
+    cluster = MODEL.cluster_by_id[cluster_id]
+    qn = f"{MODEL.schema_registry_by_env[cluster.env_id].id}:{cluster_id}"
+    r = requests.get(f"{sim.url}/catalog/v1/entity/type/kafka_logical_cluster/name/{qn}/businessmetadata",
+                     auth=SR_AUTH)
+    assert r.json()[0]["attributes"] == info.business_metadata
+
+
+def test_bare_cluster_id_returns_nothing_and_unknown_names_404(sim):
+    lkc = MODEL.kafka_clusters[0].id
+    for kind in ("tags", "businessmetadata"):
+        r = requests.get(f"{sim.url}/catalog/v1/entity/type/kafka_logical_cluster/name/{lkc}/{kind}", auth=SR_AUTH)
+        assert r.status_code == 200 and r.json() == []
+    r = requests.get(f"{sim.url}/catalog/v1/entity/type/kafka_topic/name/lsrc-x:lkc-y:nope/tags", auth=SR_AUTH)
+    assert r.status_code == 404
+    assert set(r.json()) == {"error_code", "message"} and r.json()["error_code"] == 4040
+    r = requests.get(f"{sim.url}/catalog/v1/nothing", auth=SR_AUTH)
+    assert r.status_code == 404 and r.json() == {"error_code": 404, "message": "HTTP 404 Not Found"}
+
+
+def test_type_definitions(sim):
+    tagdefs = requests.get(sim.url + "/catalog/v1/types/tagdefs", auth=SR_AUTH).json()
+    names = {d["name"] for d in tagdefs}
+    assert names >= {t for topic in MODEL.topics for t in topic.tags} and "PII" in names
+    (bm,) = requests.get(sim.url + "/catalog/v1/types/businessmetadatadefs", auth=SR_AUTH).json()
+    assert bm["name"] == "cost_allocation"
+    assert {a["name"] for a in bm["attributeDefs"]} == {"business_unit", "cost_center", "team", "owner",
+                                                        "business_product"}
+
+
+def test_limit_validation(sim):
+    r = requests.get(sim.url + "/catalog/v1/search/basic", params={"limit": "lots"}, auth=SR_AUTH)
+    assert r.status_code == 400 and r.json()["error_code"] == 400
