@@ -69,6 +69,14 @@ class SimulatorApp:
         start_response(reply.status_line, headers)
         return [reply.body]
 
+    def recorded_requests(self, clear: bool = False) -> list[tuple[str, str, int]]:
+        """(method, path?query, status) of the requests served so far, oldest first (0 = connection dropped)."""
+        with self._log_lock:
+            out = list(self.request_log)
+            if clear:
+                self.request_log.clear()
+            return out
+
     def _record(self, request: Request, status: int) -> None:
         with self._log_lock:
             self.request_log.append((request.method, request.full_path.rstrip("?"), status))

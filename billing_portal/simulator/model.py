@@ -97,8 +97,8 @@ class OrgModel:
     topic_profile: TopicProfile
     audit_log_cluster_id: str
     unknown_resource_id: str
-    _usage_cache: ComputeOnceCache = field(default_factory=lambda: ComputeOnceCache(64), repr=False)
-    _bill_cache: ComputeOnceCache = field(default_factory=lambda: ComputeOnceCache(256), repr=False)
+    _usage_cache: ComputeOnceCache = field(default_factory=lambda: ComputeOnceCache(40), repr=False)
+    _bill_cache: ComputeOnceCache = field(default_factory=lambda: ComputeOnceCache(96), repr=False)
 
     def __post_init__(self) -> None:
         self.cluster_index = {c.id: i for i, c in enumerate(self.kafka_clusters)}

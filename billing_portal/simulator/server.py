@@ -79,12 +79,10 @@ class SimulatorHandle:
 
     @property
     def requests(self) -> list[tuple[str, str, int]]:
-        with self.app._log_lock:
-            return list(self.app.request_log)
+        return self.app.recorded_requests()
 
     def clear_requests(self) -> None:
-        with self.app._log_lock:
-            self.app.request_log.clear()
+        self.app.recorded_requests(clear=True)
 
     def stop(self) -> None:
         if self._stopped:

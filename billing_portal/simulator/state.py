@@ -44,5 +44,4 @@ class SimulatorState:
         self.tokens = TokenLedger()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.stop_event = threading.Event()
-        self.metrics_cache: ComputeOnceCache = ComputeOnceCache(64)
-        self.requests_served = 0
+        self.metrics_cache: ComputeOnceCache = ComputeOnceCache(16)  # evaluated queries, for their next pages
