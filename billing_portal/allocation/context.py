@@ -293,10 +293,12 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
             res_cluster.setdefault(text(kid), text(kc))
 
     rid = lines["resource_id"].tolist()
-    lines["resource_type"] = [res_type.get(r) or resource_type_of(r) if r else None for r in rid]
-    lines["cluster_id"] = [r if (r and (t == "kafka_cluster")) else res_cluster.get(r) if r else None
-                           for r, t in zip(rid, lines["resource_type"], strict=True)]
-    lines["env_id"] = [e or (res_env.get(r) if r else None) for e, r in zip(lines["env_id"], rid, strict=True)]
+    lines["resource_type"] = pd.Series([(res_type.get(r) or resource_type_of(r)) if r else None for r in rid],
+                                       dtype=object)
+    lines["cluster_id"] = pd.Series([r if (r and t == "kafka_cluster") else (res_cluster.get(r) if r else None)
+                                     for r, t in zip(rid, lines["resource_type"], strict=True)], dtype=object)
+    lines["env_id"] = pd.Series([e or (res_env.get(r) if r else None)
+                                 for e, r in zip(lines["env_id"].tolist(), rid, strict=True)], dtype=object)
     lines["rule"] = route(lines, config)
     lines["usage_driven"] = lines["line_type"].isin(set(config.usage_driven_line_types)).to_numpy()
     lines["metric"], lines["split"], lines["usage_ratio"] = _line_metric_and_split(lines, config)

@@ -17,7 +17,7 @@ from billing_portal.allocation.config import AllocationConfig
 from billing_portal.allocation.context import Context, build_context
 from billing_portal.allocation.facts import build_facts
 from billing_portal.allocation.inputs import AllocationResult, DayInputs
-from billing_portal.allocation.rounding import largest_remainder
+from billing_portal.allocation.rounding import split_by_pairs
 from billing_portal.allocation.rules import PHASE_ONE, no_resource
 from billing_portal.allocation.vocabulary import (
     CONFIDENCES,
@@ -36,6 +36,16 @@ def _phase_one(ctx: Context) -> pd.DataFrame:
         if mask.any():
             parts.append(rule(lines[mask], ctx))
     return concat_weights(parts)
+
+
+def _round(ctx: Context, w: pd.DataFrame, totals: np.ndarray) -> np.ndarray:
+    """Exact units per weight row: each line over its (principal, subject, method) pairs, then each pair over its
+    hours (rounding.split_by_pairs)."""
+    n_ids = len(ctx.ids.index)
+    line = w["line"].to_numpy()
+    pair_key = ((line * n_ids + w["principal"].to_numpy()) * n_ids + w["subject"].to_numpy()) * len(METHODS) \
+        + w["method"].to_numpy()
+    return split_by_pairs(line, pair_key, w["weight"].to_numpy(), totals)
 
 
 def _keep_rows(line: np.ndarray, units: np.ndarray, totals: np.ndarray) -> np.ndarray:
@@ -92,11 +102,11 @@ def allocate_day(inputs: DayInputs, config: AllocationConfig | None = None) -> A
     totals = ctx.lines["amount_units"].to_numpy(np.int64)
 
     w1 = _phase_one(ctx)
-    u1 = largest_remainder(w1["line"].to_numpy(), w1["weight"].to_numpy(), totals)
+    u1 = _round(ctx, w1, totals)
     later = (ctx.lines["rule"] == "no_resource").to_numpy()
     w2 = no_resource.allocate(ctx.lines[later], ctx, lambda: no_resource.allocation_basis(w1, u1, ctx)) \
         if later.any() else concat_weights([])
-    u2 = largest_remainder(w2["line"].to_numpy(), w2["weight"].to_numpy(), totals)
+    u2 = _round(ctx, w2, totals)
 
     cols = {k: np.concatenate([w1[k].to_numpy(), w2[k].to_numpy()]) for k in WEIGHT_COLUMNS}
     units = np.concatenate([u1, u2])

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from billing_portal.allocation.inputs import FACT_COLUMNS
 from billing_portal.allocation.vocabulary import CONFIDENCES, METHODS, REASONS
+from billing_portal.ownership.frames import text
 
 if TYPE_CHECKING:
     from billing_portal.allocation.context import Context
@@ -20,7 +21,7 @@ _STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 def take_strings(values, codes: np.ndarray) -> pd.Series:
     """values[codes] as a `str` Series (None → NaN), via Arrow's take."""
-    dictionary = pa.array([None if v is None else str(v) for v in values], type=pa.large_string())
+    dictionary = pa.array([text(v) for v in values], type=pa.large_string())
     taken = dictionary.take(pa.array(np.asarray(codes, dtype=np.int64)))
     return pd.Series(pd.arrays.ArrowStringArray(taken, dtype=_STR), copy=False)
 

@@ -15,6 +15,7 @@ which is also exact and sign-preserving.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 # raw is scaled down by ~1e-12 before flooring: larger than any accumulated float error of the shares, far smaller
 # than one unit for any amount that fits NUMERIC(20,8).
@@ -96,3 +97,21 @@ def largest_remainder(group: np.ndarray, weights: np.ndarray, totals: np.ndarray
         units = np.empty(n, dtype=np.int64)
         units[order] = units_sorted
     return np.where(totals[group] < 0, -units, units)
+
+
+def split_by_pairs(line: np.ndarray, pair_key: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Two-level largest remainder: first each line over its pairs (rows sharing `pair_key`, e.g. one principal's
+    24 hours), then each pair's units over its rows. Every line still sums exactly, and every principal's daily total
+    is within one unit of its exact share (one-level rounding over hours could drift by up to 24 units)."""
+    line = np.asarray(line, dtype=np.int64)
+    if len(line) == 0:
+        return np.zeros(0, dtype=np.int64)
+    pair, _ = pd.factorize(np.asarray(pair_key, dtype=np.int64), sort=False)
+    w = np.asarray(weights, dtype=np.float64)
+    w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+    n_pairs = int(pair.max()) + 1
+    pair_weight = np.bincount(pair, weights=w, minlength=n_pairs)
+    pair_line = np.zeros(n_pairs, dtype=np.int64)
+    pair_line[pair] = line
+    pair_units = largest_remainder(pair_line, pair_weight, totals)
+    return largest_remainder(pair, w, pair_units)
