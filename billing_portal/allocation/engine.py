@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -42,9 +44,9 @@ def _round(ctx: Context, w: pd.DataFrame, totals: np.ndarray) -> np.ndarray:
     """Exact units per weight row: each line over its (principal, subject, method) pairs, then each pair over its
     hours (rounding.split_by_pairs)."""
     n_ids = len(ctx.ids.index)
-    line = w["line"].to_numpy()
+    line = w["line"].to_numpy().astype(np.int64)
     pair_key = ((line * n_ids + w["principal"].to_numpy()) * n_ids + w["subject"].to_numpy()) * len(METHODS) \
-        + w["method"].to_numpy()
+        + w["method"].to_numpy()  # int64: lines × ids² × methods stays far below 2^63
     return split_by_pairs(line, pair_key, w["weight"].to_numpy(), totals)
 
 
@@ -104,19 +106,21 @@ def allocate_day(inputs: DayInputs, config: AllocationConfig | None = None) -> A
     w1 = _phase_one(ctx)
     u1 = _round(ctx, w1, totals)
     later = (ctx.lines["rule"] == "no_resource").to_numpy()
-    w2 = no_resource.allocate(ctx.lines[later], ctx, lambda: no_resource.allocation_basis(w1, u1, ctx)) \
+    w2 = no_resource.allocate(ctx.lines[later], ctx, partial(no_resource.allocation_basis, w1, u1, ctx)) \
         if later.any() else concat_weights([])
     u2 = _round(ctx, w2, totals)
 
     cols = {k: np.concatenate([w1[k].to_numpy(), w2[k].to_numpy()]) for k in WEIGHT_COLUMNS}
     units = np.concatenate([u1, u2])
+    del w1, w2, u1, u2
     covered = np.bincount(cols["line"], minlength=len(totals)) > 0
     if not covered.all():  # a rule lost a line: a bug, never silently drop money
         missing = ctx.lines.loc[~covered, ["line_no", "line_type", "rule"]].to_dict("records")
         raise RuntimeError(f"allocation produced no rows for bill lines {missing}")
-    keep = _keep_rows(cols["line"], units, totals)
-    cols = {k: v[keep] for k, v in cols.items()}
-    units = units[keep]
+    rows = np.flatnonzero(_keep_rows(cols["line"], units, totals))
+    rows = rows[np.argsort(cols["hour"][rows], kind="stable")]  # facts ordered by hour, then as produced
+    cols = {k: cols[k][rows] for k in ("line", "hour", "principal", "subject", "method", "reason", "confidence")}
+    units = units[rows]
     facts = build_facts(ctx, cols["line"], cols["hour"], cols["principal"], cols["subject"], cols["method"],
                         cols["reason"], cols["confidence"], units)
     return AllocationResult(facts=facts, stats=_stats(ctx, cols["line"], cols["method"], cols["confidence"], units))

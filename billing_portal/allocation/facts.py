@@ -28,10 +28,7 @@ def take_strings(values, codes: np.ndarray) -> pd.Series:
 
 def build_facts(ctx: Context, line: np.ndarray, hour: np.ndarray, principal: np.ndarray, subject: np.ndarray,
                 method: np.ndarray, reason: np.ndarray, confidence: np.ndarray, units: np.ndarray) -> pd.DataFrame:
-    """The facts frame, ordered by hour (stable: within an hour, in line order)."""
-    order = np.argsort(hour, kind="stable")
-    line, hour, principal, subject = line[order], hour[order], principal[order], subject[order]
-    method, reason, confidence, units = method[order], reason[order], confidence[order], units[order]
+    """The facts frame, one row per element of the (aligned) arrays, in their order."""
     n = len(line)
     lines, ids = ctx.lines, ctx.ids
     start = np.datetime64(ctx.usage_date, "ns")

@@ -48,55 +48,62 @@ def _cumulative_split(mag: np.ndarray, share: np.ndarray, group: np.ndarray) -> 
 def largest_remainder(group: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """Units per row: row i belongs to line `group[i]` (an index into `totals`, int64 units per line).
 
-    Every line that has rows gets rows summing exactly to its total. Vectorised: one sort over all rows.
+    Every line that has rows gets rows summing exactly to its total. Vectorised: one sort over all rows; temporaries
+    are reused in place (this runs over millions of rows).
     """
-    group = np.asarray(group, dtype=np.int64)
+    group = np.asarray(group)
     totals = np.asarray(totals, dtype=np.int64)
     n = len(group)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    w = np.asarray(weights, dtype=np.float64)
-    w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
     n_groups = len(totals)
-    wsum = np.bincount(group, weights=w, minlength=n_groups)
-    flat = wsum[group] <= 0
-    if flat.any():
-        w = np.where(flat, 1.0, w)
-        wsum = np.bincount(group, weights=w, minlength=n_groups)
-    share = w / wsum[group]
+    share = np.array(weights, dtype=np.float64)  # a copy: becomes the share, in place
+    share[~((share > 0) & (share < np.inf))] = 0.0
+    wsum = np.bincount(group, weights=share, minlength=n_groups)
+    if (wsum <= 0).any():
+        flat = (wsum <= 0)[group]
+        share[flat] = 1.0
+        wsum = np.bincount(group, weights=share, minlength=n_groups)
+    share /= wsum[group]
     mag = np.abs(totals)
-    raw = mag[group].astype(np.float64) * share * _SHRINK
-    base = np.minimum(np.floor(raw), mag[group].astype(np.float64)).astype(np.int64)
-    base = np.minimum(base, mag[group])
-    rem = raw - base
+    mag_rows = mag[group]
+    raw = mag_rows.astype(np.float64)
+    raw *= share
+    raw *= _SHRINK
+    base = np.floor(raw).astype(np.int64)
+    np.minimum(base, mag_rows, out=base)
+    del mag_rows
     # Sort rows by line, then by descending remainder (stable: first row wins ties). One float key instead of a
     # lexsort: line + (1 - remainder)/2 keeps lines apart and orders remainders to ~1e-10, 5x faster.
-    order = np.argsort(group + 0.5 * (1.0 - rem), kind="stable")
+    key = raw
+    key -= base           # remainder in [0, 1)
+    key *= -0.5
+    key += 0.5
+    key += group
+    order = np.argsort(key, kind="stable")
+    del key, raw
     g = group[order]
     starts = _group_starts(g)
+    del g
     counts = np.diff(np.r_[starts, n])
-    line_of_run = g[starts]
-    floor_sum = np.add.reduceat(base[order], starts)
-    residual = mag[line_of_run] - floor_sum
-    rank = np.arange(n) - np.repeat(starts, counts)
-
+    line_of_run = group[order[starts]]
+    units_sorted = base[order]
+    residual = mag[line_of_run] - np.add.reduceat(units_sorted, starts)
     ok = residual >= 0
-    safe_residual = np.where(ok, residual, 0)
-    q, m = np.divmod(safe_residual, counts)
-    add = np.repeat(q, counts) + (rank < np.repeat(m, counts))
-    units_sorted = base[order] + add
+    q, m = np.divmod(np.where(ok, residual, 0), counts)
+    rank = np.arange(n) - np.repeat(starts, counts)
+    units_sorted += np.repeat(q, counts)
+    units_sorted += rank < np.repeat(m, counts)
+    del rank
+    units = np.empty(n, dtype=np.int64)
+    units[order] = units_sorted
     if not ok.all():  # float overshoot: re-split those lines by cumulative rounding, in original row order
-        bad_lines = line_of_run[~ok]
-        rows = np.flatnonzero(np.isin(group, bad_lines))
+        rows = np.flatnonzero(np.isin(group, line_of_run[~ok]))
         rows = rows[np.argsort(group[rows], kind="stable")]
-        fixed = _cumulative_split(mag, share[rows], group[rows])
-        units = np.empty(n, dtype=np.int64)
-        units[order] = units_sorted
-        units[rows] = fixed
-    else:
-        units = np.empty(n, dtype=np.int64)
-        units[order] = units_sorted
-    return np.where(totals[group] < 0, -units, units)
+        units[rows] = _cumulative_split(mag, share[rows], group[rows])
+    neg = totals[group] < 0
+    np.negative(units, out=units, where=neg)
+    return units
 
 
 def split_by_pairs(line: np.ndarray, pair_key: np.ndarray, weights: np.ndarray, totals: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from billing_portal.allocation.context import Context
 
 WEIGHT_COLUMNS = ("line", "hour", "principal", "subject", "method", "reason", "confidence", "weight")
-_DTYPES = {"line": np.int64, "hour": np.int8, "principal": np.int64, "subject": np.int64, "method": np.int8,
+_DTYPES = {"line": np.int32, "hour": np.int8, "principal": np.int32, "subject": np.int32, "method": np.int8,
            "reason": np.int16, "confidence": np.int8, "weight": np.float64}
 
 
