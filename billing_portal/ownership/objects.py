@@ -63,7 +63,9 @@ def key_holders(objects: CoreObjects) -> pd.DataFrame:
     """resource_id, principal_id: who holds at least one API key scoped to that resource (cluster, Schema
     Registry, …). Cloud keys (no resource) are left out."""
     keys = objects.api_keys
-    frame = pd.DataFrame({"resource_id": [text(x) for x in keys["resource_id"].tolist()],
-                          "principal_id": [text(x) for x in keys["owner_id"].tolist()]})
-    frame = frame.dropna()
+    rows = [(r, o) for r, o, kind in zip((text(x) for x in keys["resource_id"].tolist()),
+                                         (text(x) for x in keys["owner_id"].tolist()),
+                                         (text(x) for x in keys["resource_kind"].tolist()), strict=True)
+            if r and o and (kind or "").lower() != "cloud" and r.lower() != "cloud"]
+    frame = pd.DataFrame(rows, columns=["resource_id", "principal_id"], dtype=object)
     return frame.drop_duplicates().reset_index(drop=True)
