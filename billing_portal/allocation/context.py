@@ -274,50 +274,74 @@ def _line_metric_and_split(lines: pd.DataFrame, config: AllocationConfig) -> tup
     return (np.array(metric, dtype=np.int64), np.array(split, dtype=np.int64), np.array(ratio, dtype=np.float64))
 
 
-def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
-    objects = inputs.objects
-    lines = normalize_lines(inputs)
-    principals, resources = _attribution_frames(inputs)
+def _link_lines(lines: pd.DataFrame, objects, resources: pd.DataFrame | None) -> None:
+    """Add each line's resource_type, Kafka cluster (`cluster_id`, where one applies) and env_id (from the line,
+    else from the resource's attribution)."""
     res = conform(resources, RESOURCE_ATTRIBUTION_COLUMNS)
     res_ids = [text(v) for v in res["resource_id"].tolist()]
     res_type = dict(zip(res_ids, (text(v) for v in res["resource_type"].tolist()), strict=True))
     res_env = dict(zip(res_ids, (text(v) for v in res["env_id"].tolist()), strict=True))
     res_cluster = dict(zip(res_ids, (text(v) for v in res["cluster_id"].tolist()), strict=True))
-    for cid, kc in zip(objects.connectors["connector_id"].tolist(), objects.connectors["cluster_id"].tolist(),
-                       strict=True):
-        if text(cid) and text(kc):
-            res_cluster.setdefault(text(cid), text(kc))
-    for kid, kc in zip(objects.ksqldb_clusters["ksqldb_id"].tolist(),
-                       objects.ksqldb_clusters["kafka_cluster_id"].tolist(), strict=True):
-        if text(kid) and text(kc):
-            res_cluster.setdefault(text(kid), text(kc))
-
+    for frame, id_col, cluster_col in ((objects.connectors, "connector_id", "cluster_id"),
+                                       (objects.ksqldb_clusters, "ksqldb_id", "kafka_cluster_id")):
+        for rid, kc in zip(frame[id_col].tolist(), frame[cluster_col].tolist(), strict=True):
+            if text(rid) and text(kc):
+                res_cluster.setdefault(text(rid), text(kc))
     rid = lines["resource_id"].tolist()
-    lines["resource_type"] = pd.Series([(res_type.get(r) or resource_type_of(r)) if r else None for r in rid],
-                                       dtype=object)
+    rtype = [(res_type.get(r) or resource_type_of(r)) if r else None for r in rid]
+    lines["resource_type"] = pd.Series(rtype, dtype=object)
     lines["cluster_id"] = pd.Series([r if (r and t == "kafka_cluster") else (res_cluster.get(r) if r else None)
-                                     for r, t in zip(rid, lines["resource_type"], strict=True)], dtype=object)
+                                     for r, t in zip(rid, rtype, strict=True)], dtype=object)
     lines["env_id"] = pd.Series([e or (res_env.get(r) if r else None)
                                  for e, r in zip(lines["env_id"].tolist(), rid, strict=True)], dtype=object)
-    lines["rule"] = route(lines, config)
-    lines["usage_driven"] = lines["line_type"].isin(set(config.usage_driven_line_types)).to_numpy()
-    lines["metric"], lines["split"], lines["usage_ratio"] = _line_metric_and_split(lines, config)
 
-    key_owner = api_key_owners(objects)
-    usage_arrays = _usage_arrays(inputs, key_owner)
-    runs_as = object_owners(objects)
-    holders = key_holders(objects)
-    synthetic = {}
-    rule_principals = []
+
+def _synthetic_principals(config: AllocationConfig) -> tuple[dict[str, dict[str, str | None]], list[str]]:
+    """Synthetic team principals and named principals of the distribution rules."""
+    synthetic, named = {}, []
     for rule in [*config.no_resource_rules.values(), config.default_no_resource_rule]:
         if rule.synthetic_principal:
             synthetic[rule.synthetic_principal] = {"team": rule.team, "business_unit": rule.business_unit,
                                                    "business_product": rule.business_product,
                                                    "cost_center": rule.cost_center}
         if rule.principal_id:
-            rule_principals.append(rule.principal_id)
+            named.append(rule.principal_id)
+    return synthetic, named
+
+
+def _active_principals(usage: Usage, clusters: pd.Index, ids: Ids, holders: pd.DataFrame):
+    """Active (cluster, principal) pairs sorted by cluster — seen in metrics with bytes > 0, or holding an API key
+    on the cluster — with per-cluster ranges, and the principals active anywhere in the org."""
+    seen = usage.daily_values[:, TOTAL] > 0
+    key_c = clusters.get_indexer(pd.Index(holders["resource_id"], dtype=object)).astype(np.int64)
+    key_p = ids.codes(holders["principal_id"])
+    keep = (key_c >= 0) & (key_p >= 0)
+    n_p = usage.n_principals
+    akey = np.unique(np.r_[usage.daily_key[seen], key_c[keep] * n_p + key_p[keep]])
+    active_c, active_p = akey // n_p, akey % n_p
+    start = np.searchsorted(active_c, np.arange(len(clusters)))
+    count = np.searchsorted(active_c, np.arange(len(clusters)), side="right") - start
+    org_active = np.unique(np.r_[usage.daily_p[seen], key_p[key_p >= 0]])
+    return active_c, active_p, start, count, org_active, key_p
+
+
+def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
+    """Prepare everything the rules read, once per day."""
+    objects = inputs.objects
+    lines = normalize_lines(inputs)
+    principals, resources = _attribution_frames(inputs)
+    _link_lines(lines, objects, resources)
+    lines["rule"] = route(lines, config)
+    lines["usage_driven"] = lines["line_type"].isin(set(config.usage_driven_line_types)).to_numpy()
+    lines["metric"], lines["split"], lines["usage_ratio"] = _line_metric_and_split(lines, config)
+
+    usage_arrays = _usage_arrays(inputs, api_key_owners(objects))
+    runs_as = object_owners(objects)
+    holders = key_holders(objects)
+    synthetic, named = _synthetic_principals(config)
+    rid = lines["resource_id"].tolist()
     extra = ([x for x in rid if x] + [x for x in lines["env_id"] if x] + list(usage_arrays.principal_ids)
-             + runs_as["principal_id"].tolist() + holders["principal_id"].tolist() + rule_principals)
+             + runs_as["principal_id"].tolist() + holders["principal_id"].tolist() + named)
     ids = build_ids(principals, resources, list(pd.unique(pd.Series(extra, dtype=object))), synthetic)
 
     clusters = pd.Index(pd.unique(pd.Series([*(x for x in lines["cluster_id"] if x),
@@ -333,18 +357,8 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
     lines["runs_as"] = ids.codes([owner_of.get(r) for r in rid])
     lines["runs_as_reason"] = [reason_code(Reason(evidence_of[r])) if r in evidence_of else -1 for r in rid]
 
-    # Active principals per cluster: seen in metrics with bytes > 0, or holding an API key on the cluster.
-    seen = usage.daily_values[:, TOTAL] > 0
-    key_c = clusters.get_indexer(pd.Index(holders["resource_id"], dtype=object)).astype(np.int64)
-    key_p = ids.codes(holders["principal_id"])
-    keep = key_c >= 0
-    n_p = usage.n_principals
-    akey = np.unique(np.r_[usage.daily_key[seen], key_c[keep] * n_p + key_p[keep]])
-    active_c, active_p = akey // n_p, akey % n_p
-    active_start = np.searchsorted(active_c, np.arange(len(clusters)))
-    active_count = np.searchsorted(active_c, np.arange(len(clusters)), side="right") - active_start
-    org_active = np.unique(np.r_[usage.daily_p[seen], key_p])
-
+    active_c, active_p, active_start, active_count, org_active, key_p = \
+        _active_principals(usage, clusters, ids, holders)
     kh = pd.DataFrame({"resource_id": pd.Series(holders["resource_id"].tolist(), dtype=object), "p": key_p})
     srs = objects.schema_registries
     sr_by_env = pd.DataFrame({"env_id": pd.Series([text(v) for v in srs["env_id"].tolist()], dtype=object),

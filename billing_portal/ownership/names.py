@@ -19,7 +19,7 @@ RESOURCE_PREFIXES = (
 )
 
 # `payments-prod-owner-alice` → alice. The owner is what follows the last `-owner-` up to the end of the name.
-_OWNER_SUFFIX = re.compile(r"-owner-([A-Za-z0-9._%+@-]+?)\s*$", re.IGNORECASE)
+_OWNER_SUFFIX = re.compile(r"^.*-owner-([A-Za-z0-9._%+@-]+?)\s*$", re.IGNORECASE | re.DOTALL)
 # `Ingest job. Owner: alice@company.com` → alice@company.com
 _OWNER_FIELD = re.compile(r"\bowner\s*[:=]\s*([A-Za-z0-9._%+@-]+)", re.IGNORECASE)
 
