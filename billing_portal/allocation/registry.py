@@ -62,12 +62,12 @@ RULE_NAMES = ("kafka_network", "kafka_shared", "connect", "ksqldb", "flink", "go
 
 
 def rule_for(line_type: str, has_resource: bool, config: AllocationConfig) -> str:
-    """The rule name for one line."""
+    """The rule name for one line: no resource → `no_resource`; else the configured override, else the table,
+    else `fallback`. Org-level line types (SUPPORT, PROMO_CREDIT, AUDIT_LOG_READ) stay with `no_resource` even when
+    they name a resource (AUDIT_LOG_READ names the Confluent-managed audit-log cluster, not one of the org's)."""
     if not has_resource:
         return "no_resource"
-    rule = config.line_type_rules.get(line_type) or RULE_OF_LINE_TYPE.get(line_type) or "fallback"
-    # A line type that normally has no resource but came with one is allocated like any unknown resource line.
-    return "fallback" if rule == "no_resource" else rule
+    return config.line_type_rules.get(line_type) or RULE_OF_LINE_TYPE.get(line_type) or "fallback"
 
 
 def route(lines: pd.DataFrame, config: AllocationConfig) -> np.ndarray:

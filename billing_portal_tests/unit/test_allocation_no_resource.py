@@ -74,8 +74,18 @@ def test_assign_to_a_principal_or_a_team():
         ("team:security", "team", "security", "corp", "CC-1"): 48_000_000}
 
 
-def test_known_no_resource_line_type_with_a_resource_is_allocated_to_that_resource():
+def test_org_level_line_types_stay_org_level_even_with_a_resource():
     b = DayBuilder().env("env-1").cluster("lkc-1", name="c-owner-ann").line("PROMO_CREDIT", "lkc-1", "-1.00")
+    b.line("AUDIT_LOG_READ", "lkc-auditlog", "0.24", env="env-audit")
     facts = allocate_day(b.build(), AllocationConfig()).facts
+    assert totals_by(facts, "line_type", "principal_id", "allocation_reason") == {
+        ("PROMO_CREDIT", "UNALLOCATED", "no_resource_on_line"): -100_000_000,
+        ("AUDIT_LOG_READ", "UNALLOCATED", "no_resource_on_line"): 24_000_000}
+    assert set(facts["resource_id"]) == {"lkc-1", "lkc-auditlog"}   # the resource stays on the facts
+
+
+def test_org_level_line_type_can_be_routed_to_its_resource_by_configuration():
+    b = DayBuilder().env("env-1").cluster("lkc-1", name="c-owner-ann").line("PROMO_CREDIT", "lkc-1", "-1.00")
+    facts = allocate_day(b.build(), AllocationConfig(line_type_rules={"PROMO_CREDIT": "fallback"})).facts
     assert totals_by(facts, "principal_id", "allocation_method", "allocation_reason") == {
         ("lkc-1", "resource_owner", "owner_from_name"): -100_000_000}

@@ -86,7 +86,7 @@ def ladder(lines: pd.DataFrame, ctx: Context, why, env_confidence: Confidence = 
 
 def allocate(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """Lines no other rule takes: unknown line types (reason `unknown_line_type`), and known types routed here by
-    configuration or carrying a resource they normally do not have (reason `routed_to_fallback`)."""
+    configuration (`line_type_rules`; reason `routed_to_fallback`)."""
     known = lines["line_type"].isin(RULE_OF_LINE_TYPE.keys()).to_numpy()
     why = np.where(known, reason_code(Reason.ROUTED_TO_FALLBACK), reason_code(Reason.UNKNOWN_LINE_TYPE))
     return ladder(lines, ctx, why)

@@ -1,5 +1,7 @@
-"""Lines without a resource (SUPPORT, AUDIT_LOG_READ, PROMO_CREDIT, unknown products, any line whose resource is
-missing): principal UNALLOCATED (method `unallocated`, reason `no_resource_on_line`, low), unless a distribution
+"""Lines without a chargeable resource — any line whose resource is missing (unknown products included), and the
+org-level line types SUPPORT, AUDIT_LOG_READ and PROMO_CREDIT even when they name one (the audit-log cluster is
+Confluent's, not the org's): principal UNALLOCATED (method `unallocated`, reason `no_resource_on_line`, low), unless
+a distribution
 rule (AllocationConfig.no_resource_rules, per line type, or default_no_resource_rule) spreads them:
 
 - `allocated_cost`          proportionally to each principal's cost allocated so far that day, hour by hour and with
