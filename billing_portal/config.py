@@ -58,6 +58,11 @@ class Settings(BaseModel):
     BILLING_PORTAL_ALLOCATION_FILE: Path | None = None
     RESTATEMENT_WINDOW_DAYS: int = Field(default=7, ge=0, le=60)
 
+    # Sidecar: the Dagster webserver the collect API launches runs on, and how long /metrics keeps exposing a
+    # newly published hourly sample (so every Prometheus scrape in that time can ingest it).
+    DAGSTER_GRAPHQL_URL: str = "http://localhost:3000"
+    BILLING_PORTAL_METRICS_EXPOSURE_HOURS: int = Field(default=24, ge=1, le=720)
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _db_url(cls, v: str | None) -> str | None:
@@ -68,7 +73,7 @@ class Settings(BaseModel):
             raise ValueError(f"must be a postgresql:// URL, got scheme {scheme!r}")
         return v
 
-    @field_validator("CCLOUD_API_URL", "CCLOUD_TELEMETRY_URL", "SCHEMA_REGISTRY_URL")
+    @field_validator("CCLOUD_API_URL", "CCLOUD_TELEMETRY_URL", "SCHEMA_REGISTRY_URL", "DAGSTER_GRAPHQL_URL")
     @classmethod
     def _urls(cls, v: str | None, info) -> str | None:
         return _check_url(info.field_name, v)
