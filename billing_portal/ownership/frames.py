@@ -104,6 +104,13 @@ def text(value: object) -> str | None:
     return s or None
 
 
+def text_series(series: pd.Series) -> pd.Series:
+    """Vectorised `text`: a column as stripped non-empty strings (object dtype) or None."""
+    out = series.astype("string").str.strip()
+    out = out.where(out.notna() & (out != ""), None).astype(object)
+    return out.where(out.notna(), None)
+
+
 def as_dict(value: object) -> dict:
     """A jsonb cell (dict, JSON text or missing) as a dict."""
     if isinstance(value, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from billing_portal.ownership.frames import CoreObjects, text
+from billing_portal.ownership.frames import CoreObjects, text, text_series
 
 # Evidence values; billing_portal.allocation.vocabulary uses the same words as allocation reasons.
 CONNECTOR_SERVICE_ACCOUNT = "connector_service_account"
@@ -18,12 +18,9 @@ OBJECT_OWNER_COLUMNS = ["resource_id", "principal_id", "evidence"]
 def api_key_owners(objects: CoreObjects) -> dict[str, str]:
     """API key id → owner principal id."""
     keys = objects.api_keys
-    out = {}
-    for key, owner in zip(keys["key_id"].tolist(), keys["owner_id"].tolist(), strict=True):
-        k, o = text(key), text(owner)
-        if k and o:
-            out[k] = o
-    return out
+    key, owner = text_series(keys["key_id"]), text_series(keys["owner_id"])
+    ok = key.notna() & owner.notna()
+    return dict(zip(key[ok].tolist(), owner[ok].tolist(), strict=True))
 
 
 def _connector_owner(auth_mode: str | None, sa: str | None, key: str | None,
@@ -63,9 +60,9 @@ def key_holders(objects: CoreObjects) -> pd.DataFrame:
     """resource_id, principal_id: who holds at least one API key scoped to that resource (cluster, Schema
     Registry, …). Cloud keys (no resource) are left out."""
     keys = objects.api_keys
-    rows = [(r, o) for r, o, kind in zip((text(x) for x in keys["resource_id"].tolist()),
-                                         (text(x) for x in keys["owner_id"].tolist()),
-                                         (text(x) for x in keys["resource_kind"].tolist()), strict=True)
-            if r and o and (kind or "").lower() != "cloud" and r.lower() != "cloud"]
-    frame = pd.DataFrame(rows, columns=["resource_id", "principal_id"], dtype=object)
+    resource, owner = text_series(keys["resource_id"]), text_series(keys["owner_id"])
+    kind = text_series(keys["resource_kind"]).fillna("").str.lower()
+    ok = resource.notna() & owner.notna() & (kind != "cloud") & (resource.fillna("").str.lower() != "cloud")
+    frame = pd.DataFrame({"resource_id": resource[ok].to_numpy(dtype=object),
+                          "principal_id": owner[ok].to_numpy(dtype=object)})
     return frame.drop_duplicates().reset_index(drop=True)
