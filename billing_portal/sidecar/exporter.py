@@ -1,61 +1,180 @@
-"""OpenMetrics exposition of the cost facts (`/metrics`), with prometheus_client.
+"""`/metrics`: OpenMetrics exposition of the chargeback with prometheus_client (a custom Collector).
 
-`ccloud_cost_usd_hourly{org_id, env_id, cluster, product, business_unit, team}` is the cost of one UTC hour, exposed
-with that hour's timestamp so Prometheus stores it at the hour it belongs to, even when the bill arrives days late.
-The label set is bounded: no principal or resource ids (use the REST API for those).
+Metrics (label sets are bounded: no principal or resource ids; use the REST API for those):
+
+- `ccloud_cost_usd_hourly{org_id, env_id, cluster, product, business_unit, team, cost_center, revision}`: the cost
+  of one UTC hour, exposed **with that hour's timestamp** so Prometheus stores it at the hour it belongs to although
+  the bill arrives days later (the Prometheus config enables the out-of-order window for this). Samples come from
+  the publication ledger (`ledger.py`): revision 0 is the first published figure, later revisions are corrections
+  after a restatement; always aggregate with `sum(...)`, which gives the current figure.
+- `ccloud_cost_month_to_date_usd{business_unit}`: cost of the current UTC month so far.
+- `ccloud_cost_newest_complete_hour_timestamp_seconds`: start of the newest hour whose day is complete.
+- `ccloud_cost_data_lag_seconds`: now − end of that hour.
+- `ccloud_cost_allocation_coverage_ratio{bucket}`: share of the newest day's cost per coverage bucket
+  (by_usage, by_ownership, by_fallback, unallocated), from cost_confidence_daily.
+- `ccloud_cost_confidence_ratio{confidence}`: share of the newest day's cost per confidence level.
+- `ccloud_cost_unallocated_share_ratio`: |UNALLOCATED| / |all| of the newest complete day.
+
+Gauges other than the hourly samples are aggregated in SQL (through `query.pick_source`) and cached until the
+warehouse's partition_status changes, so a scrape costs a few small queries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from decimal import Decimal
 
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.openmetrics.exposition import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import generate_latest as generate_text
+from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.registry import Collector, CollectorRegistry
+from psycopg import sql
 
-LABELS = ["org_id", "env_id", "cluster", "product", "business_unit", "team"]
-EXPOSED_HOURS = 48
+from billing_portal.sidecar import ledger
+from billing_portal.sidecar.query import (
+    aggregate_statement,
+    day_start,
+    newest_complete_day,
+    pick_source,
+    range_and_filters,
+)
 
-HOURLY_SQL = """
-WITH newest AS (SELECT max(hour) AS h FROM hourly_cost_facts)
-SELECT hour, COALESCE(org_id, '') AS org_id, COALESCE(env_id, '') AS env_id, COALESCE(cluster_id, '') AS cluster,
-       product, COALESCE(business_unit, 'unknown') AS business_unit, COALESCE(team, 'unknown') AS team,
-       sum(amount_usd) AS amount
-FROM hourly_cost_facts, newest
-WHERE hour > newest.h - make_interval(hours => %(hours)s)
-GROUP BY 1, 2, 3, 4, 5, 6, 7
-ORDER BY 2, 3, 4, 5, 6, 7, 1
-"""
+HOURLY_LABELS = list(ledger.LABELS) + ["revision"]
+CACHE_TTL_SECONDS = 300
+BUCKETS = ("by_usage", "by_ownership", "by_fallback", "unallocated")
+LEVELS = ("high", "medium", "low")
+
+
+def _month_start(now: dt.datetime) -> dt.datetime:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+class GaugeCache:
+    """Slow aggregates, recomputed when the data version (partition_status) or the month changes."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key = None
+        self._at = 0.0
+        self._value: dict | None = None
+
+    def get(self, key, compute):
+        with self._lock:
+            if self._value is not None and key == self._key and time.monotonic() - self._at < CACHE_TTL_SECONDS:
+                return self._value
+        value = compute()
+        with self._lock:
+            self._key, self._value, self._at = key, value, time.monotonic()
+        return value
 
 
 class CostCollector(Collector):
-    def __init__(self, pool):
-        self.pool = pool
+    def __init__(self, pool, *, window_days: int, exposure_hours: int, cache: GaugeCache,
+                 now=lambda: dt.datetime.now(dt.UTC)):
+        self.pool, self.window_days, self.exposure_hours, self.cache, self.now = (
+            pool, window_days, exposure_hours, cache, now)
 
+    # --- slow aggregates ---------------------------------------------------------------------------------------
+    def _aggregates(self, conn, newest: dt.date | None, now: dt.datetime) -> dict:
+        out: dict = {"mtd": [], "buckets": {}, "levels": {}, "unallocated_share": None}
+        lo = _month_start(now)
+        hi = (lo + dt.timedelta(days=32)).replace(day=1)
+        source = pick_source({"business_unit"}, "month")
+        where = range_and_filters(source, lo, hi, {})
+        out["mtd"] = [(r["business_unit"] or "unknown", r["amount_usd"]) for r in conn.execute(
+            aggregate_statement(source, ["business_unit"], "total", where), where.params)]
+        conf = conn.execute(
+            "SELECT * FROM cost_confidence_daily WHERE scope_type = 'total' ORDER BY usage_date DESC LIMIT 1"
+        ).fetchone()
+        if conf and conf["total_usd"]:
+            total = conf["total_usd"]
+            out["buckets"] = {b: conf[f"{b}_usd"] / total for b in BUCKETS}
+            out["levels"] = {lv: conf[f"{lv}_usd"] / total for lv in LEVELS}
+        if newest is not None:
+            src = pick_source({"principal_id"}, "day")
+            w = range_and_filters(src, day_start(newest), day_start(newest + dt.timedelta(days=1)), {})
+            r = conn.execute(sql.SQL(
+                "SELECT sum(abs({a})) FILTER (WHERE principal_id = 'UNALLOCATED') AS u, sum(abs({a})) AS t"
+                " FROM {rel} WHERE {w}").format(a=sql.Identifier(src.amount_column),
+                                                 rel=sql.Identifier(src.relation), w=w.sql()), w.params).fetchone()
+            if r and r["t"]:
+                out["unallocated_share"] = (r["u"] or Decimal(0)) / r["t"]
+        return out
+
+    def _version(self, conn, newest, now):
+        r = conn.execute("SELECT count(*) AS n, max(materialized_at) AS m FROM partition_status"
+                         " WHERE asset_name IN ('hourly_cost_facts', 'cost_confidence')").fetchone()
+        return (r["n"], r["m"], newest, now.strftime("%Y-%m"))
+
+    # --- collect -----------------------------------------------------------------------------------------------
     def collect(self):
-        cost = GaugeMetricFamily("ccloud_cost_usd_hourly",
-                                 "Allocated Confluent Cloud cost of one UTC hour in USD, at that hour's timestamp.",
-                                 labels=LABELS, unit="")
-        newest = GaugeMetricFamily("ccloud_cost_newest_hour_timestamp_seconds",
-                                   "Start of the newest hour with allocated cost (Unix seconds).")
+        now = self.now()
         with self.pool.connection() as conn:
-            rows = conn.execute(HOURLY_SQL, {"hours": EXPOSED_HOURS}).fetchall()
-        newest_hour = None
-        for r in rows:
-            ts = r["hour"].timestamp()
-            cost.add_metric([r[k] for k in LABELS], float(r["amount"]), timestamp=ts)
-            newest_hour = max(newest_hour or ts, ts)
-        yield cost
-        if newest_hour is not None:
-            newest.add_metric([], newest_hour)
-        yield newest
+            newest, _ = newest_complete_day(conn)
+            ledger.sync(conn, newest, self.window_days)
+            samples = ledger.exposed(conn, self.exposure_hours)
+            agg = self.cache.get(self._version(conn, newest, now), lambda: self._aggregates(conn, newest, now))
+
+        hourly = GaugeMetricFamily(
+            "ccloud_cost_usd_hourly",
+            "Allocated Confluent Cloud cost of one UTC hour in USD, at that hour's timestamp. revision>0 samples are "
+            "corrections after a restatement: always sum().", labels=HOURLY_LABELS)
+        for s in samples:
+            hourly.add_metric([s[lb] for lb in ledger.LABELS] + [str(s["revision"])], float(s["amount_usd"]),
+                              timestamp=s["hour"].timestamp())
+        yield hourly
+
+        mtd = GaugeMetricFamily("ccloud_cost_month_to_date_usd",
+                                "Allocated cost of the current UTC month so far, in USD.", labels=["business_unit"])
+        for bu, amount in agg["mtd"]:
+            mtd.add_metric([bu], float(amount or 0))
+        yield mtd
+
+        newest_hour = GaugeMetricFamily("ccloud_cost_newest_complete_hour_timestamp_seconds",
+                                        "Start of the newest hour whose day of cost facts is complete (Unix time).")
+        lag = GaugeMetricFamily("ccloud_cost_data_lag_seconds",
+                                "Seconds between now and the end of the newest complete hour of cost facts.")
+        if newest is not None:
+            last_hour = day_start(newest) + dt.timedelta(hours=23)
+            newest_hour.add_metric([], last_hour.timestamp())
+            lag.add_metric([], max(0.0, (now - last_hour - dt.timedelta(hours=1)).total_seconds()))
+        yield newest_hour
+        yield lag
+
+        coverage = GaugeMetricFamily("ccloud_cost_allocation_coverage_ratio",
+                                     "Share of the newest day's cost per coverage bucket (by_usage, by_ownership, "
+                                     "by_fallback, unallocated).", labels=["bucket"])
+        for bucket, value in agg["buckets"].items():
+            coverage.add_metric([bucket], float(value))
+        yield coverage
+
+        levels = GaugeMetricFamily("ccloud_cost_confidence_ratio",
+                                   "Share of the newest day's cost per allocation confidence level.",
+                                   labels=["confidence"])
+        for level, value in agg["levels"].items():
+            levels.add_metric([level], float(value))
+        yield levels
+
+        unallocated = GaugeMetricFamily("ccloud_cost_unallocated_share_ratio",
+                                        "|UNALLOCATED cost| / |all cost| of the newest complete day.")
+        if agg["unallocated_share"] is not None:
+            unallocated.add_metric([], float(agg["unallocated_share"]))
+        yield unallocated
 
 
-def render(pool) -> bytes:
+def wants_openmetrics(accept: str | None) -> bool:
+    """OpenMetrics unless the client asks for the Prometheus text format only (e.g. for promtool)."""
+    accept = (accept or "").lower()
+    return "application/openmetrics-text" in accept or "text/plain" not in accept
+
+
+def render(collector: CostCollector, accept: str | None) -> tuple[bytes, str]:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CostCollector(pool))
-    return generate_latest(registry)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    registry.register(collector)
+    if wants_openmetrics(accept):
+        return generate_openmetrics(registry), OPENMETRICS_TYPE
+    return generate_text(registry), CONTENT_TYPE_LATEST

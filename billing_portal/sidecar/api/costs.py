@@ -1,82 +1,63 @@
-"""GET /v1/costs: hourly cost facts in [from_ts, to_ts), keyset-paginated in a stable order."""
+"""GET /v1/costs: hourly cost facts in [from_ts, to_ts), filtered, keyset-paginated in a stable order.
+
+Order: `(usage_date, fact_no)`; `fact_no` ascends with the hour inside a day, so pages are chronological and stable
+while the data does not change. `format=csv` streams every matching row (no pages).
+"""
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
+from apiflask import APIBlueprint
+from psycopg import sql
 
-from apiflask import APIBlueprint, abort
-from flask import current_app, request
+from billing_portal.sidecar import db, pagination
+from billing_portal.sidecar.api.common import QUERY, filters_from, responses
+from billing_portal.sidecar.encode import csv_lines, csv_response, day, json_response, money, ts
+from billing_portal.sidecar.query import FACT_FIELDS, FACTS_SOURCE, day_start, range_and_filters
+from billing_portal.sidecar.schemas import DEFAULT_LIMIT, CostsPage, CostsQuery
 
 bp = APIBlueprint("costs", __name__, tag="costs")
 
-MAX_LIMIT = 10_000
-FACT_FIELDS = ["hour", "usage_date", "org_id", "env_id", "resource_id", "resource_type", "cluster_id", "product",
-               "line_type", "principal_id", "principal_type", "owner", "team", "business_unit", "business_product",
-               "cost_center", "amount_usd", "allocation_method", "allocation_reason", "confidence"]
+SELECT = sql.SQL(", ").join(sql.Identifier(f) for f in FACT_FIELDS)
 
 
-def parse_ts(name: str) -> dt.datetime:
-    raw = request.args.get(name)
-    if raw is None:
-        abort(400, f"{name} is required (RFC3339, e.g. 2024-01-01T00:00:00Z)")
-    try:
-        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        abort(400, f"{name} is not an RFC3339 timestamp: {raw!r}")
-    if value.tzinfo is None:
-        abort(400, f"{name} must carry a timezone (e.g. Z): {raw!r}")
-    return value.astimezone(dt.UTC)
-
-
-def encode_cursor(usage_date: dt.date, fact_no: int) -> str:
-    return base64.urlsafe_b64encode(f"{usage_date.isoformat()}|{fact_no}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(raw: str) -> tuple[dt.date, int]:
-    try:
-        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-        day, no = text.split("|")
-        return dt.date.fromisoformat(day), int(no)
-    except Exception:  # noqa: BLE001 - any malformed cursor is the client's error
-        abort(400, "cursor is not a cursor returned by this API")
+def _row(r: dict) -> dict:
+    item = {k: r[k] for k in FACT_FIELDS}
+    item["hour"] = ts(r["hour"])
+    item["usage_date"] = day(r["usage_date"])
+    item["amount_usd"] = money(r["amount_usd"])
+    return item
 
 
 @bp.get("/v1/costs")
-@bp.doc(summary="Hourly cost facts in [from_ts, to_ts)")
-def list_costs():
-    from_ts, to_ts = parse_ts("from_ts"), parse_ts("to_ts")
-    if from_ts >= to_ts:
-        abort(400, "from_ts must be before to_ts")
-    try:
-        limit = int(request.args.get("limit", 1000))
-    except ValueError:
-        abort(400, "limit must be an integer")
-    if not 1 <= limit <= MAX_LIMIT:
-        abort(400, f"limit must be between 1 and {MAX_LIMIT}")
-    cursor = decode_cursor(request.args["cursor"]) if "cursor" in request.args else None
-    where = ["hour >= %(from_ts)s", "hour < %(to_ts)s"]
-    params = {"from_ts": from_ts, "to_ts": to_ts, "limit": limit + 1}
-    if cursor:
-        where.append("(usage_date, fact_no) > (%(c_day)s, %(c_no)s)")
-        params.update(c_day=cursor[0], c_no=cursor[1])
-    for field in ("org_id", "env_id", "cluster_id", "principal_id", "product", "line_type", "business_unit",
-                  "team", "cost_center", "confidence"):
-        if field in request.args:
-            where.append(f"{field} = %({field})s")
-            params[field] = request.args[field]
-    stmt = (f"SELECT {', '.join(FACT_FIELDS)}, fact_no FROM hourly_cost_facts WHERE {' AND '.join(where)}"
-            " ORDER BY usage_date, fact_no LIMIT %(limit)s")
-    with current_app.extensions["warehouse_pool"].connection() as conn:
-        rows = conn.execute(stmt, params).fetchall()
+@bp.input(CostsQuery, **QUERY)
+@bp.output(CostsPage)
+@bp.doc(summary="Hourly cost facts", description=(
+    "Every allocated fact (hour × bill line × principal) with an hour in [from_ts, to_ts), at most 366 days. "
+    "Filters on every dimension are repeatable (OR within a parameter, AND across parameters). Pages of `limit` "
+    "rows (≤ 10000) in the stable order (usage_date, fact_no); pass `next` back as `cursor` with the same range "
+    "and filters. Amounts are strings with 8 decimals."), responses=responses(400, 503, csv=True))
+def list_costs(query_data: dict):
+    from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
+    filters = filters_from(query_data)
+    where = range_and_filters(FACTS_SOURCE, from_ts, to_ts, filters)
+
+    if query_data["format"] == "csv":
+        stmt = sql.SQL("SELECT {} FROM hourly_cost_facts WHERE {} ORDER BY usage_date, fact_no").format(
+            SELECT, where.sql())
+        rows = db.stream(stmt, where.params)
+        return csv_response(csv_lines(FACT_FIELDS, rows), "costs.csv", rows)
+
+    limit = query_data.get("limit", DEFAULT_LIMIT)
+    fp = pagination.fingerprint(from_ts, to_ts, filters)
+    if "cursor" in query_data:
+        c_day, c_no = pagination.decode(query_data["cursor"], fp)
+        # The cursor's day bounds the scan from below, so earlier day partitions are pruned.
+        where.add(sql.SQL("(usage_date, fact_no) > (%(c_day)s, %(c_no)s) AND hour >= %(c_lo)s"),
+                  c_day=c_day, c_no=c_no, c_lo=max(day_start(c_day), from_ts))
+    stmt = sql.SQL("SELECT {}, fact_no FROM hourly_cost_facts WHERE {} ORDER BY usage_date, fact_no "
+                   "LIMIT %(limit)s").format(SELECT, where.sql())
+    rows = db.fetch_all(stmt, {**where.params, "limit": limit + 1})
     more = len(rows) > limit
     rows = rows[:limit]
-    data = []
-    for r in rows:
-        item = {k: r[k] for k in FACT_FIELDS}
-        item["hour"] = r["hour"].astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        item["usage_date"] = r["usage_date"].isoformat()
-        item["amount_usd"] = str(r["amount_usd"])
-        data.append(item)
-    nxt = encode_cursor(rows[-1]["usage_date"], rows[-1]["fact_no"]) if more and rows else None
-    return {"data": data, "next": nxt, "count": len(data)}
+    nxt = pagination.encode(rows[-1]["usage_date"], rows[-1]["fact_no"], fp) if more else None
+    return json_response({"data": [_row(r) for r in rows], "count": len(rows), "limit": limit, "next": nxt})

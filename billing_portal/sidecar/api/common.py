@@ -1,0 +1,42 @@
+"""Helpers shared by the read endpoints: filters from parsed query data, the decorators every read endpoint uses."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE
+
+from billing_portal.sidecar.query import FACT_DIMENSIONS
+
+# Documented error answers of every read endpoint (all in the error envelope).
+READ_ERRORS = {400: "Invalid parameter (the envelope names it)", 503: "Warehouse unreachable or query timeout"}
+QUERY = {"location": "query", "unknown": RAISE}
+
+
+def filters_from(data: dict) -> dict[str, list[str]]:
+    """{dimension: [values]} for the dimension filters present in the parsed query."""
+    return {d: list(dict.fromkeys(data[d])) for d in FACT_DIMENSIONS if data.get(d)}
+
+
+def split_group_by(values: list[str]) -> list[str]:
+    """['team,product', 'team'] → ['team', 'product'] (deduplicated, order kept)."""
+    out: list[str] = []
+    for v in values:
+        for part in v.split(","):
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+ERROR_DESCRIPTIONS = {400: READ_ERRORS[400], 401: "Missing or wrong bearer token",
+                      403: "Collect API disabled (no BILLING_PORTAL_API_TOKEN configured)", 404: "Not found",
+                      503: READ_ERRORS[503]}
+CSV_200 = {"description": "JSON by default; streamed CSV with format=csv",
+           "content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
+def responses(*codes: int, csv: bool = False) -> dict:
+    """OpenAPI responses for `@bp.doc(responses=...)`: errors in the envelope (HTTP_ERROR_SCHEMA), plus the CSV
+    variant of the 200 answer when the endpoint supports format=csv."""
+    out: dict = {c: ERROR_DESCRIPTIONS.get(c, "Error") for c in codes}
+    if csv:
+        out[200] = CSV_200
+    return out

@@ -1,0 +1,53 @@
+"""GET /v1/confidence: allocation confidence and coverage KPIs per day, for the whole org and per team and business
+unit (table cost_confidence_daily, written by the cost_confidence asset)."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+
+from billing_portal.sidecar import db
+from billing_portal.sidecar.api.common import QUERY, responses
+from billing_portal.sidecar.api.days import resolve_days
+from billing_portal.sidecar.encode import csv_lines, csv_response, day, json_response, money, ratio
+from billing_portal.sidecar.schemas import ConfidenceQuery, ConfidenceReport
+
+bp = APIBlueprint("confidence", __name__, tag="quality")
+
+AMOUNTS = ("total_usd", "high_usd", "medium_usd", "low_usd", "by_usage_usd", "by_ownership_usd", "by_fallback_usd",
+           "unallocated_usd")
+COLUMNS = ("usage_date", "scope_type", "scope_value") + AMOUNTS + ("high_share", "coverage_ratio",
+                                                                   "unallocated_share")
+
+
+def _row(r: dict) -> dict:
+    item = {"usage_date": day(r["usage_date"]), "scope_type": r["scope_type"], "scope_value": r["scope_value"]}
+    item.update({k: money(r[k]) for k in AMOUNTS})
+    total = r["total_usd"]
+    item["high_share"] = ratio(r["high_usd"], total)
+    item["coverage_ratio"] = ratio(r["by_usage_usd"] + r["by_ownership_usd"], total)
+    item["unallocated_share"] = ratio(r["unallocated_usd"], total)
+    return item
+
+
+@bp.get("/v1/confidence")
+@bp.input(ConfidenceQuery, **QUERY)
+@bp.output(ConfidenceReport)
+@bp.doc(summary="Confidence and coverage KPIs per day", description=(
+    "Per day and scope (total / team / business_unit): the cost at each confidence level (high, medium, low) and "
+    "by coverage bucket (by_usage, by_ownership, by_fallback, unallocated), with shares. Days `start`..`end` "
+    "inclusive (default: the 30 days ending at the newest day with data; at most 366)."),
+    responses=responses(400, 503, csv=True))
+def confidence(query_data: dict):
+    newest = db.fetch_one("SELECT max(usage_date) AS d FROM cost_confidence_daily")["d"]
+    start, end = resolve_days(query_data.get("start"), query_data.get("end"), newest)
+    params = {"start": start, "end": end, "scopes": query_data.get("scope_type") or ["total", "team",
+                                                                                       "business_unit"]}
+    rows = db.fetch_all(
+        "SELECT usage_date, scope_type, scope_value, " + ", ".join(AMOUNTS) + " FROM cost_confidence_daily"
+        " WHERE usage_date BETWEEN %(start)s AND %(end)s AND scope_type = ANY(%(scopes)s)"
+        " ORDER BY usage_date, CASE scope_type WHEN 'total' THEN 0 WHEN 'business_unit' THEN 1 ELSE 2 END,"
+        " scope_value", params)
+    data = [_row(r) for r in rows]
+    if query_data["format"] == "csv":
+        return csv_response(csv_lines(COLUMNS, ([d[c] for c in COLUMNS] for d in data)), "confidence.csv")
+    return json_response({"start": day(start), "end": day(end), "data": data})

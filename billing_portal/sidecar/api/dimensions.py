@@ -1,0 +1,77 @@
+"""GET /v1/dimensions: the values of one dimension found in the facts, with display names from the newest object
+snapshot where the warehouse has them (organizations, environments, Kafka clusters, service accounts, users)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from apiflask import APIBlueprint
+from psycopg import sql
+
+from billing_portal.sidecar import db
+from billing_portal.sidecar.api.common import QUERY, responses
+from billing_portal.sidecar.encode import day, json_response, money
+from billing_portal.sidecar.query import Where, pick_source_for_range, range_and_filters
+from billing_portal.sidecar.schemas import DIMENSION_ALIASES, DIMENSION_TYPES, Dimensions, DimensionsQuery
+
+bp = APIBlueprint("dimensions", __name__, tag="dimensions")
+
+# dimension type → (object table, id column, name expression, extra attribute columns)
+NAMES = {
+    "orgs": [("organizations", "org_id", "display_name", ())],
+    "environments": [("environments", "env_id", "display_name", ("stream_governance_package",))],
+    "clusters": [("kafka_clusters", "cluster_id", "display_name",
+                  ("env_id", "cluster_kind", "availability", "cloud", "region"))],
+    "principals": [("service_accounts", "principal_id", "display_name", ("description",)),
+                   ("users", "principal_id", "COALESCE(full_name, email)", ("email",))],
+}
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+FOREVER = dt.datetime(2201, 1, 1, tzinfo=dt.UTC)
+
+
+def canonical(dimension_type: str) -> str:
+    return DIMENSION_ALIASES.get(dimension_type, dimension_type)
+
+
+def _names(kind: str, ids: list[str]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for table, id_col, name_expr, attrs in NAMES.get(kind, []):
+        cols = sql.SQL("").join(sql.SQL(", {}::text AS {}").format(sql.Identifier(a), sql.Identifier(a))
+                                for a in attrs)
+        stmt = sql.SQL("SELECT DISTINCT ON ({id}) {id} AS id, {name} AS name{cols} FROM {table}"
+                       " WHERE {id} = ANY(%(ids)s) ORDER BY {id}, snapshot_date DESC").format(
+            id=sql.Identifier(id_col), name=sql.SQL(name_expr), cols=cols, table=sql.Identifier(table))
+        for r in db.fetch_all(stmt, {"ids": ids}):
+            out.setdefault(r["id"], {"name": r["name"], "attributes": {a: r[a] for a in attrs}})
+    return out
+
+
+@bp.get("/v1/dimensions")
+@bp.input(DimensionsQuery, **QUERY)
+@bp.output(Dimensions)
+@bp.doc(summary="Values of a dimension", description=(
+    "Distinct values of `dimension_type` in the cost facts (optionally only those with cost in [from_ts, to_ts)), "
+    "with first/last day seen, their cost, and for orgs, environments, clusters and principals the display name "
+    "and attributes of the newest snapshot. Null values (e.g. costs without a cluster) are not listed."),
+    responses=responses(400, 503))
+def dimensions(query_data: dict):
+    kind = canonical(query_data["dimension_type"])
+    column = DIMENSION_TYPES[kind]
+    from_ts, to_ts = query_data.get("from_ts") or EPOCH, query_data.get("to_ts") or FOREVER
+    source = pick_source_for_range({column}, "total", set(), from_ts, to_ts)
+    where: Where = range_and_filters(source, from_ts, to_ts, {})
+    stmt = sql.SQL("SELECT {c} AS value, min({t})::date AS first_seen, max({t})::date AS last_seen,"
+                   " sum({a}) AS amount_usd FROM {rel} WHERE {w} AND {c} IS NOT NULL GROUP BY 1 ORDER BY 1").format(
+        c=sql.Identifier(column), t=sql.Identifier(source.time_column), a=sql.Identifier(source.amount_column),
+        rel=sql.Identifier(source.relation), w=where.sql())
+    rows = db.fetch_all(stmt, where.params)
+    names = _names(kind, [r["value"] for r in rows]) if rows else {}
+    data = []
+    for r in rows:
+        extra = names.get(r["value"], {})
+        item = {"value": r["value"], "name": extra.get("name"), "first_seen": day(r["first_seen"]),
+                "last_seen": day(r["last_seen"]), "amount_usd": money(r["amount_usd"])}
+        if extra.get("attributes"):
+            item["attributes"] = extra["attributes"]
+        data.append(item)
+    return json_response({"dimension_type": kind, "column": column, "count": len(data), "data": data})

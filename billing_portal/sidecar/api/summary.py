@@ -1,0 +1,73 @@
+"""GET /v1/costs/summary: amounts grouped by any dimensions and UTC time buckets (hour, day, month, total).
+
+The SQL comes from `query.aggregate_statement` over the relation `query.pick_source` chooses, so a rollup table
+answers instead of the facts as soon as one is registered for the requested dimensions and grain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from apiflask import APIBlueprint
+
+from billing_portal.sidecar import db
+from billing_portal.sidecar.api.common import QUERY, filters_from, responses, split_group_by
+from billing_portal.sidecar.encode import csv_lines, csv_response, json_response, money, ts
+from billing_portal.sidecar.errors import bad_parameter
+from billing_portal.sidecar.query import aggregate_statement, pick_source_for_range, range_and_filters
+from billing_portal.sidecar.schemas import MAX_SUMMARY_ROWS, Summary, SummaryQuery
+
+bp = APIBlueprint("summary", __name__, tag="costs")
+
+
+def period_end(start: dt.datetime, granularity: str) -> dt.datetime:
+    if granularity == "hour":
+        return start + dt.timedelta(hours=1)
+    if granularity == "day":
+        return start + dt.timedelta(days=1)
+    month = start.year * 12 + start.month  # next month's index (0-based months + 1)
+    return start.replace(year=month // 12, month=month % 12 + 1)
+
+
+@bp.get("/v1/costs/summary")
+@bp.input(SummaryQuery, **QUERY)
+@bp.output(Summary)
+@bp.doc(summary="Cost summary by dimensions and time buckets", description=(
+    "Sums of amount_usd in [from_ts, to_ts) grouped by `group_by` (any fact dimensions, repeat or comma-separate) "
+    "and `granularity` (hour ≤ 31 days, day, month, total; buckets in UTC, reported by their start even when the "
+    "range covers them partly). Same filters as /v1/costs. JSON answers are capped at 100000 rows (400 beyond: "
+    "narrow the range or use format=csv, which streams without a cap)."), responses=responses(400, 503, csv=True))
+def summary(query_data: dict):
+    from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
+    group_by = split_group_by(query_data["group_by"])
+    granularity = query_data["granularity"]
+    filters = filters_from(query_data)
+    source = pick_source_for_range(set(group_by), granularity, set(filters), from_ts, to_ts)
+    where = range_and_filters(source, from_ts, to_ts, filters)
+    has_period = granularity != "total"
+
+    if query_data["format"] == "csv":
+        stmt = aggregate_statement(source, group_by, granularity, where)
+        rows = db.stream(stmt, where.params)
+        header = (["period_start"] if has_period else []) + group_by + ["amount_usd"]
+        return csv_response(csv_lines(header, rows), "summary.csv", rows)
+
+    rows = db.fetch_all(aggregate_statement(source, group_by, granularity, where, limit=MAX_SUMMARY_ROWS + 1),
+                        where.params)
+    if len(rows) > MAX_SUMMARY_ROWS:
+        raise bad_parameter("group_by", f"more than {MAX_SUMMARY_ROWS} rows: narrow the range, group by fewer "
+                                        "dimensions, use a coarser granularity or format=csv",
+                            code="result_too_large")
+    data, total = [], Decimal(0)
+    for r in rows:
+        start = r["period_start"] if has_period else None
+        data.append({
+            "period_start": ts(start) if has_period else ts(from_ts),
+            "period_end": ts(period_end(start, granularity)) if has_period else ts(to_ts),
+            "group": {d: r[d] for d in group_by},
+            "amount_usd": money(r["amount_usd"]),
+        })
+        total += r["amount_usd"] or 0
+    return json_response({"from_ts": ts(from_ts), "to_ts": ts(to_ts), "granularity": granularity,
+                          "group_by": group_by, "data": data, "total_usd": money(total)})

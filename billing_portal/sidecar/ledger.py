@@ -1,0 +1,146 @@
+"""The ledger of hourly cost samples published to Prometheus: how `/metrics` lands late hours at their own time
+and survives restatements without ever sending Prometheus two values for one series and timestamp.
+
+Prometheus stores a sample per (series, timestamp) once: a second, different value at the same timestamp is
+rejected (or, once the first is on disk, silently shadowed). Billing is restated for days after it first appears, and
+re-allocation can move cost between teams. So published samples are immutable, and changes are published as
+corrections:
+
+- Every (hour, label set) gets revision 0 with its amount when first published.
+- When the facts of an already published day change, the difference between the new amount and the sum of the
+  published revisions is published as the next revision (label `revision="1"`, `"2"`, …) at the same hour
+  timestamp. A label set that disappeared (cost moved to another team) gets a negative correction.
+- Hence `sum(ccloud_cost_usd_hourly)` (by any labels) at hour H is always the warehouse's current figure for H.
+
+The ledger lives in two sidecar-owned tables (created idempotently here): `sidecar_metric_ledger` (one row per
+published sample) and `sidecar_metric_sync` (per day, the materialization of the facts last compared). A day is
+re-compared only when its partition_status row changed, so a scrape normally reads the ledger only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+import psycopg
+
+from billing_portal.sidecar.query import aggregate_statement, day_start, pick_source, range_and_filters
+
+log = logging.getLogger(__name__)
+
+LABELS = ("org_id", "env_id", "cluster", "product", "business_unit", "team", "cost_center")
+# label → (fact column, value when NULL)
+LABEL_SOURCES = {"org_id": ("org_id", ""), "env_id": ("env_id", ""), "cluster": ("cluster_id", ""),
+                 "product": ("product", ""), "business_unit": ("business_unit", "unknown"),
+                 "team": ("team", "unknown"), "cost_center": ("cost_center", "unknown")}
+LOCK_KEY = 727_274_101
+
+DDL = """
+CREATE TABLE IF NOT EXISTS sidecar_metric_ledger (
+    hour          timestamptz   NOT NULL,
+    org_id        text          NOT NULL,
+    env_id        text          NOT NULL,
+    cluster       text          NOT NULL,
+    product       text          NOT NULL,
+    business_unit text          NOT NULL,
+    team          text          NOT NULL,
+    cost_center   text          NOT NULL,
+    revision      integer       NOT NULL,
+    amount_usd    numeric(20,8) NOT NULL,
+    published_at  timestamptz   NOT NULL DEFAULT now(),
+    PRIMARY KEY (hour, org_id, env_id, cluster, product, business_unit, team, cost_center, revision)
+);
+CREATE INDEX IF NOT EXISTS sidecar_metric_ledger_published ON sidecar_metric_ledger (published_at);
+CREATE TABLE IF NOT EXISTS sidecar_metric_sync (
+    usage_date            date        PRIMARY KEY,
+    facts_materialized_at timestamptz,
+    synced_at             timestamptz NOT NULL
+);
+"""
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        conn.execute(DDL)
+
+
+def _current(conn: psycopg.Connection, day: dt.date) -> dict[tuple, Decimal]:
+    """The warehouse's amounts of `day` per (hour, labels)."""
+    dims = [LABEL_SOURCES[label][0] for label in LABELS]
+    source = pick_source(set(dims), "hour")
+    lo = day_start(day)
+    where = range_and_filters(source, lo, lo + dt.timedelta(days=1), {})
+    out: dict[tuple, Decimal] = defaultdict(Decimal)
+    for r in conn.execute(aggregate_statement(source, dims, "hour", where), where.params):
+        key = (r["period_start"],) + tuple(
+            r[col] if r[col] is not None else default for col, default in (LABEL_SOURCES[lb] for lb in LABELS))
+        out[key] += r["amount_usd"]
+    return out
+
+
+def _published(conn: psycopg.Connection, day: dt.date) -> dict[tuple, tuple[Decimal, int]]:
+    lo = day_start(day)
+    rows = conn.execute(
+        "SELECT hour, " + ", ".join(LABELS) + ", sum(amount_usd) AS amount, max(revision) AS rev"
+        " FROM sidecar_metric_ledger WHERE hour >= %s AND hour < %s GROUP BY 1, " +
+        ", ".join(str(i + 2) for i in range(len(LABELS))), (lo, lo + dt.timedelta(days=1))).fetchall()
+    return {(r["hour"],) + tuple(r[lb] for lb in LABELS): (r["amount"], r["rev"]) for r in rows}
+
+
+def sync_day(conn: psycopg.Connection, day: dt.date) -> int:
+    """Publish what changed in `day` since the ledger last saw it; returns the number of new samples."""
+    current, published = _current(conn, day), _published(conn, day)
+    new_rows = []
+    for key in current.keys() | published.keys():
+        amount = current.get(key, Decimal(0))
+        done, rev = published.get(key, (Decimal(0), None))
+        if rev is None:
+            new_rows.append(key + (0, amount))
+        elif amount != done:
+            new_rows.append(key + (rev + 1, amount - done))
+    if new_rows:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO sidecar_metric_ledger (hour, " + ", ".join(LABELS) + ", revision, amount_usd)"
+                " VALUES (" + ", ".join(["%s"] * (len(LABELS) + 3)) + ")", new_rows)
+    return len(new_rows)
+
+
+def sync(conn: psycopg.Connection, newest: dt.date | None, window_days: int) -> int:
+    """Bring the ledger up to date for the `window_days` days ending at `newest` (days whose facts were
+    (re)materialized since the last comparison). Concurrent scrapes do not wait: the one holding the lock syncs."""
+    if newest is None:
+        return 0
+    days = [newest - dt.timedelta(days=i) for i in range(window_days)]
+    status = {r["usage_date"]: r["materialized_at"] for r in conn.execute(
+        "SELECT usage_date, materialized_at FROM partition_status WHERE asset_name = 'hourly_cost_facts'"
+        " AND usage_date = ANY(%s)", (days,))}
+    synced = {r["usage_date"]: r["facts_materialized_at"] for r in conn.execute(
+        "SELECT usage_date, facts_materialized_at FROM sidecar_metric_sync WHERE usage_date = ANY(%s)", (days,))}
+    stale = [d for d in days if status.get(d) is None or synced.get(d) != status[d]]
+    if not stale:
+        return 0
+    published = 0
+    with conn.transaction():
+        if not conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS ok", (LOCK_KEY,)).fetchone()["ok"]:
+            return 0
+        for d in sorted(stale):
+            published += sync_day(conn, d)
+            conn.execute(
+                "INSERT INTO sidecar_metric_sync (usage_date, facts_materialized_at, synced_at) VALUES (%s, %s, now())"
+                " ON CONFLICT (usage_date) DO UPDATE SET facts_materialized_at = EXCLUDED.facts_materialized_at,"
+                " synced_at = now()", (d, status.get(d)))
+    if published:
+        log.info("metrics ledger: %d new sample(s) for %d day(s)", published, len(stale))
+    return published
+
+
+def exposed(conn: psycopg.Connection, exposure_hours: int) -> list[dict]:
+    """The samples to expose: every one published in the last `exposure_hours`, ordered by series then hour."""
+    return conn.execute(
+        "SELECT hour, " + ", ".join(LABELS) + ", revision, amount_usd FROM sidecar_metric_ledger"
+        " WHERE published_at >= now() - make_interval(hours => %s)"
+        " ORDER BY " + ", ".join(LABELS) + ", revision, hour", (exposure_hours,)).fetchall()

@@ -1,0 +1,391 @@
+"""Marshmallow schemas of the API: query parameters (validated, and the source of the OpenAPI parameters) and
+responses (the OpenAPI response schemas that schemathesis checks every answer against).
+
+Conventions: money is a string with exactly 8 decimals (`"12.34000000"`, never a float); ratios are JSON numbers;
+timestamps are RFC3339 UTC (`2024-01-01T00:00:00Z`); days are `YYYY-MM-DD`. Unknown query parameters are rejected
+(400 naming them) so that a typo never silently widens a query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from apiflask import Schema
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from billing_portal.sidecar.fields import Day, Timestamp, dim_filter
+from billing_portal.sidecar.query import FACT_DIMENSIONS
+
+MAX_LIMIT = 10_000
+DEFAULT_LIMIT = 1_000
+MAX_RANGE_DAYS = 366          # /v1/costs, /v1/costs/summary, /v1/export/focus, /v1/dimensions
+MAX_HOURLY_RANGE_DAYS = 31    # /v1/costs/summary?granularity=hour
+MAX_DAY_RANGE_DAYS = 366      # /v1/confidence, /v1/reconciliation, collect ranges
+MAX_SUMMARY_ROWS = 100_000    # JSON summaries larger than this must be narrowed (CSV streams without a cap)
+
+AMOUNT_PATTERN = r"^-?[0-9]+\.[0-9]{8}$"
+RATIO_DESCRIPTION = "A ratio between 0 and 1 (a JSON number; null when the total is zero)."
+GROUP_BY_PATTERN = "^(" + "|".join(FACT_DIMENSIONS) + ")(,(" + "|".join(FACT_DIMENSIONS) + "))*$"
+
+DIMENSION_TYPES = {
+    # canonical → fact column; aliases below
+    "orgs": "org_id", "environments": "env_id", "clusters": "cluster_id", "principals": "principal_id",
+    "business_units": "business_unit", "teams": "team", "cost_centers": "cost_center", "products": "product",
+    "line_types": "line_type", "resources": "resource_id", "owners": "owner", "business_products": "business_product",
+    "confidence": "confidence", "allocation_methods": "allocation_method",
+}
+DIMENSION_ALIASES = {
+    "org": "orgs", "organization": "orgs", "organizations": "orgs", "org_id": "orgs",
+    "env": "environments", "envs": "environments", "environment": "environments", "env_id": "environments",
+    "cluster": "clusters", "cluster_id": "clusters", "principal": "principals", "principal_id": "principals",
+    "business_unit": "business_units", "bu": "business_units", "team": "teams", "cost_center": "cost_centers",
+    "product": "products", "line_type": "line_types", "resource": "resources", "resource_id": "resources",
+    "owner": "owners", "business_product": "business_products", "allocation_method": "allocation_methods",
+}
+DIMENSION_TYPE_VALUES = sorted(set(DIMENSION_TYPES) | set(DIMENSION_ALIASES))
+
+FILTER_DESCRIPTIONS = {
+    "org_id": "Organization id", "env_id": "Environment id (env-…)", "cluster_id": "Kafka cluster id (lkc-…)",
+    "resource_id": "Billed resource id (lkc-…, lcc-…, lksqlc-…, lfcp-…, lsrc-…)", "resource_type": "Resource type",
+    "product": "Confluent product (KAFKA, CONNECT, …)", "line_type": "Bill line type (KAFKA_NUM_CKUS, …)",
+    "principal_id": "Principal the cost is allocated to (sa-…, u-…, pool-…, UNALLOCATED)",
+    "principal_type": "Principal type", "owner": "Resolved owner", "team": "Team", "business_unit": "Business unit",
+    "business_product": "The owner's business product", "cost_center": "Cost center",
+    "allocation_method": "Allocation method (usage_share, resource_owner, …)",
+    "allocation_reason": "Allocation reason", "confidence": "Allocation confidence (high, medium, low)",
+}
+
+
+# --- query parameters ---------------------------------------------------------------------------------------------
+# One repeatable filter parameter per fact dimension.
+_Filters = type("Filters", (Schema,), {
+    d: dim_filter(f"{FILTER_DESCRIPTIONS[d]}. Repeat the parameter for several values (OR).")
+    for d in FACT_DIMENSIONS})
+
+
+def _check_range(data: dict, max_days: int, *, required: bool = True) -> None:
+    f, t = data.get("from_ts"), data.get("to_ts")
+    if f is None and t is None and not required:
+        return
+    if f is None or t is None:
+        missing = "from_ts" if f is None else "to_ts"
+        raise ValidationError("from_ts and to_ts go together: give both or neither", field_name=missing)
+    if f >= t:
+        raise ValidationError("must be after from_ts (the range is [from_ts, to_ts))", field_name="to_ts")
+    if t - f > dt.timedelta(days=max_days):
+        raise ValidationError(f"the range may cover at most {max_days} days", field_name="to_ts")
+
+
+class RangeQuery(_Filters):
+    from_ts = Timestamp(required=True, metadata={"description": "Start, inclusive (RFC3339 with offset).",
+                                                 "example": "2024-01-01T00:00:00Z"})
+    to_ts = Timestamp(required=True, metadata={"description": "End, exclusive (RFC3339 with offset).",
+                                               "example": "2024-01-31T23:59:59Z"})
+
+    @validates_schema(skip_on_field_errors=True)
+    def _range(self, data, **kwargs):
+        _check_range(data, MAX_RANGE_DAYS)
+
+
+def format_field() -> fields.String:
+    return fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
+                         metadata={"description": "json (default) or csv (streamed)."})
+
+
+class CostsQuery(RangeQuery):
+    limit = fields.Integer(validate=validate.Range(1, MAX_LIMIT, error=f"must be between 1 and {MAX_LIMIT}"),
+                           metadata={"description": f"Page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT}; JSON only)."})
+    cursor = fields.String(validate=[validate.Length(min=1, max=512), validate.Regexp(r"^[A-Za-z0-9_-]+$")],
+                           metadata={"description": "The `next` value of the previous page, with the same filters."})
+    format = format_field()
+
+    @validates_schema(skip_on_field_errors=True)
+    def _csv_pages(self, data, **kwargs):
+        if data.get("format") == "csv":
+            for name in ("limit", "cursor"):
+                if name in data:
+                    raise ValidationError("format=csv streams the whole range: leave out limit and cursor",
+                                          field_name=name)
+
+
+class SummaryQuery(RangeQuery):
+    group_by = fields.List(
+        fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
+            "unknown dimension; one of " + ", ".join(FACT_DIMENSIONS)))]),
+        load_default=list, validate=validate.Length(max=20),
+        metadata={"description": "Dimensions to group by: repeat the parameter or separate with commas."})
+    granularity = fields.String(load_default="total", validate=validate.OneOf(["hour", "day", "month", "total"]),
+                                metadata={"description": "Time buckets (UTC). hour is limited to "
+                                                         f"{MAX_HOURLY_RANGE_DAYS} days."})
+    format = format_field()
+
+    @validates_schema(skip_on_field_errors=True)
+    def _hourly(self, data, **kwargs):
+        if data.get("granularity") == "hour" and data["to_ts"] - data["from_ts"] > dt.timedelta(
+                days=MAX_HOURLY_RANGE_DAYS):
+            raise ValidationError(f"granularity=hour allows at most {MAX_HOURLY_RANGE_DAYS} days", field_name="to_ts")
+
+
+class FocusQuery(RangeQuery):
+    pass
+
+
+class DimensionsQuery(Schema):
+    dimension_type = fields.String(required=True, validate=validate.OneOf(DIMENSION_TYPE_VALUES), metadata={
+        "description": "orgs, environments, clusters, principals, business_units, teams, cost_centers, products, "
+                       "line_types (also resources, owners, business_products, confidence, allocation_methods; "
+                       "singular and *_id forms are accepted)."})
+    from_ts = Timestamp(metadata={"description": "Only values with cost in [from_ts, to_ts) (optional)."})
+    to_ts = Timestamp(metadata={"description": "End, exclusive (optional, with from_ts)."})
+
+    @validates_schema(skip_on_field_errors=True)
+    def _range(self, data, **kwargs):
+        _check_range(data, MAX_RANGE_DAYS, required=False)
+
+
+def _check_days(data: dict) -> None:
+    s, e = data.get("start"), data.get("end")
+    if s is not None and e is not None:
+        if s > e:
+            raise ValidationError("must not be before start", field_name="end")
+        if (e - s).days + 1 > MAX_DAY_RANGE_DAYS:
+            raise ValidationError(f"the range may cover at most {MAX_DAY_RANGE_DAYS} days", field_name="end")
+
+
+class DaysQuery(Schema):
+    start = Day(metadata={"description": "First day, inclusive (default: 29 days before end)."})
+    end = Day(metadata={"description": "Last day, inclusive (default: the newest day with data)."})
+    format = format_field()
+
+    @validates_schema(skip_on_field_errors=True)
+    def _days(self, data, **kwargs):
+        _check_days(data)
+
+
+class ConfidenceQuery(DaysQuery):
+    scope_type = fields.List(fields.String(validate=validate.OneOf(["total", "team", "business_unit"])),
+                             metadata={"description": "total, team, business_unit (repeatable; default all)."})
+
+
+class ForecastQuery(Schema):
+    month = fields.String(validate=validate.Regexp(r"^(20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])$",
+                                                   error="must be a month YYYY-MM"),
+                          metadata={"description": "YYYY-MM (default: the current UTC month).", "example": "2024-01"})
+    group_by = fields.List(
+        fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
+            "unknown dimension; one of " + ", ".join(FACT_DIMENSIONS)))]),
+        load_default=list, validate=validate.Length(max=20),
+        metadata={"description": "Dimensions to forecast per (repeat or comma-separate); default: the total."})
+
+
+class CollectQuery(Schema):
+    start = Day(metadata={"description": "First day to collect, inclusive (default: the newest complete day)."})
+    end = Day(metadata={"description": "Last day, inclusive (default: start)."})
+
+    @validates_schema(skip_on_field_errors=True)
+    def _days(self, data, **kwargs):
+        _check_days(data)
+
+
+# --- responses ----------------------------------------------------------------------------------------------------
+def amount(description: str = "USD, exactly 8 decimals", **kw) -> fields.String:
+    return fields.String(metadata={"description": description, "pattern": AMOUNT_PATTERN, "example": "12.34000000"},
+                         **kw)
+
+
+def ratio(description: str = RATIO_DESCRIPTION) -> fields.Float:
+    return fields.Float(allow_none=True, metadata={"description": description})
+
+
+def opt_str(description: str = "") -> fields.String:
+    return fields.String(allow_none=True, metadata={"description": description} if description else {})
+
+
+class ErrorBody(Schema):
+    status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "invalid_parameter, unknown_parameter, "
+                                                                 "unauthorized, forbidden, not_found, …"})
+    parameter = fields.String(allow_none=True, required=True,
+                              metadata={"description": "The offending parameter, when there is one."})
+    message = fields.String(required=True)
+    details = fields.List(fields.Dict(), metadata={"description": "Every problem found, when several."})
+
+
+class ErrorEnvelope(Schema):
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class Fact(Schema):
+    hour = fields.String(required=True, metadata={"format": "date-time", "description": "Start of the UTC hour."})
+    usage_date = fields.String(required=True, metadata={"format": "date"})
+    org_id = opt_str()
+    env_id = opt_str()
+    resource_id = opt_str()
+    resource_type = opt_str()
+    cluster_id = opt_str()
+    product = fields.String(required=True)
+    line_type = fields.String(required=True)
+    principal_id = fields.String(required=True)
+    principal_type = opt_str()
+    owner = opt_str()
+    team = opt_str()
+    business_unit = opt_str()
+    business_product = opt_str()
+    cost_center = opt_str()
+    amount_usd = amount(required=True)
+    allocation_method = fields.String(required=True)
+    allocation_reason = fields.String(required=True)
+    confidence = fields.String(required=True)
+    line_no = fields.Integer(required=True, metadata={"description": "The bill line (billing_costs) of the day."})
+
+
+class CostsPage(Schema):
+    data = fields.List(fields.Nested(Fact), required=True)
+    count = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    next = fields.String(allow_none=True, required=True,
+                         metadata={"description": "Cursor of the next page (pass as `cursor`), null on the last."})
+
+
+class SummaryRow(Schema):
+    period_start = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+    period_end = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+    group = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), required=True)
+    amount_usd = amount(required=True)
+
+
+class Summary(Schema):
+    from_ts = fields.String(required=True, metadata={"format": "date-time"})
+    to_ts = fields.String(required=True, metadata={"format": "date-time"})
+    granularity = fields.String(required=True)
+    group_by = fields.List(fields.String(), required=True)
+    data = fields.List(fields.Nested(SummaryRow), required=True)
+    total_usd = amount(required=True)
+
+
+class DimensionValue(Schema):
+    value = fields.String(required=True)
+    name = opt_str("Display name from the newest object snapshot, when known.")
+    first_seen = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    last_seen = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    amount_usd = amount(required=True, description="Cost in the range (all time without a range).")
+    attributes = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+
+
+class Dimensions(Schema):
+    dimension_type = fields.String(required=True)
+    column = fields.String(required=True)
+    count = fields.Integer(required=True)
+    data = fields.List(fields.Nested(DimensionValue), required=True)
+
+
+class ConfidenceRow(Schema):
+    usage_date = fields.String(required=True, metadata={"format": "date"})
+    scope_type = fields.String(required=True)
+    scope_value = fields.String(required=True)
+    total_usd = amount(required=True)
+    high_usd = amount(required=True)
+    medium_usd = amount(required=True)
+    low_usd = amount(required=True)
+    by_usage_usd = amount(required=True)
+    by_ownership_usd = amount(required=True)
+    by_fallback_usd = amount(required=True)
+    unallocated_usd = amount(required=True)
+    high_share = ratio()
+    coverage_ratio = ratio("(by_usage + by_ownership) / total: cost allocated on evidence or a documented owner.")
+    unallocated_share = ratio()
+
+
+class ConfidenceReport(Schema):
+    start = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    end = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    data = fields.List(fields.Nested(ConfidenceRow), required=True)
+
+
+class ReconciliationRow(Schema):
+    usage_date = fields.String(required=True, metadata={"format": "date"})
+    billed_usd = amount(required=True, description="The day's bill: usable lines + quarantined rows' amounts.")
+    billed_lines_usd = amount(required=True, description="Bill lines stored in billing_costs.")
+    bill_lines = fields.Integer(required=True)
+    allocated_usd = amount(required=True, description="Sum of the hourly cost facts.")
+    quarantined_usd = amount(required=True, description="Amounts of bill rows kept aside (quarantine_rows).")
+    quarantined_rows = fields.Integer(required=True, metadata={"description": "Quarantined input rows (all sources)."})
+    difference_usd = amount(required=True, description="billed − allocated − quarantined (zero when reconciled).")
+    unallocated_usd = amount(required=True, description="Part of allocated_usd on principal UNALLOCATED.")
+    balanced = fields.Boolean(required=True)
+
+
+class ReconciliationTotals(Schema):
+    billed_usd = amount(required=True)
+    billed_lines_usd = amount(required=True)
+    bill_lines = fields.Integer(required=True)
+    allocated_usd = amount(required=True)
+    quarantined_usd = amount(required=True)
+    quarantined_rows = fields.Integer(required=True)
+    difference_usd = amount(required=True)
+    unallocated_usd = amount(required=True)
+
+
+class Reconciliation(Schema):
+    start = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    end = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    data = fields.List(fields.Nested(ReconciliationRow), required=True)
+    totals = fields.Nested(ReconciliationTotals, required=True)
+
+
+class ForecastMethod(Schema):
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    window_start = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    window_end = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    window_days = fields.Integer(required=True)
+    remaining_days = fields.Integer(required=True)
+
+
+class ForecastRow(Schema):
+    group = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), required=True)
+    actual_usd = amount(required=True, description="Month-to-date actual up to as_of.")
+    run_rate_usd_per_day = amount(required=True)
+    forecast_usd = amount(required=True, description="Month-end forecast: actual + run rate × remaining days.")
+
+
+class Forecast(Schema):
+    month = fields.String(required=True)
+    as_of = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    group_by = fields.List(fields.String(), required=True)
+    method = fields.Nested(ForecastMethod, required=True)
+    data = fields.List(fields.Nested(ForecastRow), required=True)
+    total = fields.Nested(ForecastRow, required=True)
+
+
+class Health(Schema):
+    status = fields.String(required=True)
+
+
+class Ready(Schema):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
+    newest_complete_partition = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    partition_age_hours = fields.Float(allow_none=True, required=True,
+                                       metadata={"description": "Hours since the end of that day (UTC)."})
+    materialized_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+
+
+class CollectRun(Schema):
+    run_id = fields.String(required=True)
+    job_name = fields.String(required=True)
+    start = fields.String(required=True, metadata={"format": "date"})
+    end = fields.String(required=True, metadata={"format": "date"})
+    status_url = fields.String(required=True)
+
+
+class CollectAccepted(Schema):
+    collection = fields.String(required=True)
+    runs = fields.List(fields.Nested(CollectRun), required=True)
+
+
+class RunStatus(Schema):
+    run_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "Dagster run status: QUEUED, STARTING, STARTED, "
+                                                                  "SUCCESS, FAILURE, CANCELED, …"})
+    finished = fields.Boolean(required=True)
