@@ -240,3 +240,81 @@ def write_days(url: str, first: dt.date, n: int, **kwargs) -> list[DayData]:
         scale = Decimal(1) + Decimal(i) / 10
         out.append(write_day(url, first + dt.timedelta(days=i), scale=scale, **kwargs))
     return out
+
+
+# --- a real WSGI server for HTTP tests --------------------------------------------------------------------------
+class LiveServer:
+    """The sidecar behind waitress (the production WSGI server) on a free loopback port, in a thread."""
+
+    def __init__(self, app, threads: int = 8):
+        import waitress  # noqa: PLC0415
+
+        self.app = app
+        self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads, ident="bp-test")
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        import threading  # noqa: PLC0415
+
+        self._thread = threading.Thread(target=self.server.run, name="waitress-test", daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from waitress import wasyncore  # noqa: PLC0415
+
+        self.server.close()
+        wasyncore.close_all(self.server._map)  # keep-alive channels would keep the loop running
+        self.server.task_dispatcher.shutdown(timeout=2)
+        self._thread.join(timeout=5)
+        pool = getattr(self.app, "extensions", {}).get("warehouse_pool")
+        if pool is not None:
+            pool.close(timeout=2)
+
+
+def sidecar_app(database_url: str, **env: str):
+    """create_app with settings from `env` only (the developer's .env and environment are ignored)."""
+    from billing_portal.config import load_settings  # noqa: PLC0415
+    from billing_portal.sidecar.app import create_app  # noqa: PLC0415
+
+    return create_app(database_url, load_settings(dict(env)))
+
+
+def require_binary(name: str) -> str:
+    """Path of a system binary; when missing: skip (locally) or fail (under CI=true)."""
+    import os  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+
+    import pytest  # noqa: PLC0415
+
+    path = shutil.which(name)
+    if path:
+        return path
+    reason = f"{name} is not installed (Debian: apt-get install -y {'prometheus' if name == 'promtool' else name})"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason + " - required under CI=true")
+    print(f"SKIP: {reason}")
+    pytest.skip(reason)
+
+
+def module_database(pg_server_url: str, template: str):
+    """A fresh migrated database shared by a test module (like conftest's per-test `database_url`, for read-only
+    tests that can share seeded data): a generator for a module-scoped fixture."""
+    import uuid  # noqa: PLC0415
+    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+
+    import psycopg  # noqa: PLC0415
+
+    def with_db(name: str) -> str:
+        p = urlsplit(pg_server_url)
+        return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
+
+    name = f"bpm_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(with_db("postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    try:
+        yield with_db(name)
+    finally:
+        with psycopg.connect(with_db("postgres"), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

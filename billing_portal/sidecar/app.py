@@ -16,6 +16,7 @@ from billing_portal.sidecar.db import make_pool
 from billing_portal.sidecar.docs_assets import configure_docs
 from billing_portal.sidecar.errors import register_error_handlers
 from billing_portal.sidecar.exporter import CostCollector, GaugeCache, render
+from billing_portal.sidecar.guards import register_guards
 from billing_portal.sidecar.schemas import ErrorEnvelope
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
     app.extensions["metrics_schema"] = {"ready": False, "lock": threading.Lock()}
 
     register_error_handlers(app)
+    register_guards(app)
     configure_docs(app)
 
     from billing_portal.sidecar.api import (  # noqa: PLC0415
