@@ -73,7 +73,7 @@ def _collect_view(collection: str, job_name: str):
 
 for _collection, _job in COLLECTIONS.items():
     _view = _collect_view(_collection, _job)
-    _view = bp.doc(summary=f"Collect: {_collection}", description=(
+    _view = bp.doc(tags=["collect"], summary=f"Collect: {_collection}", description=(
         f"Launches Dagster job `{_job}` for the days start..end (inclusive, default: the newest complete UTC day) "
         "as one run on the Dagster webserver (DAGSTER_GRAPHQL_URL) and answers 202 with the run id. Requires "
         "`Authorization: Bearer <BILLING_PORTAL_API_TOKEN>`."), security=SCHEME_NAME,
@@ -88,7 +88,7 @@ for _collection, _job in COLLECTIONS.items():
 @require_token
 @bp.input(RunPath, location="path", arg_name="path_data")
 @bp.output(RunStatus)
-@bp.doc(summary="Status of a collect run", description="The Dagster status of a run launched by the collect API "
+@bp.doc(tags=["collect"], summary="Status of a collect run", description="The Dagster status of a run launched by the collect API "
                                                         "(any run id of the instance). Requires the bearer token.",
         security=SCHEME_NAME, responses={**COLLECT_ERRORS, 404: "No such run"})
 def run_status(run_id: str, path_data: dict):

@@ -32,7 +32,7 @@ def _row(r: dict) -> dict:
 @bp.get("/v1/confidence")
 @bp.input(ConfidenceQuery, **QUERY)
 @bp.output(ConfidenceReport)
-@bp.doc(summary="Confidence and coverage KPIs per day", description=(
+@bp.doc(tags=["quality"], summary="Confidence and coverage KPIs per day", description=(
     "Per day and scope (total / team / business_unit): the cost at each confidence level (high, medium, low) and "
     "by coverage bucket (by_usage, by_ownership, by_fallback, unallocated), with shares. Days `start`..`end` "
     "inclusive (default: the 30 days ending at the newest day with data; at most 366)."),

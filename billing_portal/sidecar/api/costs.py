@@ -31,7 +31,7 @@ def _row(r: dict) -> dict:
 @bp.get("/v1/costs")
 @bp.input(CostsQuery, **QUERY)
 @bp.output(CostsPage)
-@bp.doc(summary="Hourly cost facts", description=(
+@bp.doc(tags=["costs"], summary="Hourly cost facts", description=(
     "Every allocated fact (hour × bill line × principal) with an hour in [from_ts, to_ts), at most 366 days. "
     "Filters on every dimension are repeatable (OR within a parameter, AND across parameters). Pages of `limit` "
     "rows (≤ 10000) in the stable order (usage_date, fact_no); pass `next` back as `cursor` with the same range "

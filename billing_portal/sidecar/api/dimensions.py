@@ -49,7 +49,7 @@ def _names(kind: str, ids: list[str]) -> dict[str, dict]:
 @bp.get("/v1/dimensions")
 @bp.input(DimensionsQuery, **QUERY)
 @bp.output(Dimensions)
-@bp.doc(summary="Values of a dimension", description=(
+@bp.doc(tags=["dimensions"], summary="Values of a dimension", description=(
     "Distinct values of `dimension_type` in the cost facts (optionally only those with cost in [from_ts, to_ts)), "
     "with first/last day seen, their cost, and for orgs, environments, clusters and principals the display name "
     "and attributes of the newest snapshot. Null values (e.g. costs without a cluster) are not listed."),

@@ -134,7 +134,7 @@ def focus_row(r: dict) -> list:
 
 @bp.get("/v1/export/focus")
 @bp.input(FocusQuery, **QUERY)
-@bp.doc(summary="FOCUS CSV export of the allocated costs", description=(
+@bp.doc(tags=["export"], summary="FOCUS CSV export of the allocated costs", description=(
     "Every hourly cost fact with an hour in [from_ts, to_ts) (at most 366 days; same filters as /v1/costs) as a "
     "FOCUS 1.2 CSV with the FOCUS 1.3 Allocated* columns and x_ custom columns, streamed. BilledCost sums to the "
     "bill for the range."),

@@ -54,7 +54,7 @@ def _daily(group_by: list[str], first: dt.date, last: dt.date) -> list[dict]:
 @bp.get("/v1/forecast")
 @bp.input(ForecastQuery, **QUERY)
 @bp.output(Forecast)
-@bp.doc(summary="Month-to-date actual and month-end forecast", description=(
+@bp.doc(tags=["costs"], summary="Month-to-date actual and month-end forecast", description=(
     "Month-to-date actual and a month-end forecast (default: the current UTC month), in total or per `group_by` "
     "dimensions. Method: mean daily cost of the last 7 complete days × the days left + the actual; the answer "
     "states the method, its window and how many days it used."), responses=responses(400, 503))

@@ -18,7 +18,7 @@ bp = APIBlueprint("health", __name__, tag="health")
 
 @bp.get("/healthz")
 @bp.output(Health)
-@bp.doc(summary="Process alive", description="Answers 200 as long as the process serves requests; no database "
+@bp.doc(tags=["health"], summary="Process alive", description="Answers 200 as long as the process serves requests; no database "
                                              "access.")
 def healthz():
     return json_response({"status": "ok"})
@@ -26,7 +26,7 @@ def healthz():
 
 @bp.get("/readyz")
 @bp.output(Ready)
-@bp.doc(summary="Ready to serve", description=(
+@bp.doc(tags=["health"], summary="Ready to serve", description=(
     "200 when the warehouse answers, with the newest complete partition of hourly_cost_facts (a day, UTC) and its "
     "age in hours since the end of that day; 503 in the error envelope when the database is unreachable."),
     responses=responses(503))

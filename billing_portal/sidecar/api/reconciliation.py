@@ -36,7 +36,7 @@ def _allocated_by_day(lo: dt.datetime, hi: dt.datetime, filters: dict) -> dict[d
 @bp.get("/v1/reconciliation")
 @bp.input(DaysQuery, **QUERY)
 @bp.output(Reconciliation)
-@bp.doc(summary="Bill vs allocation per day", description=(
+@bp.doc(tags=["quality"], summary="Bill vs allocation per day", description=(
     "Per day: billed (bill lines + quarantined bill rows), allocated (hourly facts), quarantined amount and rows, "
     "difference = billed − allocated − quarantined (zero when reconciled) and the UNALLOCATED part. Days "
     "`start`..`end` inclusive (default: the 30 days ending at the newest billed day; at most 366)."),

@@ -33,7 +33,7 @@ def period_end(start: dt.datetime, granularity: str) -> dt.datetime:
 @bp.get("/v1/costs/summary")
 @bp.input(SummaryQuery, **QUERY)
 @bp.output(Summary)
-@bp.doc(summary="Cost summary by dimensions and time buckets", description=(
+@bp.doc(tags=["costs"], summary="Cost summary by dimensions and time buckets", description=(
     "Sums of amount_usd in [from_ts, to_ts) grouped by `group_by` (any fact dimensions, repeat or comma-separate) "
     "and `granularity` (hour ≤ 31 days, day, month, total; buckets in UTC, reported by their start even when the "
     "range covers them partly). Same filters as /v1/costs. JSON answers are capped at 100000 rows (400 beyond: "
