@@ -37,7 +37,7 @@ class RecordingLauncher:
 
     def launch(self, job_name, start, end, extra_tags=None):
         self.launched.append((job_name, start, end))
-        return "0a1b2c3d-0000-4000-8000-00000000000%d" % len(self.launched)
+        return f"0a1b2c3d-0000-4000-8000-{len(self.launched):012d}"
 
     def status(self, run_id):
         return "STARTED"
