@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import click
+import logging
 
-from billing_portal.config import get_settings
+import click
 
 
 @click.command("serve")
@@ -13,15 +13,12 @@ from billing_portal.config import get_settings
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
 @click.option("--dev", is_flag=True, help="Flask's development server with reload (never in production).")
 def serve_command(host: str, port: int, threads: int, dev: bool) -> None:
-    """Serve the REST API, Swagger UI (/docs) and /metrics."""
-    from billing_portal.sidecar.app import create_app  # noqa: PLC0415
-    from billing_portal.warehouse.connection import resolve_database_url  # noqa: PLC0415
-    from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+    """Serve the REST API, Swagger UI (/docs), the OpenAPI document (/openapi.json) and /metrics."""
+    from billing_portal.sidecar.wsgi import create  # noqa: PLC0415
 
-    url = resolve_database_url(get_settings())
-    migrate(url)
-    app = create_app(url)
-    click.echo(f"sidecar on http://{host}:{port} (docs at /docs, metrics at /metrics)")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create()
+    click.echo(f"sidecar on http://{host}:{port} (docs at /docs, OpenAPI at /openapi.json, metrics at /metrics)")
     if dev:
         app.run(host=host, port=port, debug=True)
     else:
