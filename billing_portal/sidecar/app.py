@@ -15,7 +15,7 @@ from billing_portal.sidecar.dagster_client import DagsterLauncher
 from billing_portal.sidecar.db import make_pool
 from billing_portal.sidecar.docs_assets import configure_docs
 from billing_portal.sidecar.errors import register_error_handlers
-from billing_portal.sidecar.exporter import CostCollector, GaugeCache, render
+from billing_portal.sidecar.exporter import MAX_SAMPLES_PER_SCRAPE, SYNC_WAIT_SECONDS, CostCollector, GaugeCache, render
 from billing_portal.sidecar.guards import register_guards
 from billing_portal.sidecar.schemas import ErrorEnvelope
 
@@ -58,6 +58,8 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
         BILLING_START_DATE=settings.BILLING_START_DATE,
         METRICS_WINDOW_DAYS=settings.RESTATEMENT_WINDOW_DAYS + 1,
         METRICS_EXPOSURE_HOURS=settings.BILLING_PORTAL_METRICS_EXPOSURE_HOURS,
+        METRICS_MAX_SAMPLES_PER_SCRAPE=MAX_SAMPLES_PER_SCRAPE,
+        METRICS_SYNC_WAIT_SECONDS=SYNC_WAIT_SECONDS,
     )
     app.config[auth.CONFIG_KEY] = token.encode("utf-8") if token else None
     app.json.sort_keys = False
@@ -65,6 +67,8 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
     app.extensions["dagster"] = DagsterLauncher(settings.DAGSTER_GRAPHQL_URL or DEFAULT_DAGSTER_URL)
     app.extensions["metrics_cache"] = GaugeCache()
     app.extensions["metrics_schema"] = {"ready": False, "lock": threading.Lock()}
+    app.extensions["metrics_syncer"] = ledger.LedgerSyncer(app.extensions["warehouse_pool"],
+                                                           app.config["METRICS_WINDOW_DAYS"])
 
     register_error_handlers(app)
     register_guards(app)
@@ -95,9 +99,11 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
     def metrics():
         ensure_metrics_schema()
         collector = CostCollector(current_app.extensions["warehouse_pool"],
-                                  window_days=current_app.config["METRICS_WINDOW_DAYS"],
+                                  syncer=current_app.extensions["metrics_syncer"],
                                   exposure_hours=current_app.config["METRICS_EXPOSURE_HOURS"],
-                                  cache=current_app.extensions["metrics_cache"])
+                                  cache=current_app.extensions["metrics_cache"],
+                                  max_samples=current_app.config["METRICS_MAX_SAMPLES_PER_SCRAPE"],
+                                  sync_wait=current_app.config["METRICS_SYNC_WAIT_SECONDS"])
         body, content_type = render(collector, request.headers.get("Accept"))
         return Response(body, content_type=content_type)
 

@@ -16,7 +16,8 @@ Metrics (label sets are bounded: no principal or resource ids; use the REST API 
 - `ccloud_cost_unallocated_share_ratio`: |UNALLOCATED| / |all| of the newest complete day.
 
 Gauges other than the hourly samples are aggregated in SQL (through `query.pick_source`) and cached until the
-warehouse's partition_status changes, so a scrape costs a few small queries.
+warehouse's partition_status changes; the ledger is brought up to date in a background thread; a scrape exposes at
+most MAX_SAMPLES_PER_SCRAPE hourly samples. So a scrape costs a few small queries whatever the data size.
 """
 
 from __future__ import annotations
@@ -72,11 +73,18 @@ class GaugeCache:
         return value
 
 
+MAX_SAMPLES_PER_SCRAPE = 20_000
+SYNC_WAIT_SECONDS = 2.0
+
+
 class CostCollector(Collector):
-    def __init__(self, pool, *, window_days: int, exposure_hours: int, cache: GaugeCache,
+    """One scrape: start/await the ledger sync briefly, expose the ledger's pending samples and the gauges."""
+
+    def __init__(self, pool, *, syncer: ledger.LedgerSyncer, exposure_hours: int, cache: GaugeCache,
+                 max_samples: int = MAX_SAMPLES_PER_SCRAPE, sync_wait: float = SYNC_WAIT_SECONDS,
                  now=lambda: dt.datetime.now(dt.UTC)):
-        self.pool, self.window_days, self.exposure_hours, self.cache, self.now = (
-            pool, window_days, exposure_hours, cache, now)
+        self.pool, self.syncer, self.exposure_hours, self.cache = pool, syncer, exposure_hours, cache
+        self.max_samples, self.sync_wait, self.now = max_samples, sync_wait, now
 
     # --- slow aggregates ---------------------------------------------------------------------------------------
     def _aggregates(self, conn, newest: dt.date | None, now: dt.datetime) -> dict:
@@ -112,11 +120,11 @@ class CostCollector(Collector):
 
     # --- collect -----------------------------------------------------------------------------------------------
     def collect(self):
+        self.syncer.kick(self.sync_wait)
         now = self.now()
         with self.pool.connection() as conn:
             newest, _ = newest_complete_day(conn)
-            ledger.sync(conn, newest, self.window_days)
-            samples = ledger.exposed(conn, self.exposure_hours)
+            samples = ledger.exposed(conn, self.exposure_hours, self.max_samples, now)
             agg = self.cache.get(self._version(conn, newest, now), lambda: self._aggregates(conn, newest, now))
 
         hourly = GaugeMetricFamily(

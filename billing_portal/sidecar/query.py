@@ -176,6 +176,17 @@ def newest_complete_day(conn: psycopg.Connection) -> tuple[dt.date | None, dt.da
     return dt.datetime.strptime(name[-8:], "%Y%m%d").date(), None
 
 
+def fact_days(conn: psycopg.Connection, from_ts: dt.datetime, to_ts: dt.datetime) -> list[dt.date]:
+    """The days with an attached facts partition that intersect [from_ts, to_ts), ascending (catalog lookup only)."""
+    rows = conn.execute(
+        "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s AND c.relname ~ '_p[0-9]{8}$'",
+        (FACTS,)).fetchall()
+    first, last = from_ts.date(), (to_ts - dt.timedelta(microseconds=1)).date()
+    days = sorted(dt.datetime.strptime(_get(r, 0, "name")[-8:], "%Y%m%d").date() for r in rows)
+    return [d for d in days if first <= d <= last]
+
+
 def _get(row, index: int, key: str):
     return row[key] if isinstance(row, dict) else row[index]
 

@@ -1,10 +1,13 @@
 """GET /v1/costs: hourly cost facts in [from_ts, to_ts), filtered, keyset-paginated in a stable order.
 
 Order: `(usage_date, fact_no)`; `fact_no` ascends with the hour inside a day, so pages are chronological and stable
-while the data does not change. `format=csv` streams every matching row (no pages).
+while the data does not change. A page is read day partition by day partition (from the cursor's day), so its cost
+does not grow with the length of the range. `format=csv` streams every matching row (no pages).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from apiflask import APIBlueprint
 from psycopg import sql
@@ -12,7 +15,7 @@ from psycopg import sql
 from billing_portal.sidecar import db, pagination
 from billing_portal.sidecar.api.common import QUERY, filters_from, responses
 from billing_portal.sidecar.encode import csv_lines, csv_response, day, json_response, money, ts
-from billing_portal.sidecar.query import FACT_FIELDS, FACTS_SOURCE, day_start, range_and_filters
+from billing_portal.sidecar.query import FACT_FIELDS, FACTS_SOURCE, day_start, fact_days, range_and_filters
 from billing_portal.sidecar.schemas import DEFAULT_LIMIT, CostsPage, CostsQuery
 
 bp = APIBlueprint("costs", __name__, tag="costs")
@@ -49,14 +52,20 @@ def list_costs(query_data: dict):
 
     limit = query_data.get("limit", DEFAULT_LIMIT)
     fp = pagination.fingerprint(from_ts, to_ts, filters)
-    if "cursor" in query_data:
-        c_day, c_no = pagination.decode(query_data["cursor"], fp)
-        # The cursor's day bounds the scan from below, so earlier day partitions are pruned.
-        where.add(sql.SQL("(usage_date, fact_no) > (%(c_day)s, %(c_no)s) AND hour >= %(c_lo)s"),
-                  c_day=c_day, c_no=c_no, c_lo=max(day_start(c_day), from_ts))
-    stmt = sql.SQL("SELECT {}, fact_no FROM hourly_cost_facts WHERE {} ORDER BY usage_date, fact_no "
-                   "LIMIT %(limit)s").format(SELECT, where.sql())
-    rows = db.fetch_all(stmt, {**where.params, "limit": limit + 1})
+    c_day, c_no = pagination.decode(query_data["cursor"], fp) if "cursor" in query_data else (None, -1)
+    rows: list[dict] = []
+    with db.pool().connection() as conn:
+        for d in fact_days(conn, from_ts, to_ts):
+            if c_day is not None and d < c_day:
+                continue
+            lo, hi = day_start(d), day_start(d + dt.timedelta(days=1))
+            day_where = range_and_filters(FACTS_SOURCE, max(lo, from_ts), min(hi, to_ts), filters)
+            day_where.add(sql.SQL("fact_no > %(c_no)s"), c_no=c_no if d == c_day else -1)
+            stmt = sql.SQL("SELECT {}, fact_no FROM hourly_cost_facts WHERE {} ORDER BY fact_no "
+                           "LIMIT %(limit)s").format(SELECT, day_where.sql())
+            rows.extend(conn.execute(stmt, {**day_where.params, "limit": limit + 1 - len(rows)}).fetchall())
+            if len(rows) > limit:
+                break
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = pagination.encode(rows[-1]["usage_date"], rows[-1]["fact_no"], fp) if more else None
