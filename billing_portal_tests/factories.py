@@ -255,7 +255,15 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         import threading  # noqa: PLC0415
 
-        self._thread = threading.Thread(target=self.server.run, name="waitress-test", daemon=True)
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="waitress-test", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except (OSError, ValueError):
+            if not self._closing:  # closing the sockets under a running select() is expected at shutdown
+                raise
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
@@ -264,6 +272,7 @@ class LiveServer:
     def __exit__(self, *exc) -> None:
         from waitress import wasyncore  # noqa: PLC0415
 
+        self._closing = True
         self.server.close()
         wasyncore.close_all(self.server._map)  # keep-alive channels would keep the loop running
         self.server.task_dispatcher.shutdown(timeout=2)
