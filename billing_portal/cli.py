@@ -47,6 +47,9 @@ def cli(verbose: bool) -> None:
     """Confluent Billing Portal: chargeback/showback for Confluent Cloud."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Dagster's local instance storage announces every schema stamp at INFO: noise for an operator.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> None:

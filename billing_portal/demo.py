@@ -128,6 +128,8 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
 
     dagster_home = ensure_dagster_home(settings.home)
     env["DAGSTER_HOME"] = str(dagster_home)
+    # The sidecar's collect API launches runs on the webserver this demo starts.
+    env["DAGSTER_GRAPHQL_URL"] = f"http://127.0.0.1:{dagster_port}"
     url = resolve_database_url(settings)
     migrate(url)
     click.echo(f"warehouse: {describe_url(url)}")

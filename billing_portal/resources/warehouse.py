@@ -70,9 +70,9 @@ class WarehouseResource(ConfigurableResource):
     def read_arrow(self, select: str, params: Sequence[Any] | None = None,
                    schema: pa.Schema | None = None) -> pa.Table:
         """Large result sets: COPY (select) TO STDOUT as CSV, parsed by Arrow's C++ reader."""
-        with self.connect() as conn, conn.cursor() as cur:
-            stmt = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(
-                sql.SQL(cur.mogrify(select, params)))
+        with self.connect() as conn, psycopg.ClientCursor(conn) as cur:
+            bound = cur.mogrify(select, params) if params else select
+            stmt = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(sql.SQL(bound))
             buf = io.BytesIO()
             with cur.copy(stmt) as cp:
                 for chunk in cp:
