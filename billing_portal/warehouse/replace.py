@@ -10,7 +10,7 @@ Two mechanisms, one contract (call inside the caller's transaction):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import psycopg
@@ -35,11 +35,12 @@ def partition_name(parent: str, day: dt.date) -> str:
 
 def swap_day_partition(conn: psycopg.Connection, parent: str, day: dt.date, frame: pd.DataFrame | pa.Table,
                        columns: Sequence[str] | None = None, *, key_column: str = "hour",
-                       after_load: Sequence[str] = ()) -> int:
+                       after_load: Sequence[Callable[[psycopg.Connection, str], object]] = ()) -> int:
     """Replace the day partition of `parent` (RANGE on a timestamptz `key_column`) with `frame`'s rows.
 
-    `after_load` statements run against the new table before it is attached (e.g. CREATE INDEX …); use `{table}`
-    as the placeholder for its name.
+    `after_load` callables get `(conn, new_table_name)` once the rows are loaded and before the old partition is
+    dropped (which locks the parent until commit): indexes, rollups and checks belong there, so readers wait only
+    for the swap itself.
     """
     name = partition_name(parent, day)
     staging = f"{name}_new"
@@ -53,8 +54,8 @@ def swap_day_partition(conn: psycopg.Connection, parent: str, day: dt.date, fram
     conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} >= {} AND {} < {})").format(
         sql.Identifier(staging), sql.Identifier(f"{staging}_range"), sql.Identifier(key_column), sql.Literal(lo),
         sql.Identifier(key_column), sql.Literal(hi)))
-    for stmt in after_load:
-        conn.execute(sql.SQL(stmt).format(table=sql.Identifier(staging)))
+    for step in after_load:
+        step(conn, staging)
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
     conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(staging), sql.Identifier(name)))
     conn.execute(sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})").format(

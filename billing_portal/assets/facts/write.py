@@ -10,6 +10,7 @@ import psycopg
 
 from billing_portal.money import units_to_text
 from billing_portal.warehouse.replace import swap_day_partition
+from billing_portal.warehouse.rollups import refresh_rollups
 
 FACT_COLUMNS = [
     "usage_date", "hour", "fact_no", "line_no", "org_id", "env_id", "resource_id", "resource_type", "cluster_id",
@@ -29,5 +30,6 @@ def prepare_facts(day: dt.date, facts: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_facts(conn: psycopg.Connection, day: dt.date, facts: pd.DataFrame) -> int:
-    """Replace the day's partition of hourly_cost_facts (inside the caller's transaction)."""
-    return swap_day_partition(conn, "hourly_cost_facts", day, prepare_facts(day, facts), FACT_COLUMNS)
+    """Replace the day's partition of hourly_cost_facts and its rollups (inside the caller's transaction)."""
+    return swap_day_partition(conn, "hourly_cost_facts", day, prepare_facts(day, facts), FACT_COLUMNS,
+                              after_load=[lambda c, table: refresh_rollups(c, day, table)])
