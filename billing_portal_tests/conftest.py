@@ -63,3 +63,20 @@ def database_url(pg_server_url, _template_db):
     yield _with_db(pg_server_url, name)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def simulated_warehouse(pg_server_url, _template_db, tmp_path_factory):
+    """Session-wide, read-only: a database the real pipeline (`billing-portal materialize`) filled with the 7 days
+    before today of the simulator's small organization (seed 42). Tests must not write to it; the simulator stays
+    up for the session (`.simulator_url`)."""
+    from billing_portal_tests.pipeline import populate  # noqa: PLC0415
+
+    name = f"bpt_sim_{uuid.uuid4().hex[:8]}"
+    admin = _with_db(pg_server_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {_template_db}")
+    with populate(_with_db(pg_server_url, name), tmp_path_factory.mktemp("simwh")) as warehouse:
+        yield warehouse
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
