@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dagster import (AssetSelection, DefaultScheduleStatus, PartitionKeyRange, RunRequest, ScheduleEvaluationContext,
-                     SkipReason, build_schedule_from_partitioned_job, define_asset_job, schedule)
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    schedule,
+)
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from billing_portal.assets.partitions import DAILY
 from billing_portal.config import get_settings
@@ -29,12 +38,14 @@ collect_catalog_tags_job = define_asset_job(
 JOBS = [chargeback_job, collect_billing_job, collect_core_objects_job, collect_catalog_tags_job]
 
 # The newest complete UTC day, every day at 06:00 UTC.
+# Both schedules run by default once the Dagster daemon is up (turn them off in the UI's Automation tab).
 daily_schedule = build_schedule_from_partitioned_job(chargeback_job, name="daily_chargeback_schedule",
-                                                     hour_of_day=6, minute_of_hour=0)
+                                                     hour_of_day=6, minute_of_hour=0,
+                                                     default_status=DefaultScheduleStatus.RUNNING)
 
 
 @schedule(job=chargeback_job, cron_schedule="30 6 * * *", execution_timezone="UTC",
-          name="restatement_window_schedule", default_status=DefaultScheduleStatus.STOPPED)
+          name="restatement_window_schedule", default_status=DefaultScheduleStatus.RUNNING)
 def restatement_window_schedule(context: ScheduleEvaluationContext):
     """Billing arrives up to 72 h late and can change after: re-materialize the trailing window (the
     RESTATEMENT_WINDOW_DAYS days before the newest complete day) in one run. A changed day records its before/after
@@ -48,8 +59,10 @@ def restatement_window_schedule(context: ScheduleEvaluationContext):
     end = newest - dt.timedelta(days=1)
     if end < start:
         return SkipReason("no complete day before the newest one yet")
+    # A ranged single run is expressed by Dagster's partition-range tags (RunRequest has no range argument).
     return RunRequest(run_key=f"restate-{start}-{end}",
-                      partition_key_range=PartitionKeyRange(start.isoformat(), end.isoformat()))
+                      tags={ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+                            ASSET_PARTITION_RANGE_END_TAG: end.isoformat()})
 
 
 SCHEDULES = [daily_schedule, restatement_window_schedule]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psycopg
 
-from billing_portal_tests.pipeline import materialize, simulator_env
 from billing_portal.simulator.server import start_simulator
+from billing_portal_tests.pipeline import materialize, simulator_env
 
 
 def _per_day(url: str, sql: str) -> dict:

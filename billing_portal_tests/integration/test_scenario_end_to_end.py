@@ -44,7 +44,7 @@ def scenario_db(pg_server_url, _template_db, tmp_path_factory):
         # Anything else unrecorded is a request the real API was never seen answering.
         unexpected = [r for r in server.unmatched if not r.startswith("GET /catalog/v1/entity/type/")]
         assert unexpected == []
-        yield url, result
+        yield url, result, env
     finally:
         server.stop()
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -62,7 +62,7 @@ def _expected(mapping: dict) -> dict[str, Decimal]:
 
 
 def test_day_total_and_bill_lines(scenario_db):
-    url, result = scenario_db
+    url, result, _ = scenario_db
     with psycopg.connect(url) as conn:
         lines, billed = conn.execute("SELECT count(*), sum(amount) FROM billing_costs").fetchone()
         facts = conn.execute("SELECT sum(amount_usd) FROM hourly_cost_facts").fetchone()[0]
@@ -72,7 +72,7 @@ def test_day_total_and_bill_lines(scenario_db):
 
 
 def test_per_principal_line_type_method_reason_confidence(scenario_db):
-    url, _ = scenario_db
+    url, _, _ = scenario_db
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT principal_id, line_type, allocation_method, allocation_reason, confidence, sum(amount_usd)"
@@ -84,14 +84,14 @@ def test_per_principal_line_type_method_reason_confidence(scenario_db):
 
 
 def test_per_principal_team_and_confidence(scenario_db):
-    url, _ = scenario_db
+    url, _, _ = scenario_db
     assert _sums(url, "principal_id") == _expected(EXPECTED["by_principal"])
     assert _sums(url, "coalesce(team, 'unknown')") == _expected(EXPECTED["by_team"])
     assert _sums(url, "confidence") == _expected(EXPECTED["by_confidence"])
 
 
 def test_usage_driven_lines_follow_the_hours(scenario_db):
-    url, _ = scenario_db
+    url, _, _ = scenario_db
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT resource_id, line_type, to_char(hour AT TIME ZONE 'UTC', 'HH24'), sum(amount_usd)"
@@ -104,3 +104,15 @@ def test_usage_driven_lines_follow_the_hours(scenario_db):
             got.setdefault(resource, {}).setdefault(line_type, {})[hour] = amount.quantize(CENT)
     want = {r: {lt: _expected(h) for lt, h in lts.items()} for r, lts in EXPECTED["hourly_by_resource_line_type"].items()}
     assert got == want
+
+
+def test_a_second_run_changes_nothing(scenario_db):
+    url, _, env = scenario_db
+    snapshot = ("SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM (SELECT hour, fact_no, principal_id,"
+                " line_type, amount_usd, allocation_method, allocation_reason, confidence, team FROM hourly_cost_facts) t")
+    with psycopg.connect(url) as conn:
+        before = conn.execute(snapshot).fetchone()[0]
+    materialize(env, DAY, DAY + dt.timedelta(days=1))
+    with psycopg.connect(url) as conn:
+        assert conn.execute(snapshot).fetchone()[0] == before
+        assert conn.execute("SELECT count(*) FROM billing_costs").fetchone()[0] == EXPECTED["bill_lines"]
