@@ -46,6 +46,12 @@ class Settings(BaseModel):
     CCLOUD_API_SECRET: SecretStr | None = None
     CCLOUD_API_URL: str = DEFAULT_API_URL
     CCLOUD_TELEMETRY_URL: str = DEFAULT_TELEMETRY_URL
+    # Retry budget of every Confluent call (429/5xx/resets/timeouts/unreadable pages): at most this many attempts
+    # and this many seconds of sleeping in total, then the run fails with the last error.
+    CCLOUD_HTTP_MAX_ATTEMPTS: int = Field(default=8, ge=1, le=50)
+    CCLOUD_HTTP_RETRY_BUDGET_SECONDS: float = Field(default=300.0, ge=0, le=3600)
+    CCLOUD_HTTP_READ_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0, le=600)
+    CCLOUD_BILLING_PAGE_SIZE: int = Field(default=2000, ge=1, le=10000)
 
     SCHEMA_REGISTRY_URL: str | None = None
     SCHEMA_REGISTRY_API_KEY: SecretStr | None = None

@@ -4,7 +4,7 @@ Faithful to the live API (../shared/CONFLUENT_API.md): `start_date` inclusive, `
 windows of at most 31 days (the API answers 400 otherwise), so longer ranges are split; a start more than one year
 back is refused here, before any request, with a message saying how far back is allowed (the API would answer 400
 "start date is too far in the past"). Pages are followed through `metadata.next` (a full URL; the original dates are
-re-sent if it lost them). `api_version` is "billing/v1" in the spec and "v1" live: both are accepted; anything else
+re-sent if it lost them); a window whose page token expires mid-way is re-read from its first page. `api_version` is "billing/v1" in the spec and "v1" live: both are accepted; anything else
 is logged and the rows are still read.
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 from billing_portal.confluent.http import ConfluentHttp
 from billing_portal.confluent.normalize import BillingBatch, normalize_costs
-from billing_portal.confluent.pagination import envelope_data, iter_envelope_pages
+from billing_portal.confluent.pagination import collect_envelope
 from billing_portal.errors import ConfluentApiError
 
 log = logging.getLogger(__name__)
@@ -84,13 +84,17 @@ class BillingClient:
         for lo, hi in split_windows(start, end):
             stats["windows"] += 1
             params = {"start_date": lo.isoformat(), "end_date": hi.isoformat()}
-            for page in iter_envelope_pages(self.http, COSTS_PATH, params, page_size=self.page_size, api="billing"):
+
+            def on_page(page: dict) -> None:
                 stats["pages"] += 1
                 version = page.get("api_version")
                 if version is not None and version not in ACCEPTED_API_VERSIONS:
                     log.warning("billing: unexpected api_version %r (expected one of %s); reading rows anyway",
                                 version, ", ".join(ACCEPTED_API_VERSIONS))
-                yield from envelope_data(page, COSTS_PATH)
+
+            # One consistent pass per window: an expired page token restarts the window from its first page.
+            yield from collect_envelope(self.http, COSTS_PATH, params, page_size=self.page_size, api="billing",
+                                        on_page=on_page)
 
     def fetch_costs(self, start: dt.date, end: dt.date) -> BillingBatch:
         """All cost rows with `start <= usage day < end`, normalised and de-duplicated (see `normalize.py`)."""

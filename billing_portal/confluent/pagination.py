@@ -13,6 +13,11 @@ and following it blindly would either bypass the proxy or — worse — send the
 operator never configured. So when `next` points at another scheme/host/port, its path and query are re-applied to
 the configured base URL and credentials only ever go where the operator said. A relative `next` is accepted too.
 
+Expired page tokens: page tokens are short-lived. A later page refused with 400/410 (the first page, with the same
+parameters, was accepted, so the token is what the server rejects) raises `PageTokenExpired`; `collect_envelope`
+then restarts the listing from the first page, discarding the partial pass (never mixing two passes), at most
+`MAX_LISTING_RESTARTS` times, then fails with a message saying so.
+
 Guards: a `next` already followed means the server is looping → `ConfluentApiError` (never an endless crawl). Query
 parameters of the first request that the `next` URL lost (billing's `start_date`/`end_date`, `environment`) are
 re-sent, because the API requires them on every page.
@@ -31,6 +36,12 @@ from billing_portal.errors import ConfluentApiError
 log = logging.getLogger(__name__)
 
 ENVELOPE_PAGE_SIZE = 99
+MAX_LISTING_RESTARTS = 3
+TOKEN_REFUSED_STATUSES = (400, 410)
+
+
+class PageTokenExpired(ConfluentApiError):
+    """A later page of a listing was refused (400/410): its page token expired; restart from the first page."""
 
 
 def resolve_next(http: ConfluentHttp, next_value: str, original_params: Mapping[str, Any] | None = None) -> str:
@@ -79,7 +90,39 @@ def iter_envelope_pages(http: ConfluentHttp, path: str, params: Mapping[str, Any
                                     f"after {len(seen) + 1} pages", url=path)
         seen.add(url)
         # A later page that 404s is an error (the list would be silently partial), not an empty list.
-        page = http.get(url, api=api)
+        try:
+            page = http.get(url, api=api)
+        except ConfluentApiError as exc:
+            if exc.status in TOKEN_REFUSED_STATUSES:
+                raise PageTokenExpired(f"page {len(seen) + 1} of {path} was refused ({exc}): the page token "
+                                       f"expired", status=exc.status, url=path) from None
+            raise
+
+
+def collect_envelope(http: ConfluentHttp, path: str, params: Mapping[str, Any] | None = None, *,
+                     page_size: int = ENVELOPE_PAGE_SIZE, api: Api | None = None,
+                     restarts: int = MAX_LISTING_RESTARTS, on_page=None) -> list:
+    """Every item of a listing as one consistent pass: an expired page token restarts it from the first page
+    (the partial pass is discarded), at most `restarts` times. `on_page(page)` sees each page of the kept pass."""
+    for attempt in range(restarts + 1):
+        items: list = []
+        pages: list[dict] = []
+        try:
+            for page in iter_envelope_pages(http, path, params, page_size=page_size, api=api):
+                pages.append(page)
+                items.extend(envelope_data(page, path))
+        except PageTokenExpired as exc:
+            if attempt >= restarts:
+                raise ConfluentApiError(f"{exc}; gave up after restarting the listing {restarts} time"
+                                        f"{'s' if restarts != 1 else ''}", status=exc.status, url=path) from None
+            log.warning("pagination: %s; restarting the listing from the first page (%d/%d)", exc, attempt + 1,
+                        restarts)
+            continue
+        if on_page is not None:
+            for page in pages:
+                on_page(page)
+        return items
+    raise AssertionError("unreachable")
 
 
 def envelope_data(page: dict, path: str) -> list:
@@ -94,6 +137,5 @@ def envelope_data(page: dict, path: str) -> list:
 
 def iter_envelope(http: ConfluentHttp, path: str, params: Mapping[str, Any] | None = None, *,
                   page_size: int = ENVELOPE_PAGE_SIZE, api: Api | None = None) -> Iterator[Any]:
-    """Every item of a list-envelope endpoint, across pages."""
-    for page in iter_envelope_pages(http, path, params, page_size=page_size, api=api):
-        yield from envelope_data(page, path)
+    """Every item of a list-envelope endpoint, across pages (one consistent pass, see `collect_envelope`)."""
+    yield from collect_envelope(http, path, params, page_size=page_size, api=api)

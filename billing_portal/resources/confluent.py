@@ -8,6 +8,14 @@ from dagster import ConfigurableResource
 from billing_portal.config import DEFAULT_API_URL, DEFAULT_TELEMETRY_URL
 
 
+def _http_config(resource):
+    """The retry budget and read timeout (CCLOUD_HTTP_* settings) of a resource's HTTP transport."""
+    from billing_portal.confluent.http import HttpConfig  # noqa: PLC0415
+
+    return HttpConfig(max_attempts=resource.max_attempts, max_total_sleep=resource.retry_budget_seconds,
+                      read_timeout=resource.read_timeout_seconds)
+
+
 class ConfluentCloudResource(ConfigurableResource):
     """Cloud API key (api.confluent.cloud and the telemetry API). Needs BillingAdmin or OrganizationAdmin for
     billing and objects, MetricsViewer for the Metrics API."""
@@ -18,11 +26,14 @@ class ConfluentCloudResource(ConfigurableResource):
     telemetry_url: str = DEFAULT_TELEMETRY_URL
     max_workers: int = 4
     billing_page_size: int = 2000
+    max_attempts: int = 8
+    retry_budget_seconds: float = 300.0
+    read_timeout_seconds: float = 60.0
 
     def _http(self, base_url: str, family: str):
-        from billing_portal.confluent.http import ConfluentHttp, HttpConfig  # noqa: PLC0415
+        from billing_portal.confluent.http import ConfluentHttp  # noqa: PLC0415
 
-        return ConfluentHttp(base_url, self.api_key, self.api_secret, config=HttpConfig(), family=family)
+        return ConfluentHttp(base_url, self.api_key, self.api_secret, config=_http_config(self), family=family)
 
     def billing(self):
         from billing_portal.confluent.billing import BillingClient  # noqa: PLC0415
@@ -48,6 +59,9 @@ class SchemaRegistryResource(ConfigurableResource):
     api_key: str | None = None
     api_secret: str | None = None
     max_workers: int = 8
+    max_attempts: int = 8
+    retry_budget_seconds: float = 300.0
+    read_timeout_seconds: float = 60.0
 
     @property
     def configured(self) -> bool:
@@ -55,7 +69,7 @@ class SchemaRegistryResource(ConfigurableResource):
 
     def catalog(self):
         from billing_portal.confluent.catalog import CatalogClient  # noqa: PLC0415
-        from billing_portal.confluent.http import ConfluentHttp, HttpConfig  # noqa: PLC0415
+        from billing_portal.confluent.http import ConfluentHttp  # noqa: PLC0415
 
-        http = ConfluentHttp(self.url, self.api_key, self.api_secret, config=HttpConfig(), family="catalog")
+        http = ConfluentHttp(self.url, self.api_key, self.api_secret, config=_http_config(self), family="catalog")
         return CatalogClient(http, max_workers=self.max_workers)
