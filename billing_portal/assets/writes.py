@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 import psycopg
 
+from billing_portal.warehouse.copy import copy_frame
 from billing_portal.warehouse.replace import replace_days
 
 _columns_cache: dict[str, list[str]] = {}
@@ -35,3 +36,14 @@ def replace_day_tables(conn: psycopg.Connection, day: dt.date, frames: Mapping[s
         cols = [c for c in table_columns(conn, table) if c in frame.columns]
         counts[table] = replace_days(conn, table, date_column, [day], frame, cols)
     return counts
+
+
+def replace_quarantine(conn: psycopg.Connection, source: str, day: dt.date, rows: pd.DataFrame) -> int:
+    """Replace the quarantined rows of `source` (billing | objects | metrics | catalog) for `day` with `rows`
+    (columns of `quarantine_rows`: source, usage_date, reason, amount, raw); inside the caller's transaction."""
+    conn.execute("DELETE FROM quarantine_rows WHERE source = %s AND usage_date = %s", (source, day))
+    if not len(rows):
+        return 0
+    rows = rows.assign(source=source, usage_date=day)
+    return copy_frame(conn, "quarantine_rows", rows, [c for c in table_columns(conn, "quarantine_rows")
+                                                       if c in rows.columns])

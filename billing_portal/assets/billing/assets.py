@@ -8,9 +8,8 @@ from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Asset
                      MetadataValue, asset)
 
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.assets.writes import replace_day_tables, table_columns
+from billing_portal.assets.writes import replace_day_tables, replace_quarantine
 from billing_portal.resources import ConfluentCloudResource, WarehouseResource
-from billing_portal.warehouse.copy import copy_frame
 
 
 def _org_id(warehouse: WarehouseResource, day) -> str | None:
@@ -44,10 +43,7 @@ def billing_costs(context: AssetExecutionContext, confluent: ConfluentCloudResou
         amount = sum(day_lines["amount"], Decimal(0))
         with warehouse.transaction() as conn:
             replace_day_tables(conn, day, {"billing_costs": day_lines}, "usage_date")
-            conn.execute("DELETE FROM quarantine_rows WHERE source = 'billing' AND usage_date = %s", (day,))
-            if len(day_q):
-                cols = [c for c in table_columns(conn, "quarantine_rows") if c in day_q.columns]
-                copy_frame(conn, "quarantine_rows", day_q, cols)
+            replace_quarantine(conn, "billing", day, day_q)
             prev = warehouse.record_status(conn, "billing_costs", day, len(day_lines), amount, context.run_id,
                                            {"quarantined": len(day_q)})
         if prev is not None and prev["amount_usd"] is not None and prev["amount_usd"] != amount:

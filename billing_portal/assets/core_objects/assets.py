@@ -12,7 +12,7 @@ import datetime as dt
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.assets.writes import replace_day_tables
+from billing_portal.assets.writes import replace_day_tables, replace_quarantine
 from billing_portal.resources import ConfluentCloudResource, WarehouseResource
 
 OBJECT_TABLES = {
@@ -41,16 +41,21 @@ def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResour
     collected_at = dt.datetime.now(dt.UTC)
     snapshot = confluent.objects().fetch_snapshot()
     frames = {name: getattr(snapshot, name) for name in OBJECT_TABLES}
+    # Objects that could not be used (no id, a conflicting duplicate) are kept aside for every day they stand for.
+    quarantined = snapshot.quarantine
     for day in days:
         with warehouse.transaction() as conn:
             replace_day_tables(conn, day, frames, "snapshot_date")
+            replace_quarantine(conn, "objects", day, quarantined)
             for name, frame in frames.items():
                 warehouse.record_status(conn, name, day, len(frame), None, context.run_id)
     context.log.info("core objects: " + ", ".join(f"{n}={len(f)}" for n, f in frames.items())
-                     + f" written for {len(days)} day(s)")
+                     + f", quarantined={len(quarantined)} written for {len(days)} day(s)")
     for name, frame in frames.items():
         yield MaterializeResult(asset_key=name, metadata={
             "rows_per_day": MetadataValue.int(len(frame)),
             "days": MetadataValue.int(len(days)),
             "collected_at": MetadataValue.text(collected_at.isoformat(timespec="seconds")),
+            "quarantined_objects": MetadataValue.int(int((quarantined["reason"].str.endswith(f"({name})")).sum())
+                                                     if len(quarantined) else 0),
         })
