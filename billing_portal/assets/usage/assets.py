@@ -8,6 +8,10 @@ from billing_portal.assets.writes import replace_day_tables
 from billing_portal.resources import ConfluentCloudResource, WarehouseResource
 
 
+NOT_USED = ("points_outside_window", "points_without_cluster", "invalid_values", "duplicate_points",
+            "unknown_principal_points")
+
+
 def clusters_for_day(warehouse: WarehouseResource, day) -> list[str]:
     """Clusters in the day's snapshot plus any cluster billed that day (deleted clusters are still billed)."""
     rows = warehouse.query(
@@ -25,6 +29,8 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
     days = window_days(context)
     client = confluent.metrics()
     total_rows, clusters_seen, total_req, total_resp = 0, set(), 0.0, 0.0
+    # Points the client could not use (outside the window, no cluster, invalid value, duplicates) are counted here.
+    dropped: dict[str, int] = {}
     for day in days:
         clusters = clusters_for_day(warehouse, day)
         lo, hi = day_bounds(day)
@@ -33,10 +39,14 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
             import pandas as pd  # noqa: PLC0415
 
             usage = pd.DataFrame(columns=["hour", "cluster_id", "principal_id", "request_bytes", "response_bytes"])
+        stats = usage.attrs.get("stats") or {}
+        day_dropped = {k: int(stats[k]) for k in NOT_USED if stats.get(k)}
+        for k, v in day_dropped.items():
+            dropped[k] = dropped.get(k, 0) + v
         with warehouse.transaction() as conn:
             replace_day_tables(conn, day, {"principal_usage_hourly": usage}, "usage_date")
             warehouse.record_status(conn, "principal_usage", day, len(usage), None, context.run_id,
-                                    {"clusters_queried": len(clusters)})
+                                    {"clusters_queried": len(clusters), "points_not_used": day_dropped})
         total_rows += len(usage)
         clusters_seen.update(usage["cluster_id"].unique())
         total_req += float(usage["request_bytes"].sum()) if len(usage) else 0.0
@@ -47,4 +57,5 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
         "request_gb": MetadataValue.float(round(total_req / 1e9, 3)),
         "response_gb": MetadataValue.float(round(total_resp / 1e9, 3)),
         "days": MetadataValue.int(len(days)),
+        "points_not_used": MetadataValue.json(dropped),
     })
