@@ -34,9 +34,11 @@ class LazyGroup(click.Group):
         try:
             return getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:
-            @click.command(name=name, help=f"(unavailable: {exc})")
+            reason = str(exc)  # `exc` is unbound once the except block ends; the command runs later
+
+            @click.command(name=name, help=f"(unavailable: {reason})")
             def unavailable():
-                raise click.ClickException(f"'{name}' is not available in this build: {exc}")
+                raise click.ClickException(f"'{name}' is not available in this build: {reason}")
 
             return unavailable
 

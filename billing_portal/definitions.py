@@ -15,8 +15,12 @@ from billing_portal.assets.ownership.assets import ownership
 from billing_portal.assets.usage.assets import principal_usage
 from billing_portal.config import get_settings, load_dotenv_file
 from billing_portal.jobs import JOBS, SCHEDULES
-from billing_portal.resources import (AllocationRulesResource, ConfluentCloudResource, SchemaRegistryResource,
-                                      WarehouseResource)
+from billing_portal.resources import (
+    AllocationRulesResource,
+    ConfluentCloudResource,
+    SchemaRegistryResource,
+    WarehouseResource,
+)
 
 ASSETS = [core_objects, billing_costs, catalog_tags, principal_usage, ownership, hourly_cost_facts, cost_confidence]
 

@@ -4,8 +4,15 @@
 import datetime as dt
 from decimal import Decimal
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, MaterializeResult,
-                     MetadataValue, asset)
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.assets.writes import replace_day_tables, replace_quarantine

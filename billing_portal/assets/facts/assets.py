@@ -5,8 +5,15 @@ reason and confidence, summing back to the bill exactly (see docs/ALLOCATION.md 
 import time
 from decimal import Decimal
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, MaterializeResult,
-                     MetadataValue, asset)
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from billing_portal.assets.facts.checks import reconcile_day
 from billing_portal.assets.facts.write import write_facts

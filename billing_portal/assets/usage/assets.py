@@ -7,7 +7,6 @@ from billing_portal.assets.partitions import DAILY, SINGLE_RUN, day_bounds, wind
 from billing_portal.assets.writes import replace_day_tables
 from billing_portal.resources import ConfluentCloudResource, WarehouseResource
 
-
 NOT_USED = ("points_outside_window", "points_without_cluster", "invalid_values", "duplicate_points",
             "unknown_principal_points")
 
