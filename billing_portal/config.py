@@ -68,6 +68,13 @@ class Settings(BaseModel):
     # newly published hourly sample (so every Prometheus scrape in that time can ingest it).
     DAGSTER_GRAPHQL_URL: str = "http://localhost:3000"
     BILLING_PORTAL_METRICS_EXPOSURE_HOURS: int = Field(default=24, ge=1, le=720)
+    # Sidecar /metrics: monthly budgets per business unit (YAML), exposed as ccloud_budget_usd for the alert rules.
+    BILLING_PORTAL_BUDGETS_FILE: Path | None = None
+
+    @field_validator("BILLING_PORTAL_BUDGETS_FILE", mode="before")
+    @classmethod
+    def _optional_path(cls, v):
+        return None if v in (None, "") else v
 
     @field_validator("DATABASE_URL")
     @classmethod

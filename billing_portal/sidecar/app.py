@@ -15,7 +15,14 @@ from billing_portal.sidecar.dagster_client import DagsterLauncher
 from billing_portal.sidecar.db import make_pool
 from billing_portal.sidecar.docs_assets import configure_docs
 from billing_portal.sidecar.errors import register_error_handlers
-from billing_portal.sidecar.exporter import MAX_SAMPLES_PER_SCRAPE, SYNC_WAIT_SECONDS, CostCollector, GaugeCache, render
+from billing_portal.sidecar.exporter import (
+    MAX_SAMPLES_PER_SCRAPE,
+    SYNC_WAIT_SECONDS,
+    CostCollector,
+    GaugeCache,
+    load_budgets,
+    render,
+)
 from billing_portal.sidecar.guards import register_guards
 from billing_portal.sidecar.schemas import ErrorEnvelope
 
@@ -63,6 +70,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
     )
     app.config[auth.CONFIG_KEY] = token.encode("utf-8") if token else None
     app.json.sort_keys = False
+    app.extensions["budgets"] = load_budgets(settings.BILLING_PORTAL_BUDGETS_FILE)  # a bad file fails here, first
     app.extensions["warehouse_pool"] = make_pool(database_url)
     app.extensions["dagster"] = DagsterLauncher(settings.DAGSTER_GRAPHQL_URL or DEFAULT_DAGSTER_URL)
     app.extensions["metrics_cache"] = GaugeCache()
@@ -103,7 +111,8 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
                                   exposure_hours=current_app.config["METRICS_EXPOSURE_HOURS"],
                                   cache=current_app.extensions["metrics_cache"],
                                   max_samples=current_app.config["METRICS_MAX_SAMPLES_PER_SCRAPE"],
-                                  sync_wait=current_app.config["METRICS_SYNC_WAIT_SECONDS"])
+                                  sync_wait=current_app.config["METRICS_SYNC_WAIT_SECONDS"],
+                                  budgets=current_app.extensions["budgets"])
         body, content_type = render(collector, request.headers.get("Accept"))
         return Response(body, content_type=content_type)
 

@@ -14,6 +14,8 @@ Metrics (label sets are bounded: no principal or resource ids; use the REST API 
   (by_usage, by_ownership, by_fallback, unallocated), from cost_confidence_daily.
 - `ccloud_cost_confidence_ratio{confidence}`: share of the newest day's cost per confidence level.
 - `ccloud_cost_unallocated_share_ratio`: |UNALLOCATED| / |all| of the newest complete day.
+- `ccloud_budget_usd{business_unit}`: the monthly budget of a business unit, from the YAML file
+  `BILLING_PORTAL_BUDGETS_FILE` (`load_budgets`); compared with `ccloud_cost_month_to_date_usd` by the alert rules.
 
 Gauges other than the hourly samples are aggregated in SQL (through `query.pick_source`) and cached until the
 warehouse's partition_status changes; the ledger is brought up to date in a background thread; a scrape exposes at
@@ -25,8 +27,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
+import yaml
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.exposition import generate_latest as generate_text
@@ -35,6 +39,7 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from prometheus_client.registry import Collector, CollectorRegistry
 from psycopg import sql
 
+from billing_portal.errors import ConfigError
 from billing_portal.sidecar import ledger
 from billing_portal.sidecar.query import (
     aggregate_statement,
@@ -73,6 +78,37 @@ class GaugeCache:
         return value
 
 
+def load_budgets(path: Path | str | None) -> dict[str, Decimal]:
+    """Monthly budgets in USD per business unit from a YAML file `{business_units: {<name>: <amount>, ...}}`
+    (no file configured: no budgets). Any problem is one ConfigError line naming BILLING_PORTAL_BUDGETS_FILE."""
+    if path in (None, ""):
+        return {}
+    name = "BILLING_PORTAL_BUDGETS_FILE"
+    p = Path(path)
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read {p}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: {p} is not valid YAML ({str(exc).splitlines()[0]})") from None
+    units = doc.get("business_units") if isinstance(doc, dict) else None
+    if not isinstance(units, dict) or not units:
+        raise ConfigError(f"{name}: {p} must have a non-empty mapping 'business_units: {{<business unit>: <USD>}}'")
+    budgets: dict[str, Decimal] = {}
+    for bu, amount in units.items():
+        if not isinstance(bu, str) or not bu.strip():
+            raise ConfigError(f"{name}: {p}: business unit names must be non-empty strings, got {bu!r}")
+        try:
+            value = Decimal(str(amount)) if isinstance(amount, int | float | str) and not isinstance(amount, bool) \
+                else None
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value < 0:
+            raise ConfigError(f"{name}: {p}: the budget of {bu!r} must be a non-negative amount in USD, got {amount!r}")
+        budgets[bu] = value
+    return budgets
+
+
 MAX_SAMPLES_PER_SCRAPE = 20_000
 SYNC_WAIT_SECONDS = 2.0
 
@@ -82,8 +118,9 @@ class CostCollector(Collector):
 
     def __init__(self, pool, *, syncer: ledger.LedgerSyncer, exposure_hours: int, cache: GaugeCache,
                  max_samples: int = MAX_SAMPLES_PER_SCRAPE, sync_wait: float = SYNC_WAIT_SECONDS,
-                 now=lambda: dt.datetime.now(dt.UTC)):
+                 now=lambda: dt.datetime.now(dt.UTC), budgets: dict[str, Decimal] | None = None):
         self.pool, self.syncer, self.exposure_hours, self.cache = pool, syncer, exposure_hours, cache
+        self.budgets = budgets or {}
         self.max_samples, self.sync_wait, self.now = max_samples, sync_wait, now
 
     # --- slow aggregates ---------------------------------------------------------------------------------------
@@ -172,6 +209,13 @@ class CostCollector(Collector):
         if agg["unallocated_share"] is not None:
             unallocated.add_metric([], float(agg["unallocated_share"]))
         yield unallocated
+
+        budget = GaugeMetricFamily("ccloud_budget_usd",
+                                   "Monthly budget of a business unit in USD (BILLING_PORTAL_BUDGETS_FILE).",
+                                   labels=["business_unit"])
+        for bu, amount in sorted(self.budgets.items()):
+            budget.add_metric([bu], float(amount))
+        yield budget
 
 
 def wants_openmetrics(accept: str | None) -> bool:
