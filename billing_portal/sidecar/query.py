@@ -51,8 +51,24 @@ class Source:
 
 FACTS_SOURCE = Source(FACTS)
 
-# Rollups registered by the performance work, finest first. Empty: everything reads the facts.
-ROLLUPS: list[Source] = []
+
+
+def _rollup_sources() -> list[Source]:
+    """The rollup tables of `warehouse.rollups` (rebuilt with each day's facts, in the same transaction), smallest
+    first so `pick_source` takes the cheapest one that holds the requested dimensions. Day rollups are keyed by
+    `usage_date` (a date; compared with the UTC range bounds in the sidecar's UTC sessions), hourly ones by `hour`."""
+    from billing_portal.warehouse.rollups import ROLLUP_TABLES  # noqa: PLC0415
+
+    order = {"cost_daily_business": 0, "cost_daily_principal": 1, "cost_daily": 2, "cost_hourly_team": 3}
+    out = []
+    for r in sorted(ROLLUP_TABLES, key=lambda r: (r.grain == "hour", order.get(r.table, 99))):
+        out.append(Source(r.table, grain=r.grain, dimensions=frozenset(r.dimensions),
+                          time_column="hour" if r.grain == "hour" else "usage_date"))
+    return out
+
+
+# Rollups, cheapest first (see `_rollup_sources`); tests may clear it to compare with the facts.
+ROLLUPS: list[Source] = _rollup_sources()
 
 
 def pick_source(dimensions: set[str] | frozenset[str], granularity: str,

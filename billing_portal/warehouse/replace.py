@@ -19,6 +19,8 @@ from psycopg import sql
 
 from billing_portal.warehouse.copy import copy_frame
 
+Loader = Callable[[psycopg.Connection, str], int]
+
 
 def replace_days(conn: psycopg.Connection, table: str, date_column: str, days: Sequence[dt.date],
                  frame: pd.DataFrame | pa.Table, columns: Sequence[str] | None = None) -> int:
@@ -33,14 +35,15 @@ def partition_name(parent: str, day: dt.date) -> str:
     return f"{parent}_p{day:%Y%m%d}"
 
 
-def swap_day_partition(conn: psycopg.Connection, parent: str, day: dt.date, frame: pd.DataFrame | pa.Table,
-                       columns: Sequence[str] | None = None, *, key_column: str = "hour",
+def swap_day_partition(conn: psycopg.Connection, parent: str, day: dt.date,
+                       frame: pd.DataFrame | pa.Table | Loader, columns: Sequence[str] | None = None, *, key_column: str = "hour",
                        after_load: Sequence[Callable[[psycopg.Connection, str], object]] = ()) -> int:
     """Replace the day partition of `parent` (RANGE on a timestamptz `key_column`) with `frame`'s rows.
 
     `after_load` callables get `(conn, new_table_name)` once the rows are loaded and before the old partition is
     dropped (which locks the parent until commit): indexes, rollups and checks belong there, so readers wait only
-    for the swap itself.
+    for the swap itself. `frame` may be a loader `(conn, staging_table_name) -> rows` that fills the staging table
+    itself (e.g. a streamed text-format COPY).
     """
     name = partition_name(parent, day)
     staging = f"{name}_new"
@@ -49,7 +52,7 @@ def swap_day_partition(conn: psycopg.Connection, parent: str, day: dt.date, fram
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staging)))
     conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
         sql.Identifier(staging), sql.Identifier(parent)))
-    rows = copy_frame(conn, staging, frame, columns)
+    rows = frame(conn, staging) if callable(frame) else copy_frame(conn, staging, frame, columns)
     # A matching CHECK lets ATTACH skip its validation scan.
     conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} >= {} AND {} < {})").format(
         sql.Identifier(staging), sql.Identifier(f"{staging}_range"), sql.Identifier(key_column), sql.Literal(lo),

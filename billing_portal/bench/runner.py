@@ -1,0 +1,500 @@
+"""`billing-portal bench`: the pipeline and the API measured against the machine's own COPY limit, in one run.
+
+Everything runs as an operator would run it, on a fresh database: the simulator (`billing-portal simulate`) and the
+sidecar (`billing-portal serve`, waitress) in their own processes, each materialization as one Dagster run through
+`billing-portal materialize` in a child process (its peak RSS is the child's `ru_maxrss`), the per-stage breakdown
+read back from the run's event log (step durations and the facts asset's `timings_s` metadata).
+
+Steps: (1) one day end to end (the newest complete day); (2) the COPY limit: the same day's rows, exported by
+PostgreSQL in its own text format, COPYed back into a fresh table shaped like `hourly_cost_facts` created in the
+same transaction (as the writer does: no WAL under wal_level=minimal, no index), and into the real partitioned table
+through a new partition (with its indexes); (3) a backfill of `--days` earlier days as one run; (4) the API on
+`--api-days` days: days not materialized are filled by copying the measured day's facts and rollups in SQL with
+shifted dates (stated in the output), then ≥ `--api-requests` sequential keep-alive requests per endpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+BIN = Path(sys.executable).parent / "billing-portal"
+COLLECT_STEPS = ("catalog_tags", "core_objects", "billing_costs", "principal_usage", "ownership")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    import requests  # noqa: PLC0415
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def _with_db(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["mem_gib"] = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    info["load_avg_start"] = [round(x, 2) for x in os.getloadavg()]
+    return info
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+@dataclass
+class Bench:
+    scale: str
+    days: int
+    api_days: int = 30
+    api_requests: int = 200
+    seed: int = 42
+    echo: Any = print
+    keep: bool = False
+    results: dict[str, Any] = field(default_factory=dict)
+
+    # --- environment ---------------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="bpbench", dir="/tmp"))
+        (self.home / "dagster").mkdir()
+        (self.home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        self.procs: list[subprocess.Popen] = []
+        self.embedded = False
+        base = os.environ.get("DATABASE_URL")
+        if base:
+            from billing_portal.warehouse.connection import normalize_url  # noqa: PLC0415
+
+            base = normalize_url(base)
+            self.db_name = f"bp_bench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(_with_db(base, "postgres"), autocommit=True) as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))
+            self.admin_url = _with_db(base, "postgres")
+            self.url = _with_db(base, self.db_name)
+            where = "new database on DATABASE_URL's server"
+        else:
+            from billing_portal.warehouse.embedded import start_embedded  # noqa: PLC0415
+
+            self.url = start_embedded(self.home)
+            self.embedded = True
+            where = f"embedded PostgreSQL under {self.home}"
+        from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+
+        migrate(self.url)
+        with psycopg.connect(self.url) as conn:
+            self.results["postgres"] = conn.execute("SHOW server_version").fetchone()[0]
+            self.results["wal_level"] = conn.execute("SHOW wal_level").fetchone()[0]
+        self.results["database"] = where
+        self.sim_port = _free_port()
+        self.sim_url = f"http://127.0.0.1:{self.sim_port}"
+        self.procs.append(subprocess.Popen(
+            [str(BIN), "simulate", "--port", str(self.sim_port), "--scale", self.scale, "--seed", str(self.seed)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self._env(), cwd=self.home))
+        _wait_http(self.sim_url + "/", 120, self.procs[-1])
+        self.echo(f"bench: scale={self.scale}, {where}, simulator on {self.sim_url}")
+
+    def _env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CCLOUD_", "SCHEMA_REGISTRY_", "BILLING_"))}
+        env.update(DATABASE_URL=self.url if hasattr(self, "url") else "", BILLING_PORTAL_HOME=str(self.home),
+                   DAGSTER_HOME=str(self.home / "dagster"), CCLOUD_API_KEY="SIMKEY", CCLOUD_API_SECRET="SIMSECRET",
+                   SCHEMA_REGISTRY_API_KEY="SIMSRKEY", SCHEMA_REGISTRY_API_SECRET="SIMSRSECRET",
+                   BILLING_START_DATE="2020-01-01", PYTHONWARNINGS="ignore")
+        if hasattr(self, "sim_url"):
+            env.update(CCLOUD_API_URL=self.sim_url, CCLOUD_TELEMETRY_URL=self.sim_url, SCHEMA_REGISTRY_URL=self.sim_url)
+        env.update(extra)
+        return env
+
+    def teardown(self) -> None:
+        for proc in reversed(getattr(self, "procs", [])):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        if self.keep:
+            self.echo(f"bench: kept {self.home} ({self.url})")
+            return
+        if getattr(self, "embedded", False):
+            from billing_portal.warehouse.embedded import stop_embedded  # noqa: PLC0415
+
+            stop_embedded(self.home)
+        elif hasattr(self, "db_name"):
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.db_name)))
+        if hasattr(self, "home"):
+            shutil.rmtree(self.home, ignore_errors=True)
+
+    # --- materializations ----------------------------------------------------------------------------------------
+    def materialize(self, start: dt.date, end: dt.date) -> dict[str, Any]:
+        """One run for [start, end) in a child process: wall time, peak RSS, run id, per-step durations."""
+        args = [str(BIN), "materialize", "--start", start.isoformat(), "--end", end.isoformat()]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, env=self._env(), cwd=self.home, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"materialize {start}..{end} failed ({proc.returncode}):\n{out[-3000:]}")
+        m = re.search(r"as run ([0-9a-f-]{36})", out)
+        steps, timings, facts = self._run_events(m.group(1)) if m else ({}, {}, 0)
+        return {"seconds": wall, "peak_rss_bytes": usage.ru_maxrss * 1024, "run_id": m.group(1) if m else None,
+                "steps_s": steps, "facts_timings_s": timings, "fact_rows": facts,
+                "user_cpu_s": usage.ru_utime, "system_cpu_s": usage.ru_stime}
+
+    def _run_events(self, run_id: str) -> tuple[dict, dict, int]:
+        code = (
+            "import json, sys\n"
+            "from dagster import DagsterInstance\n"
+            "inst = DagsterInstance.get()\n"
+            "starts, steps, timings, rows = {}, {}, {}, 0\n"
+            "for r in inst.all_logs(sys.argv[1]):\n"
+            "    ev = r.dagster_event\n"
+            "    if ev is None: continue\n"
+            "    if ev.event_type_value == 'STEP_START': starts[ev.step_key] = r.timestamp\n"
+            "    elif ev.event_type_value == 'STEP_SUCCESS': steps[ev.step_key] = r.timestamp - starts[ev.step_key]\n"
+            "    elif ev.event_type_value == 'ASSET_MATERIALIZATION':\n"
+            "        md = ev.event_specific_data.materialization.metadata\n"
+            "        if 'timings_s' in md: timings = md['timings_s'].data\n"
+            "        if 'fact_rows' in md: rows = md['fact_rows'].value\n"
+            "print(json.dumps({'steps': steps, 'timings': timings, 'rows': rows}))\n")
+        out = subprocess.run([sys.executable, "-c", code, run_id], env=self._env(), cwd=self.home,
+                             capture_output=True, text=True, check=True).stdout
+        doc = json.loads(out.strip().splitlines()[-1])
+        return doc["steps"], doc["timings"], int(doc["rows"])
+
+    @staticmethod
+    def breakdown(run: dict[str, Any]) -> dict[str, float]:
+        steps, facts = run["steps_s"], run["facts_timings_s"]
+        collect = sum(v for k, v in steps.items() if k in COLLECT_STEPS)
+        allocate = facts.get("read_s", 0.0) + facts.get("allocate_s", 0.0)
+        write = facts.get("write_s", 0.0)
+        return {"collect_s": collect, "collect_catalog_s": steps.get("catalog_tags", 0.0),
+                "collect_usage_s": steps.get("principal_usage", 0.0), "allocate_s": allocate, "write_s": write,
+                "checks_and_confidence_s": steps.get("cost_confidence", 0.0),
+                "orchestration_s": max(0.0, run["seconds"] - sum(steps.values()))}
+
+    # --- COPY limit ----------------------------------------------------------------------------------------------
+    def copy_limit(self, day: dt.date, repeats: int = 2) -> dict[str, Any]:
+        from billing_portal.assets.facts.write import FACT_COLUMNS  # noqa: PLC0415
+        from billing_portal.warehouse.replace import partition_name  # noqa: PLC0415
+
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in FACT_COLUMNS)
+        part = partition_name("hourly_cost_facts", day)
+        chunks: list[bytes] = []
+        with psycopg.connect(self.url) as conn:
+            with conn.cursor().copy(sql.SQL("COPY (SELECT {} FROM {} ORDER BY fact_no) TO STDOUT").format(
+                    cols, sql.Identifier(part))) as cp:
+                chunks.extend(bytes(c) for c in cp)
+            rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(part))).fetchone()[0]
+            lo = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+            hi = lo + dt.timedelta(days=1)
+
+            def timed(prepare, target) -> float:
+                best = float("inf")
+                for _ in range(repeats):
+                    with conn.transaction(force_rollback=True):
+                        prepare()
+                        t0 = time.perf_counter()
+                        with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
+                                sql.Identifier(target), cols)) as cp:
+                            for c in chunks:
+                                cp.write(c)
+                        best = min(best, time.perf_counter() - t0)
+                return best
+
+            fresh = timed(lambda: conn.execute("CREATE TABLE bench_copy_target (LIKE hourly_cost_facts)"),
+                          "bench_copy_target")
+
+            def new_partition():
+                conn.execute(sql.SQL("ALTER TABLE hourly_cost_facts DETACH PARTITION {}").format(
+                    sql.Identifier(part)))
+                conn.execute(sql.SQL("CREATE TABLE bench_copy_part PARTITION OF hourly_cost_facts FOR VALUES FROM "
+                                     "({}) TO ({})").format(sql.Literal(lo), sql.Literal(hi)))
+
+            parent = timed(new_partition, "hourly_cost_facts")
+        size = sum(len(c) for c in chunks)
+        return {"rows": rows, "bytes": size, "seconds": fresh, "copy_rows_per_s": rows / fresh,
+                "into_partitioned_parent_with_indexes_s": parent,
+                "into_partitioned_parent_rows_per_s": rows / parent}
+
+    # --- API -----------------------------------------------------------------------------------------------------
+    def fill_days(self, template: dt.date, wanted: list[dt.date]) -> list[dt.date]:
+        """Copy `template`'s facts partition and rollups to each missing day of `wanted` (dates shifted in SQL)."""
+        from billing_portal.assets.facts.write import FACT_COLUMNS, index_facts  # noqa: PLC0415
+        from billing_portal.warehouse.replace import partition_name  # noqa: PLC0415
+        from billing_portal.warehouse.rollups import ROLLUP_TABLES  # noqa: PLC0415
+
+        filled = []
+        src = partition_name("hourly_cost_facts", template)
+        with psycopg.connect(self.url) as conn:
+            have = {r[0] for r in conn.execute("SELECT DISTINCT usage_date FROM cost_daily_business")}
+            for day in wanted:
+                if day in have:
+                    continue
+                shift = sql.Literal(dt.timedelta(days=(day - template).days))
+                shift_days = sql.Literal((day - template).days)
+                name = partition_name("hourly_cost_facts", day)
+                lo = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+                select = sql.SQL(", ").join(
+                    sql.SQL("usage_date + {}").format(shift_days) if c == "usage_date" else
+                    sql.SQL("hour + {}").format(shift) if c == "hour" else sql.Identifier(c) for c in FACT_COLUMNS)
+                with conn.transaction():
+                    conn.execute(sql.SQL("CREATE TABLE {} (LIKE hourly_cost_facts INCLUDING DEFAULTS)").format(
+                        sql.Identifier(name)))
+                    conn.execute(sql.SQL("INSERT INTO {} SELECT {} FROM {}").format(
+                        sql.Identifier(name), select, sql.Identifier(src)))
+                    index_facts(conn, name)
+                    conn.execute(sql.SQL("ALTER TABLE hourly_cost_facts ATTACH PARTITION {} FOR VALUES FROM ({}) "
+                                         "TO ({})").format(sql.Identifier(name), sql.Literal(lo),
+                                                           sql.Literal(lo + dt.timedelta(days=1))))
+                    for r in ROLLUP_TABLES:
+                        keys = (["hour"] if r.grain == "hour" else []) + list(r.dimensions)
+                        cols = ["usage_date", *keys, "amount_usd", "fact_rows"]
+                        conn.execute(sql.SQL("INSERT INTO {t} ({c}) SELECT {s} FROM {t} WHERE usage_date = %s").format(
+                            t=sql.Identifier(r.table), c=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                            s=sql.SQL(", ").join(
+                                sql.SQL("usage_date + {}").format(shift_days) if c == "usage_date" else
+                                sql.SQL("hour + {}").format(shift) if c == "hour" else sql.Identifier(c)
+                                for c in cols)), (template,))
+                filled.append(day)
+            conn.execute("ANALYZE")
+        return filled
+
+    def api(self, first: dt.date, last: dt.date) -> dict[str, Any]:
+        import requests  # noqa: PLC0415
+
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=self._env(), cwd=self.home,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        _wait_http(base + "/healthz", 60, proc)
+        frm = f"{first.isoformat()}T00:00:00Z"
+        to = f"{(last + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
+        session = requests.Session()
+        with psycopg.connect(self.url) as conn:
+            team = conn.execute("SELECT team FROM cost_daily_business WHERE team IS NOT NULL GROUP BY 1"
+                                " ORDER BY sum(fact_rows) DESC LIMIT 1").fetchone()
+            principal = conn.execute("SELECT principal_id FROM cost_daily_principal GROUP BY 1"
+                                     " ORDER BY sum(fact_rows) DESC OFFSET 10 LIMIT 1").fetchone()
+        team = team[0] if team else None
+        requests_ = {
+            "summary_by_business_unit": ("/v1/costs/summary", {"from_ts": frm, "to_ts": to,
+                                                               "group_by": "business_unit"}),
+            "summary_by_principal": ("/v1/costs/summary", {"from_ts": frm, "to_ts": to, "group_by": "principal_id"}),
+            "costs_page_team_filter": ("/v1/costs", {"from_ts": frm, "to_ts": to, "team": team, "product": "KAFKA"}
+                                       if team else {"from_ts": frm, "to_ts": to, "product": "KAFKA"}),
+            "costs_page_principal_filter": ("/v1/costs", {"from_ts": frm, "to_ts": to,
+                                                          "principal_id": principal[0] if principal else "UNALLOCATED"}),
+        }
+        out: dict[str, Any] = {}
+        # /metrics: the first scrapes start the background ledger sync of the restatement window; measure the steady
+        # state once it is done (the warm-up time is reported).
+        t0 = time.perf_counter()
+        while True:
+            session.get(base + "/metrics", timeout=120)
+            with psycopg.connect(self.url) as conn:
+                done = conn.execute("SELECT to_regclass('sidecar_metric_sync') IS NOT NULL").fetchone()[0] and \
+                    conn.execute("SELECT count(*) FROM sidecar_metric_sync").fetchone()[0]
+            if done and done >= min(8, self.api_days) or time.perf_counter() - t0 > 900:
+                break
+            time.sleep(1)
+        out["metrics_warmup_s"] = time.perf_counter() - t0
+        requests_["metrics"] = ("/metrics", {})
+        for name, (path, params) in requests_.items():
+            r = session.get(base + path, params=params, timeout=120)
+            if r.status_code != 200:
+                raise RuntimeError(f"{path} answered {r.status_code}: {r.text[:300]}")
+            times = []
+            for _ in range(self.api_requests):
+                t = time.perf_counter()
+                r = session.get(base + path, params=params, timeout=120)
+                times.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    raise RuntimeError(f"{path} answered {r.status_code}: {r.text[:300]}")
+            out[name] = {"path": path, "params": params, "requests": len(times), "p50_s": percentile(times, 0.5),
+                         "p95_s": percentile(times, 0.95), "max_s": max(times), "bytes": len(r.content)}
+        proc.terminate()
+        proc.wait(20)
+        return out
+
+    # --- the whole thing -----------------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        res = self.results
+        res.update(scale=self.scale, days=self.days, api_days=self.api_days, machine=machine(),
+                   started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        today = dt.datetime.now(dt.UTC).date()
+        day = today - dt.timedelta(days=1)
+        try:
+            self.setup()
+            self.echo(f"bench: one day end to end ({day})")
+            one = self.materialize(day, day + dt.timedelta(days=1))
+            self.echo(f"bench: COPY limit on {one['fact_rows']} rows")
+            limit = self.copy_limit(day)
+            rows = one["fact_rows"]
+            stages = self.breakdown(one)
+            res["copy"] = limit
+            res["copy_rows_per_s"] = limit["copy_rows_per_s"]
+            res["day"] = {
+                "date": day.isoformat(), "seconds": one["seconds"], "fact_rows": rows,
+                "rows_per_s": rows / one["seconds"], "ratio_to_copy": rows / one["seconds"] / limit["copy_rows_per_s"],
+                "peak_rss_bytes": one["peak_rss_bytes"], "stages_s": stages, "steps_s": one["steps_s"],
+                "facts_timings_s": one["facts_timings_s"],
+                "without_catalog": self._without_catalog(one, rows, limit["copy_rows_per_s"]),
+            }
+            backfill_days = []
+            if self.days > 0:
+                start = day - dt.timedelta(days=self.days)
+                self.echo(f"bench: backfill {start} … {day - dt.timedelta(days=1)} as one run")
+                bf = self.materialize(start, day)
+                backfill_days = [start + dt.timedelta(days=i) for i in range(self.days)]
+                res["backfill"] = {"days": self.days, "seconds": bf["seconds"], "s_per_day": bf["seconds"] / self.days,
+                                   "fact_rows": bf["fact_rows"], "peak_rss_bytes": bf["peak_rss_bytes"],
+                                   "projected_365_days_min": bf["seconds"] / self.days * 365 / 60,
+                                   "stages_s": self.breakdown(bf), "steps_s": bf["steps_s"]}
+            first = day - dt.timedelta(days=self.api_days - 1)
+            wanted = [first + dt.timedelta(days=i) for i in range(self.api_days)]
+            self.echo(f"bench: API dataset {first} … {day}")
+            t0 = time.perf_counter()
+            filled = self.fill_days(day, wanted)
+            with psycopg.connect(self.url) as conn:
+                total = conn.execute("SELECT sum(fact_rows) FROM cost_daily_business WHERE usage_date >= %s",
+                                     (first,)).fetchone()[0]
+            res["api_dataset"] = {"days": self.api_days, "fact_rows": int(total or 0),
+                                  "materialized_days": 1 + len([d for d in backfill_days if d >= first]),
+                                  "copied_days": len(filled), "copy_seconds": time.perf_counter() - t0,
+                                  "note": "days not materialized by this run are SQL copies of the measured day "
+                                          "(facts partition with its indexes, and rollups) with shifted dates"}
+            self.echo(f"bench: API latency, {self.api_requests} requests per endpoint")
+            res["api"] = self.api(first, day)
+            res["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+            res["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            res["targets"] = targets(res)
+            return res
+        finally:
+            self.teardown()
+
+    @staticmethod
+    def _without_catalog(run: dict[str, Any], rows: int, limit: float) -> dict[str, float]:
+        """The day without the Stream Catalog crawl, which is paced by Confluent's 75 reads/s limit (one read per
+        entity and tagged entity) and runs once per run whatever the number of days."""
+        seconds = run["seconds"] - run["steps_s"].get("catalog_tags", 0.0)
+        return {"seconds": seconds, "rows_per_s": rows / seconds, "ratio_to_copy": rows / seconds / limit}
+
+
+def targets(res: dict[str, Any]) -> dict[str, Any]:
+    api = res.get("api", {})
+    out: dict[str, Any] = {}
+    if res["scale"] == "large":
+        out["day_ratio_to_copy>=0.5"] = res["day"]["ratio_to_copy"] >= 0.5
+        out["day_peak_rss<=1.5GiB"] = res["day"]["peak_rss_bytes"] <= 1.5 * 2**30
+        if res.get("api_dataset", {}).get("days", 0) >= 30:
+            for name in ("summary_by_business_unit", "summary_by_principal", "costs_page_team_filter"):
+                if name in api:
+                    out[f"{name}_p95<=100ms"] = api[name]["p95_s"] <= 0.1
+            if "metrics" in api:
+                out["metrics_p95<=1s"] = api["metrics"]["p95_s"] <= 1.0
+    if res["scale"] == "medium" and "backfill" in res and res["days"] >= 30:
+        out["365_day_backfill<=15min"] = res["backfill"]["projected_365_days_min"] <= 15
+    return out
+
+
+def render(res: dict[str, Any]) -> str:
+    gib = 2**30
+    lines = [f"billing-portal bench --scale {res['scale']} --days {res['days']}   "
+             f"({res['machine'].get('cpus')} CPUs {res['machine'].get('cpu_model', '')}, "
+             f"{res['machine'].get('mem_gib', '?')} GiB, load {res['machine'].get('load_avg_start')}"
+             f"→{res['machine'].get('load_avg_end')}; PostgreSQL {res.get('postgres')}, wal_level={res.get('wal_level')})",
+             ""]
+    c = res["copy"]
+    d = res["day"]
+    s = d["stages_s"]
+    rows = [
+        ("COPY limit (same-txn table, text)", f"{c['copy_rows_per_s']:,.0f} rows/s",
+         f"{c['rows']:,} rows in {c['seconds']:.2f} s; into the partitioned parent with indexes "
+         f"{c['into_partitioned_parent_rows_per_s']:,.0f} rows/s"),
+        ("one day end to end", f"{d['seconds']:.1f} s", f"{d['fact_rows']:,} facts, {d['rows_per_s']:,.0f} rows/s"),
+        ("  ratio_to_copy", f"{d['ratio_to_copy']:.3f}",
+         f"without the rate-limited catalog crawl: {d['without_catalog']['ratio_to_copy']:.3f} "
+         f"({d['without_catalog']['seconds']:.1f} s)"),
+        ("  collect", f"{s['collect_s']:.1f} s", f"catalog {s['collect_catalog_s']:.1f} s, "
+                                                 f"metrics {s['collect_usage_s']:.1f} s"),
+        ("  allocate (read inputs + allocate)", f"{s['allocate_s']:.1f} s", ""),
+        ("  write (facts, indexes, rollups, reconciliation)", f"{s['write_s']:.1f} s", ""),
+        ("  confidence + orchestration", f"{s['checks_and_confidence_s'] + s['orchestration_s']:.1f} s", ""),
+        ("  peak RSS", f"{d['peak_rss_bytes'] / gib:.2f} GiB", ""),
+    ]
+    if "backfill" in res:
+        b = res["backfill"]
+        rows.append((f"backfill {b['days']} days (one run)", f"{b['s_per_day']:.1f} s/day",
+                     f"{b['seconds']:.0f} s, {b['fact_rows']:,} facts, peak RSS {b['peak_rss_bytes'] / gib:.2f} GiB,"
+                     f" 365 days ≈ {b['projected_365_days_min']:.0f} min"))
+    a = res.get("api_dataset")
+    if a:
+        rows.append(("API dataset", f"{a['days']} days", f"{a['fact_rows']:,} facts ({a['materialized_days']} "
+                                                         f"materialized, {a['copied_days']} copied)"))
+    for name, m in res.get("api", {}).items():
+        if isinstance(m, dict):
+            rows.append((f"  {name}", f"p50 {m['p50_s'] * 1000:.0f} ms", f"p95 {m['p95_s'] * 1000:.0f} ms over "
+                                                                         f"{m['requests']} requests"))
+    if "metrics_warmup_s" in res.get("api", {}):
+        rows.append(("  /metrics ledger warm-up", f"{res['api']['metrics_warmup_s']:.0f} s", ""))
+    w = max(len(r[0]) for r in rows)
+    v = max(len(r[1]) for r in rows)
+    lines += [f"{r[0]:<{w}}  {r[1]:>{v}}  {r[2]}" for r in rows]
+    if res.get("targets"):
+        lines.append("")
+        lines += [f"target {k}: {'MET' if ok else 'NOT MET'}" for k, ok in res["targets"].items()]
+    return "\n".join(lines)
