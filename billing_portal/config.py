@@ -63,6 +63,8 @@ class Settings(BaseModel):
     BILLING_PORTAL_MAPPING_FILE: Path | None = None
     BILLING_PORTAL_ALLOCATION_FILE: Path | None = None
     RESTATEMENT_WINDOW_DAYS: int = Field(default=7, ge=0, le=60)
+    # A run writing a day partition that another run is writing waits this long for it, then fails clearly.
+    BILLING_PORTAL_PARTITION_LOCK_WAIT_SECONDS: float = Field(default=1800.0, ge=0, le=86400)
 
     # Sidecar: the Dagster webserver the collect API launches runs on, and how long /metrics keeps exposing a
     # newly published hourly sample (so every Prometheus scrape in that time can ingest it).

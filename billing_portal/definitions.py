@@ -34,7 +34,8 @@ def build_resources() -> dict:
     load_dotenv_file()
     s = get_settings()
     return {
-        "warehouse": WarehouseResource(database_url=_secret("DATABASE_URL"), home=str(s.home)),
+        "warehouse": WarehouseResource(database_url=_secret("DATABASE_URL"), home=str(s.home),
+                                       partition_lock_wait_seconds=s.BILLING_PORTAL_PARTITION_LOCK_WAIT_SECONDS),
         "confluent": ConfluentCloudResource(api_key=EnvVar("CCLOUD_API_KEY"), api_secret=EnvVar("CCLOUD_API_SECRET"),
                                             api_url=s.CCLOUD_API_URL, telemetry_url=s.CCLOUD_TELEMETRY_URL,
                                             billing_page_size=s.CCLOUD_BILLING_PAGE_SIZE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,8 +17,60 @@ from dagster import ConfigurableResource
 from psycopg import sql
 from pydantic import PrivateAttr
 
+from billing_portal.errors import BillingPortalError
 from billing_portal.warehouse.connection import connect, normalize_url
 from billing_portal.warehouse.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+# Advisory-lock namespace of partition writes (first key of pg_advisory_xact_lock(int, int)).
+PARTITION_LOCK_NAMESPACE = 0x42504C4B  # "BPLK"
+
+
+class PartitionBusyError(BillingPortalError):
+    """Another run kept a partition locked longer than we are willing to wait."""
+
+
+def partition_lock_key(asset: str, day: dt.date) -> str:
+    return f"{asset}:{day.isoformat()}"
+
+
+def lock_partition(conn: psycopg.Connection, asset: str, day: dt.date, wait_seconds: float) -> None:
+    """Serialize writers of one (asset, day): a transaction-scoped advisory lock, released at commit/rollback.
+
+    Two runs of the same partition never interleave their delete/copy/swap: the second waits for the first to
+    commit, then replaces the day with its own complete version (never a duplicate). If the holder keeps it longer
+    than `wait_seconds`, the waiting run fails with a message naming the partition and the holder.
+    """
+    key = partition_lock_key(asset, day)
+    args = (PARTITION_LOCK_NAMESPACE, key)
+    if conn.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", args).fetchone()[0]:
+        return
+    holder = _lock_holder(conn, key)
+    log.warning("partition %s is being written by another run%s; waiting up to %.0f s for it to finish",
+                key, holder, wait_seconds)
+    conn.execute("SAVEPOINT partition_lock")
+    conn.execute(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'")
+    try:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", args)
+    except psycopg.errors.LockNotAvailable:
+        conn.execute("ROLLBACK TO SAVEPOINT partition_lock")
+        raise PartitionBusyError(
+            f"partition {key} is being written by another run{_lock_holder(conn, key)} and stayed locked for more "
+            f"than {wait_seconds:.0f} s; nothing was written for it by this run — rerun when the other run "
+            f"finishes") from None
+    conn.execute("RELEASE SAVEPOINT partition_lock")
+    log.info("partition %s: lock acquired, writing", key)
+
+
+def _lock_holder(conn: psycopg.Connection, key: str) -> str:
+    row = conn.execute(
+        "SELECT a.pid, a.application_name, a.xact_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s::oid AND l.objid = hashtext(%s)::oid"
+        " AND l.objsubid = 2 LIMIT 1", (PARTITION_LOCK_NAMESPACE, key)).fetchone()
+    if row is None:
+        return ""
+    return f" (database session pid {row[0]}, transaction started {row[2]:%Y-%m-%d %H:%M:%S %Z})"
 
 
 class WarehouseResource(ConfigurableResource):
@@ -26,6 +79,8 @@ class WarehouseResource(ConfigurableResource):
 
     database_url: str | None = None
     home: str = ".billing_portal"
+    # How long a write waits for another run holding the same (asset, day) partition before failing clearly.
+    partition_lock_wait_seconds: float = 1800.0
 
     _url: str | None = PrivateAttr(default=None)
 
@@ -48,10 +103,15 @@ class WarehouseResource(ConfigurableResource):
         return connect(self.url(), autocommit=autocommit)
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
-        """One connection, one transaction: committed when the block ends, rolled back on any error."""
+    def transaction(self, partition: tuple[str, dt.date] | None = None) -> Iterator[psycopg.Connection]:
+        """One connection, one transaction: committed when the block ends, rolled back on any error.
+
+        `partition=(asset, day)`: first take that partition's write lock (see `lock_partition`), so two runs
+        writing the same day never interleave."""
         with self.connect() as conn:
             with conn.transaction():
+                if partition is not None:
+                    lock_partition(conn, partition[0], partition[1], self.partition_lock_wait_seconds)
                 conn.execute("SET LOCAL lock_timeout = '60s'")
                 yield conn
 

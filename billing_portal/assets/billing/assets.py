@@ -48,7 +48,7 @@ def billing_costs(context: AssetExecutionContext, confluent: ConfluentCloudResou
         day_lines["org_id"] = _org_id(warehouse, day)
         day_q = quarantine[quarantine["usage_date"] == day]
         amount = sum(day_lines["amount"], Decimal(0))
-        with warehouse.transaction() as conn:
+        with warehouse.transaction(partition=("billing_costs", day)) as conn:
             replace_day_tables(conn, day, {"billing_costs": day_lines}, "usage_date")
             replace_quarantine(conn, "billing", day, day_q)
             prev = warehouse.record_status(conn, "billing_costs", day, len(day_lines), amount, context.run_id,

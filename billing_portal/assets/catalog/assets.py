@@ -27,7 +27,7 @@ def catalog_tags(context: AssetExecutionContext, schema_registry: SchemaRegistry
         note = "Schema Registry not configured (SCHEMA_REGISTRY_URL/_API_KEY/_API_SECRET): empty snapshot"
         context.log.warning(note)
     for day in days:
-        with warehouse.transaction() as conn:
+        with warehouse.transaction(partition=("catalog_tags", day)) as conn:
             counts = replace_day_tables(conn, day, frames, "snapshot_date")
             warehouse.record_status(conn, "catalog_tags", day, sum(counts.values()), None, context.run_id, counts)
     return MaterializeResult(metadata={

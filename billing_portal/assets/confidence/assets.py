@@ -34,7 +34,7 @@ def cost_confidence(context: AssetExecutionContext, warehouse: WarehouseResource
         grouped["amount_units"] = [to_units(Decimal(a)) for a in grouped["amount_usd"]]
         grouped["amount_units"] = grouped["amount_units"].astype("int64")
         conf = compute_confidence(grouped)
-        with warehouse.transaction() as conn:
+        with warehouse.transaction(partition=("cost_confidence", day)) as conn:
             replace_day_tables(conn, day, {"cost_confidence_daily": conf}, "usage_date")
             warehouse.record_status(conn, "cost_confidence", day, len(conf), None, context.run_id)
         total = conf[conf["scope_type"] == "total"]

@@ -44,7 +44,7 @@ def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResour
     # Objects that could not be used (no id, a conflicting duplicate) are kept aside for every day they stand for.
     quarantined = snapshot.quarantine
     for day in days:
-        with warehouse.transaction() as conn:
+        with warehouse.transaction(partition=("core_objects", day)) as conn:
             replace_day_tables(conn, day, frames, "snapshot_date")
             replace_quarantine(conn, "objects", day, quarantined)
             for name, frame in frames.items():

@@ -57,7 +57,7 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
         t1 = time.perf_counter()
         result = allocate_day(inputs, config)
         t2 = time.perf_counter()
-        with warehouse.transaction() as conn:
+        with warehouse.transaction(partition=("hourly_cost_facts", day)) as conn:
             rows = write_facts(conn, day, result.facts)
             rec = reconcile_day(conn, day)
             prev = warehouse.record_status(conn, "hourly_cost_facts", day, rows, rec.allocated, context.run_id,

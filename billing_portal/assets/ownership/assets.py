@@ -29,7 +29,7 @@ def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
         catalog = CatalogData(entities=cat["catalog_entities"], tags=cat["catalog_tags"],
                               business_metadata=cat["catalog_business_metadata"])
         principals, resources = resolve_attribution(objects, catalog, mapping, read_usage(warehouse, day))
-        with warehouse.transaction() as conn:
+        with warehouse.transaction(partition=("ownership", day)) as conn:
             replace_day_tables(conn, day, {"principal_attribution": principals,
                                            "resource_attribution": resources}, "usage_date")
             warehouse.record_status(conn, "ownership", day, len(principals) + len(resources), None, context.run_id)

@@ -42,7 +42,7 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
         day_dropped = {k: int(stats[k]) for k in NOT_USED if stats.get(k)}
         for k, v in day_dropped.items():
             dropped[k] = dropped.get(k, 0) + v
-        with warehouse.transaction() as conn:
+        with warehouse.transaction(partition=("principal_usage", day)) as conn:
             replace_day_tables(conn, day, {"principal_usage_hourly": usage}, "usage_date")
             warehouse.record_status(conn, "principal_usage", day, len(usage), None, context.run_id,
                                     {"clusters_queried": len(clusters), "points_not_used": day_dropped})
