@@ -168,15 +168,28 @@ def text_chunks(table: pa.Table, columns: Sequence[str], *, converters: dict | N
         yield value_bytes(rows), rows  # keep `rows` alive while its bytes are in use
 
 
+WRITER_QUEUE_ITEMS = 16
+
+
+def _bounded_writer(cur):
+    """psycopg's queued writer (sends from a worker thread while we encode the next chunk) with a short queue, so at
+    most a few buffers (and the chunk they point into) are held in memory instead of the whole day."""
+    import queue  # noqa: PLC0415
+
+    from psycopg.copy import QueuedLibpqWriter  # noqa: PLC0415
+
+    writer = QueuedLibpqWriter(cur)
+    writer._queue = queue.Queue(maxsize=WRITER_QUEUE_ITEMS)  # default 1024 items: unbounded for our purpose
+    return writer
+
+
 def copy_text(conn: psycopg.Connection, table: str | sql.Composable, columns: Sequence[str], payloads) -> int:
     """COPY text-format payloads (iterable of bytes-like, or of (bytes-like, owner)) into `table(columns)`.
     Returns the number of bytes sent."""
-    from psycopg.copy import QueuedLibpqWriter  # noqa: PLC0415
-
     ident = sql.Identifier(*table.split(".")) if isinstance(table, str) else table
     stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(ident, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
     sent = 0
-    with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as cp:
+    with conn.cursor() as cur, cur.copy(stmt, writer=_bounded_writer(cur)) as cp:
         for item in payloads:
             data = item[0] if isinstance(item, tuple) else item
             for start in range(0, len(data), CHUNK_BYTES):
