@@ -1,0 +1,30 @@
+"""`billing-portal bench --scale small --days 2` runs end to end and writes every figure (functional, not timed)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent / "billing-portal"
+
+
+def test_bench_small_writes_every_figure(tmp_path, pg_server_url, monkeypatch):
+    out = tmp_path / "bench.json"
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("CCLOUD_", "BILLING_"))}
+    env["DATABASE_URL"] = pg_server_url  # the bench creates (and drops) its own database on this server
+    proc = subprocess.run([str(BIN), "bench", "--scale", "small", "--days", "2", "--api-days", "3",
+                           "--api-requests", "3", "--json", str(out)], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert res["copy_rows_per_s"] > 0
+    day = res["day"]
+    assert day["fact_rows"] > 1000 and day["fact_rows"] == res["copy"]["rows"]
+    assert day["ratio_to_copy"] > 0 and day["peak_rss_bytes"] > 0
+    assert set(day["stages_s"]) >= {"collect_s", "allocate_s", "write_s"}
+    assert res["backfill"]["days"] == 2 and res["backfill"]["s_per_day"] > 0 and res["backfill"]["fact_rows"] > 0
+    assert res["api_dataset"]["days"] == 3
+    for name in ("summary_by_business_unit", "summary_by_principal", "costs_page_team_filter", "metrics"):
+        assert res["api"][name]["requests"] == 3 and res["api"][name]["p95_s"] >= res["api"][name]["p50_s"] > 0
+    for label in ("COPY limit", "ratio_to_copy", "backfill 2 days", "summary_by_principal", "metrics"):
+        assert label in proc.stdout
