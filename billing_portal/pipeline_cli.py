@@ -123,8 +123,18 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     first_key, last_key = validate_range(start, end, settings.BILLING_START_DATE, today)
 
     from billing_portal.dagster_home import ensure_dagster_home  # noqa: PLC0415
+    from billing_portal.resources import AllocationRulesResource  # noqa: PLC0415
     from billing_portal.warehouse.connection import describe_url, resolve_database_url  # noqa: PLC0415
     from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+
+    # The mapping and allocation files are read late in the graph (ownership, facts): check them before any
+    # collection starts, so a typo costs a second, not a run that fails after rewriting the bill.
+    rules = AllocationRulesResource(
+        mapping_file=str(settings.BILLING_PORTAL_MAPPING_FILE) if settings.BILLING_PORTAL_MAPPING_FILE else None,
+        allocation_file=str(settings.BILLING_PORTAL_ALLOCATION_FILE) if settings.BILLING_PORTAL_ALLOCATION_FILE
+        else None)
+    rules.mapping()
+    rules.config()
 
     ensure_dagster_home(settings.home)
     url = resolve_database_url(settings)

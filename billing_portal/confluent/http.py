@@ -365,7 +365,8 @@ class ConfluentHttp:
                 need = "a Cloud API key is needed (a cluster-scoped key, e.g. a Kafka or Schema Registry key, fails here)"
             return ConfluentAuthError(
                 f"Confluent {self.family} API rejected the API key (401 Unauthorized) on {where}: check "
-                f"{key_var} and {secret_var}; {need}", status=401, url=endpoint)
+                f"{key_var} and {secret_var}; {need}, whose owner has the role {ROLE_BY_API[api]}",
+                status=401, url=endpoint)
         if status == 403:
             role = ROLE_BY_API[api]
             if self.family == "catalog":

@@ -46,7 +46,8 @@ def connect(url: str, *, autocommit: bool = False, application_name: str = "bill
         return psycopg.connect(normalize_url(url), autocommit=autocommit, application_name=application_name,
                                connect_timeout=10)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        lines = [" ".join(line.split()) for line in str(exc).strip().splitlines() if line.strip()]
+        reason = "; ".join(line.removeprefix("connection failed: ") for line in lines) or type(exc).__name__
         reason = re.sub(r"password=\S+", "password=***", reason)
         raise DatabaseError(f"cannot connect to the database at {describe_url(url)}: {reason}") from None
 
