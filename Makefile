@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
 .PHONY: install dev demo migrate test test-unit test-integration test-smoke format lint clean clean-data \
-        docker-up docker-down docker-rebuild bench
+        docker-up docker-down docker-rebuild bench load
 
 install: $(STAMP)
 
@@ -41,6 +41,12 @@ test-smoke: install
 
 bench: install
 	$(BIN)/billing-portal bench --scale large --days 3 --json bench-results/latest.json
+
+# 50 clients × 60 s on /v1/costs, /v1/costs/summary and /metrics over 30 days (built first if missing) while a day is
+# rewritten. LOAD_SCALE=medium for a quicker dataset.
+LOAD_SCALE ?= large
+load: install
+	$(BIN)/python -m billing_portal_tests.load.run_load --scale $(LOAD_SCALE) --days 30 --users 50 --duration 60
 
 format: install
 	$(BIN)/ruff format billing_portal billing_portal_tests
