@@ -4,7 +4,8 @@
     python grafana/generate_dashboards.py --check  # exit 1 when a file differs from what would be generated
 
 Every PostgreSQL panel reads the rollups (`cost_daily`: day grain with every dimension incl. principal and resource;
-`cost_hourly_team`: hour grain without principal/resource) or small tables (billing_costs, quarantine_rows,
+`cost_hourly_team`: hour grain without principal/resource; the variables' value lists read the smaller
+`cost_daily_business` and `cost_daily_principal`) or small tables (billing_costs, quarantine_rows,
 cost_confidence_daily, partition_status, principal_usage_hourly, object snapshots) — never hourly_cost_facts, which
 holds ~1.3 M rows per day for a large organization. Panels are driven by Grafana's time picker (`$__timeFilter`,
 `$__timeFrom()`, `$__timeTo()`, `$__timeGroupAlias`) and the dashboard variables (multi-value, All = the custom all
@@ -43,15 +44,16 @@ VARIABLE_SQL = {
                 " AS __text, cluster_id AS __value FROM kafka_clusters"
                 " WHERE ('__all' IN ($env) OR env_id IN ($env)) ORDER BY cluster_id, snapshot_date DESC"),
     "business_unit": ("Business unit",
-                      "SELECT DISTINCT coalesce(business_unit, 'unknown') AS __value FROM cost_daily"
+                      "SELECT DISTINCT coalesce(business_unit, 'unknown') AS __value FROM cost_daily_business"
                       " WHERE $__timeFilter(usage_date) ORDER BY 1"),
     "team": ("Team",
-             "SELECT DISTINCT coalesce(team, 'unknown') AS __value FROM cost_daily WHERE $__timeFilter(usage_date)"
+             "SELECT DISTINCT coalesce(team, 'unknown') AS __value FROM cost_daily_business"
+             " WHERE $__timeFilter(usage_date)"
              " AND ('__all' IN ($business_unit) OR coalesce(business_unit, 'unknown') IN ($business_unit))"
              " ORDER BY 1"),
     "principal": ("Principal",
                   "SELECT principal_id || coalesce(' · ' || max(owner), '') AS __text, principal_id AS __value"
-                  " FROM cost_daily WHERE $__timeFilter(usage_date)"
+                  " FROM cost_daily_principal WHERE $__timeFilter(usage_date)"
                   " AND ('__all' IN ($team) OR coalesce(team, 'unknown') IN ($team))"
                   " GROUP BY principal_id ORDER BY sum(amount_usd) DESC LIMIT 1000"),
 }
