@@ -73,7 +73,8 @@ class Settings(BaseModel):
     # Sidecar /metrics: monthly budgets per business unit (YAML), exposed as ccloud_budget_usd for the alert rules.
     BILLING_PORTAL_BUDGETS_FILE: Path | None = None
 
-    @field_validator("BILLING_PORTAL_BUDGETS_FILE", mode="before")
+    @field_validator("BILLING_PORTAL_MAPPING_FILE", "BILLING_PORTAL_ALLOCATION_FILE", "BILLING_PORTAL_BUDGETS_FILE",
+                     mode="before")
     @classmethod
     def _optional_path(cls, v):
         return None if v in (None, "") else v

@@ -50,3 +50,16 @@ def test_secret_values_never_appear_in_errors_or_repr():
 def test_require_names_the_missing_variable():
     with pytest.raises(ConfigError, match="CCLOUD_API_KEY is not set"):
         load_settings({}).require("CCLOUD_API_KEY")
+
+
+def test_env_example_copied_unchanged_is_a_valid_configuration():
+    """`cp .env.example .env` (or docker/.env) must work as is: empty optional settings mean "not set"."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from dotenv import dotenv_values  # noqa: PLC0415
+
+    values = {k: v for k, v in dotenv_values(Path(__file__).parents[2] / ".env.example").items() if v is not None}
+    s = load_settings(values)
+    assert s.BILLING_PORTAL_MAPPING_FILE is None
+    assert s.BILLING_PORTAL_ALLOCATION_FILE is None
+    assert s.BILLING_PORTAL_BUDGETS_FILE is None
