@@ -308,8 +308,16 @@ class Bench:
                                 sql.SQL("usage_date + {}").format(shift_days) if c == "usage_date" else
                                 sql.SQL("hour + {}").format(shift) if c == "hour" else sql.Identifier(c)
                                 for c in cols)), (template,))
+                    # as the writer does: the day's bookkeeping row (the sidecar's /metrics ledger compares it)
+                    conn.execute(
+                        "INSERT INTO partition_status (asset_name, usage_date, row_count, amount_usd, run_id, details)"
+                        " SELECT asset_name, %s, row_count, amount_usd, 'bench-copy', jsonb_build_object("
+                        "'copied_from', %s::text) FROM partition_status WHERE asset_name = 'hourly_cost_facts'"
+                        " AND usage_date = %s ON CONFLICT DO NOTHING", (day, template.isoformat(), template))
+                conn.commit()
                 filled.append(day)
             conn.execute("ANALYZE")
+            conn.commit()
         return filled
 
     def api(self, first: dt.date, last: dt.date) -> dict[str, Any]:
@@ -343,12 +351,15 @@ class Bench:
         # /metrics: the first scrapes start the background ledger sync of the restatement window; measure the steady
         # state once it is done (the warm-up time is reported).
         t0 = time.perf_counter()
+        window = min(self.api_days, int(os.environ.get("RESTATEMENT_WINDOW_DAYS", "7")) + 1)
         while True:
+            t = time.perf_counter()
             session.get(base + "/metrics", timeout=120)
+            scrape = time.perf_counter() - t
             with psycopg.connect(self.url) as conn:
-                done = conn.execute("SELECT to_regclass('sidecar_metric_sync') IS NOT NULL").fetchone()[0] and \
+                synced = conn.execute("SELECT to_regclass('sidecar_metric_sync') IS NOT NULL").fetchone()[0] and \
                     conn.execute("SELECT count(*) FROM sidecar_metric_sync").fetchone()[0]
-            if done and done >= min(8, self.api_days) or time.perf_counter() - t0 > 900:
+            if (synced and synced >= window and scrape < 1.5) or time.perf_counter() - t0 > 900:
                 break
             time.sleep(1)
         out["metrics_warmup_s"] = time.perf_counter() - t0
@@ -393,6 +404,9 @@ class Bench:
                 "peak_rss_bytes": one["peak_rss_bytes"], "stages_s": stages, "steps_s": one["steps_s"],
                 "facts_timings_s": one["facts_timings_s"],
                 "without_catalog": self._without_catalog(one, rows, limit["copy_rows_per_s"]),
+                # the part of the day that is ours alone (no Confluent rate limit): read inputs, allocate, write
+                "processing_ratio_to_copy": rows / max(1e-9, stages["allocate_s"] + stages["write_s"])
+                / limit["copy_rows_per_s"],
             }
             backfill_days = []
             if self.days > 0:
@@ -469,6 +483,8 @@ def render(res: dict[str, Any]) -> str:
         ("  ratio_to_copy", f"{d['ratio_to_copy']:.3f}",
          f"without the rate-limited catalog crawl: {d['without_catalog']['ratio_to_copy']:.3f} "
          f"({d['without_catalog']['seconds']:.1f} s)"),
+        ("  processing ratio_to_copy", f"{d['processing_ratio_to_copy']:.3f}",
+         "allocate + write only (the stages no Confluent rate limit paces)"),
         ("  collect", f"{s['collect_s']:.1f} s", f"catalog {s['collect_catalog_s']:.1f} s, "
                                                  f"metrics {s['collect_usage_s']:.1f} s"),
         ("  allocate (read inputs + allocate)", f"{s['allocate_s']:.1f} s", ""),
