@@ -58,30 +58,72 @@ def refresh_rollups(conn: psycopg.Connection, day: dt.date, source_table: str | 
     return written
 
 
+KEY_SPACE_LIMIT = 2**62  # combined keys stay below this (int64), re-numbered densely when they would not
+
+
+def _codes(col: pa.Array) -> tuple[np.ndarray, pa.Array | None, int]:
+    """A key column → (int64 codes with 0 = null, the values they index or None for timestamps, cardinality + 1)."""
+    if pa.types.is_timestamp(col.type):
+        enc = pc.dictionary_encode(col)
+        values = enc.dictionary
+    else:
+        enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
+        values = enc.dictionary
+    idx = enc.indices
+    codes = idx.to_numpy(zero_copy_only=False) if idx.null_count == 0 else idx.fill_null(-1).to_numpy()
+    return codes.astype(np.int64) + 1, values, len(values) + 1
+
+
 def aggregate_rollup(rollup: Rollup, facts: pa.Table) -> pa.Table:
-    """One rollup of a day's facts in Arrow: group by the rollup's keys (dictionary codes, so the hash table sees
-    integers), exact sums of `amount_units` (int64) and row counts. Null keys form their own group, as in SQL."""
+    """One rollup of a day's facts: group by the rollup's keys, exact sums of `amount_units` (int64) and row counts.
+    Null keys form their own group, as in SQL.
+
+    Keys are dictionary codes combined into one int64 (mixed radix; when the key space would pass 2^62 the key so
+    far is re-numbered densely with `np.unique`, and decoded back through that table later), the rows sorted by it
+    and summed with `np.add.reduceat` (integers: exact). The groups' codes are decoded into dictionary-typed
+    columns, so no string is materialized per row and only a few int64 arrays of the day's length are alive."""
     keys = (["hour"] if rollup.grain == "hour" else []) + list(rollup.dimensions)
-    codes, dictionaries = {}, {}
+    amounts = facts.column("amount_units").combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64)
+    n = len(amounts)
+    combined = np.zeros(n, dtype=np.int64)
+    space, base, dims = 1, None, []
+    segments: list[tuple[np.ndarray | None, list[tuple[pa.Array, int]]]] = []
     for k in keys:
-        col = facts.column(k).combine_chunks()
-        if pa.types.is_dictionary(col.type):
-            enc = col
-        elif pa.types.is_timestamp(col.type):
-            codes[k] = col
-            continue
-        else:
-            enc = pc.dictionary_encode(col)
-        codes[k], dictionaries[k] = enc.indices, enc.dictionary
-    grouped = pa.table({**codes, "amount_units": facts.column("amount_units")}).group_by(keys, use_threads=True) \
-        .aggregate([("amount_units", "sum"), ("amount_units", "count")])
-    out = {}
-    for k in keys:
-        col = grouped.column(k).combine_chunks()
-        out[k] = dictionaries[k].take(col) if k in dictionaries else col
-    out["amount_units"] = grouped.column("amount_units_sum")
-    out["fact_rows"] = grouped.column("amount_units_count")
+        codes, values, card = _codes(facts.column(k).combine_chunks())
+        if space * card >= KEY_SPACE_LIMIT:
+            uniq, inverse = np.unique(combined, return_inverse=True)
+            segments.append((base, dims))
+            base, dims, space = uniq, [], len(uniq)
+            combined = inverse.reshape(-1).astype(np.int64)
+        combined *= card
+        combined += codes
+        space *= card
+        dims.append((values, card))
+        del codes
+    segments.append((base, dims))
+    order = np.argsort(combined, kind="stable")
+    combined = combined[order]
+    starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]]) if n else np.zeros(0, np.int64)
+    sums = np.add.reduceat(amounts[order], starts) if n else np.zeros(0, np.int64)
+    counts = np.diff(np.r_[starts, n]) if n else np.zeros(0, np.int64)
+    key = combined[starts]
+    del order, combined
+    decoded: list[pa.Array] = []
+    for seg_base, seg_dims in reversed(segments):
+        for values, card in reversed(seg_dims):
+            decoded.append(_decode(key % card, values))
+            key = key // card
+        if seg_base is not None:
+            key = seg_base[key]
+    out: dict[str, pa.Array] = dict(zip(keys, reversed(decoded), strict=True))
+    out["amount_units"] = pa.array(sums, pa.int64())
+    out["fact_rows"] = pa.array(counts, pa.int64())
     return pa.table(out)
+
+
+def _decode(code: np.ndarray, values: pa.Array) -> pa.Array:
+    idx = pa.array(code - 1, mask=code == 0).cast(pa.int32())
+    return values.take(idx) if pa.types.is_timestamp(values.type) else pa.DictionaryArray.from_arrays(idx, values)
 
 
 def write_rollups(conn: psycopg.Connection, day: dt.date, facts: pa.Table) -> dict[str, int]:
