@@ -60,7 +60,9 @@ def read_usage(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
 
 
 def read_lines(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
-    lines = warehouse.read_frame("SELECT * FROM billing_costs WHERE usage_date = %s ORDER BY line_no", (day,))
+    """The day's bill as collected (published with the facts allocated from it, see billing/publish.py)."""
+    lines = warehouse.read_frame("SELECT * FROM billing_costs_collected WHERE usage_date = %s ORDER BY line_no",
+                                 (day,))
     lines["amount_units"] = pd.Series([to_units(a) for a in lines["amount"]], index=lines.index, dtype="int64")
     lines["line_no"] = lines["line_no"].astype("int64")
     return lines

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 import psycopg
+from psycopg import sql
 
 from billing_portal.warehouse.copy import copy_frame
 from billing_portal.warehouse.replace import replace_days
@@ -38,12 +39,14 @@ def replace_day_tables(conn: psycopg.Connection, day: dt.date, frames: Mapping[s
     return counts
 
 
-def replace_quarantine(conn: psycopg.Connection, source: str, day: dt.date, rows: pd.DataFrame) -> int:
+def replace_quarantine(conn: psycopg.Connection, source: str, day: dt.date, rows: pd.DataFrame,
+                       table: str = "quarantine_rows") -> int:
     """Replace the quarantined rows of `source` (billing | objects | metrics | catalog) for `day` with `rows`
-    (columns of `quarantine_rows`: source, usage_date, reason, amount, raw); inside the caller's transaction."""
-    conn.execute("DELETE FROM quarantine_rows WHERE source = %s AND usage_date = %s", (source, day))
+    (columns of `quarantine_rows`: source, usage_date, reason, amount, raw) in `table` (`quarantine_rows` or a
+    table like it); inside the caller's transaction."""
+    target = sql.Identifier(table)
+    conn.execute(sql.SQL("DELETE FROM {} WHERE source = %s AND usage_date = %s").format(target), (source, day))
     if not len(rows):
         return 0
     rows = rows.assign(source=source, usage_date=day)
-    return copy_frame(conn, "quarantine_rows", rows, [c for c in table_columns(conn, "quarantine_rows")
-                                                       if c in rows.columns])
+    return copy_frame(conn, table, rows, [c for c in table_columns(conn, table) if c in rows.columns])

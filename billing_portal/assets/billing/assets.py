@@ -14,6 +14,7 @@ from dagster import (
     asset,
 )
 
+from billing_portal.assets.billing.publish import COLLECTED_LINES, COLLECTED_QUARANTINE
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.assets.writes import replace_day_tables, replace_quarantine
 from billing_portal.resources import ConfluentCloudResource, WarehouseResource
@@ -49,8 +50,9 @@ def billing_costs(context: AssetExecutionContext, confluent: ConfluentCloudResou
         day_q = quarantine[quarantine["usage_date"] == day]
         amount = sum(day_lines["amount"], Decimal(0))
         with warehouse.transaction(partition=("billing_costs", day)) as conn:
-            replace_day_tables(conn, day, {"billing_costs": day_lines}, "usage_date")
-            replace_quarantine(conn, "billing", day, day_q)
+            # Collected, not yet published: the facts asset publishes the bill with the facts allocated from it.
+            replace_day_tables(conn, day, {COLLECTED_LINES: day_lines}, "usage_date")
+            replace_quarantine(conn, "billing", day, day_q, table=COLLECTED_QUARANTINE)
             prev = warehouse.record_status(conn, "billing_costs", day, len(day_lines), amount, context.run_id,
                                            {"quarantined": len(day_q)})
         if prev is not None and prev["amount_usd"] is not None and prev["amount_usd"] != amount:

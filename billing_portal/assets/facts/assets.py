@@ -15,11 +15,13 @@ from dagster import (
     asset,
 )
 
+from billing_portal.assets.billing.publish import collected_fingerprint, publish_bill
 from billing_portal.assets.facts.checks import reconcile_day
 from billing_portal.assets.facts.write import write_facts
 from billing_portal.assets.inputs import read_attribution, read_lines, read_objects, read_usage
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.resources import AllocationRulesResource, WarehouseResource
+from billing_portal.resources.warehouse import lock_partition
 
 CHECKS = [
     AssetCheckSpec("reconciliation", asset="hourly_cost_facts", blocking=True,
@@ -48,6 +50,8 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
     rows_total = 0
     for day in days:
         t0 = time.perf_counter()
+        with warehouse.connect() as conn:
+            bill = collected_fingerprint(conn, day)
         lines = read_lines(warehouse, day)
         principals, resources = read_attribution(warehouse, day)
         org_id = lines["org_id"].dropna().iloc[0] if lines["org_id"].notna().any() else None
@@ -58,6 +62,9 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
         result = allocate_day(inputs, config)
         t2 = time.perf_counter()
         with warehouse.transaction(partition=("hourly_cost_facts", day)) as conn:
+            # The bill is published with its facts; holding its lock keeps another run from collecting it anew.
+            lock_partition(conn, "billing_costs", day, warehouse.partition_lock_wait_seconds)
+            publish_bill(conn, day, bill)
             rows = write_facts(conn, day, result.facts)
             rec = reconcile_day(conn, day)
             prev = warehouse.record_status(conn, "hourly_cost_facts", day, rows, rec.allocated, context.run_id,

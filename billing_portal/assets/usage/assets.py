@@ -15,7 +15,7 @@ def clusters_for_day(warehouse: WarehouseResource, day) -> list[str]:
     """Clusters in the day's snapshot plus any cluster billed that day (deleted clusters are still billed)."""
     rows = warehouse.query(
         "SELECT cluster_id FROM kafka_clusters WHERE snapshot_date = %s"
-        " UNION SELECT resource_id FROM billing_costs WHERE usage_date = %s AND resource_id LIKE 'lkc-%%'"
+        " UNION SELECT resource_id FROM billing_costs_collected WHERE usage_date = %s AND resource_id LIKE 'lkc-%%'"
         " ORDER BY 1", (day, day))
     return [r[0] for r in rows]
 
