@@ -15,7 +15,8 @@ import pytest
 from billing_portal.warehouse.connection import normalize_url
 from billing_portal.warehouse.migrate import migrate
 
-TEMPLATE = "bp_test_template"
+# One template per test session: two sessions on one DATABASE_URL server must not drop each other's.
+TEMPLATE = f"bp_test_template_{uuid.uuid4().hex[:8]}"
 
 
 def _with_db(url: str, name: str) -> str:
