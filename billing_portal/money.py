@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCALE = 8
 UNIT = Decimal(1).scaleb(-SCALE)  # Decimal('1E-8')
 UNITS_PER_USD = 10**SCALE
 
 
-def to_decimal(value: object) -> Decimal | None:
-    """Parse a JSON number (int/float/str/Decimal) into a Decimal rounded half-even to SCALE places.
+def to_decimal(value: object, quantum: Decimal = UNIT) -> Decimal | None:
+    """Parse a JSON number (int/float/str/Decimal) into a Decimal rounded half-even to `quantum` (default: SCALE
+    places, the amounts' precision).
 
     Floats are converted through ``repr`` (the shortest text that round-trips), i.e. the number the JSON said.
     Returns None for None. Raises ValueError for anything that is not a finite number.
@@ -33,7 +38,7 @@ def to_decimal(value: object) -> Decimal | None:
         raise ValueError(f"not a number: {value!r}")
     if not d.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
-    return d.quantize(UNIT, rounding=ROUND_HALF_EVEN)
+    return d.quantize(quantum, rounding=ROUND_HALF_EVEN)
 
 
 def to_units(value: Decimal) -> int:
@@ -49,7 +54,7 @@ def from_units(units: int) -> Decimal:
 _WHOLE_WIDTH = 11  # int64 units: |x| < 9.3e18 → at most 11 digits of whole USD
 
 
-def units_to_text_arrow(units) -> "pa.Array":
+def units_to_text_arrow(units) -> pa.Array:
     """Vectorised int64 units → exact NUMERIC text ('-12.34500000', '0.00000000') as an Arrow string array.
 
     Digits are computed with integer numpy arithmetic into a fixed-width byte matrix (sign, 11 whole digits, '.',
@@ -84,7 +89,7 @@ def units_to_text_arrow(units) -> "pa.Array":
     whole = mag // np.uint64(UNITS_PER_USD)
     ndigits = np.ones(n, dtype=np.int64)
     power = np.uint64(10)
-    for k in range(1, _WHOLE_WIDTH):
+    for _ in range(1, _WHOLE_WIDTH):
         ndigits += whole >= power
         power = power * np.uint64(10)
     first = (width - 1 - SCALE) - ndigits - neg  # index of the first byte kept

@@ -35,7 +35,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
@@ -113,21 +113,7 @@ def parse_day(value: Any) -> dt.date | None:
 
 def _price_decimal(value: Any) -> Decimal | None:
     """Like `to_decimal` but to 12 places (NUMERIC(28,12) columns)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"not a number: {value!r}")
-    if isinstance(value, float):
-        d = Decimal(repr(value))
-    elif isinstance(value, (int, Decimal)):
-        d = Decimal(value)
-    elif isinstance(value, str):
-        d = Decimal(value.strip())
-    else:
-        raise ValueError(f"not a number: {value!r}")
-    if not d.is_finite():
-        raise ValueError(f"not a finite number: {value!r}")
-    return d.quantize(_PRICE_UNIT, rounding=ROUND_HALF_EVEN)
+    return to_decimal(value, _PRICE_UNIT)
 
 
 # --- billing ---------------------------------------------------------------------------------------------

@@ -8,19 +8,32 @@ from __future__ import annotations
 from decimal import Decimal
 
 import psycopg
+import pytest
 import requests
 
+from billing_portal.simulator.server import start_simulator
 from billing_portal_tests.factories import LiveServer, sidecar_app
-from billing_portal_tests.integration.test_faults_pipeline import (  # noqa: F401 - fixtures
+from billing_portal_tests.integration.test_faults_pipeline import (
     DAY,
+    FAULT_ENV,
     NEXT,
     assert_exact,
-    env,
     reference_bill,
-    sim,
     stored,
 )
-from billing_portal_tests.pipeline import materialize
+from billing_portal_tests.pipeline import materialize, simulator_env
+
+
+@pytest.fixture
+def sim():
+    handle = start_simulator(seed=11, scale="small")
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def env(sim, database_url, tmp_path):
+    return simulator_env(sim.url, database_url, tmp_path / "home", **FAULT_ENV)
 
 
 def _reconciliation(url: str) -> dict:

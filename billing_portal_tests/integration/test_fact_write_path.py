@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from billing_portal.assets.facts.write import FACT_COLUMNS, write_facts
+from billing_portal.assets.facts.write import write_facts
 from billing_portal.money import from_units
 from billing_portal.sidecar import query
 from billing_portal.warehouse.rollups import ROLLUP_TABLES, refresh_rollups
