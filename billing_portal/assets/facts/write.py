@@ -104,12 +104,13 @@ def write_facts(conn: psycopg.Connection, day: dt.date, facts: pd.DataFrame | pa
     The rollups are aggregated from the same in-memory rows (Arrow hash aggregation of exact int64 units) and
     COPYed, instead of GROUP BY scans of the new partition; `rollups.refresh_rollups` (SQL, from the stored facts)
     gives identical rows and the tests compare both with the facts."""
-    table = fact_table(facts)
-    try:
-        return swap_day_partition(
-            conn, "hourly_cost_facts", day,
-            lambda c, name: copy_table_text(c, name, table, FACT_COLUMNS, converters=_converters(day)), FACT_COLUMNS,
-            after_load=[index_facts, lambda c, name: write_rollups(c, day, table)])
-    finally:
-        del table
-        pa.default_memory_pool().release_unused()  # hand the day's buffers back before the next day
+    rows = _swap(conn, day, fact_table(facts))
+    pa.default_memory_pool().release_unused()  # the day's buffers are free now: hand them back before the next day
+    return rows
+
+
+def _swap(conn: psycopg.Connection, day: dt.date, table: pa.Table) -> int:
+    return swap_day_partition(
+        conn, "hourly_cost_facts", day,
+        lambda c, name: copy_table_text(c, name, table, FACT_COLUMNS, converters=_converters(day)), FACT_COLUMNS,
+        after_load=[index_facts, lambda c, name: write_rollups(c, day, table)])
