@@ -145,3 +145,19 @@ def test_rollup_aggregation_is_the_same_when_keys_are_renumbered(monkeypatch):
             [("amount_units", "sum")])
         assert len(plain) == grouped.num_rows
         assert sum(r[-2] for r in plain) == pa.compute.sum(table.column("amount_units")).as_py()
+
+
+def test_migration_0003_derives_the_new_rollups_of_days_written_before_it(database_url):
+    """A warehouse upgraded to 0003 already holds facts: the new rollups are derived from them by the migration."""
+    from billing_portal.warehouse.migrate import available_migrations  # noqa: PLC0415
+
+    _write(database_url, _facts(2000, seed=5))
+    mig = next(m for m in available_migrations() if m.version == 3)
+    inserts = mig.sql[mig.sql.index("INSERT INTO cost_daily_business"):]
+    with psycopg.connect(database_url) as conn:
+        expected = {t: _rollup_rows(conn, t) for t in ("cost_daily_business", "cost_daily_principal")}
+        with conn.transaction():
+            conn.execute("TRUNCATE cost_daily_business, cost_daily_principal")
+            conn.execute(inserts)
+        for table, rows in expected.items():
+            assert _rollup_rows(conn, table) == rows, table

@@ -35,3 +35,16 @@ CREATE TABLE cost_daily_principal (
     fact_rows         bigint        NOT NULL
 );
 CREATE INDEX cost_daily_principal_date ON cost_daily_principal (usage_date);
+
+-- Days written before this migration: derive the new rollups from the stored facts (no-op on a fresh warehouse),
+-- so the sidecar, which reads them as soon as they exist, answers exactly as from the facts.
+INSERT INTO cost_daily_business (usage_date, product, team, business_unit, business_product, cost_center, confidence,
+                                 amount_usd, fact_rows)
+SELECT usage_date, product, team, business_unit, business_product, cost_center, confidence, sum(amount_usd), count(*)
+FROM hourly_cost_facts GROUP BY 1, 2, 3, 4, 5, 6, 7;
+
+INSERT INTO cost_daily_principal (usage_date, principal_id, principal_type, owner, team, business_unit,
+                                  business_product, cost_center, amount_usd, fact_rows)
+SELECT usage_date, principal_id, principal_type, owner, team, business_unit, business_product, cost_center,
+       sum(amount_usd), count(*)
+FROM hourly_cost_facts GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
