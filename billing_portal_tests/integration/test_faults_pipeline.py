@@ -319,3 +319,49 @@ def test_restated_day_replaces_the_day_and_records_before_and_after(sim, env, da
     sim.faults.clear()
     materialize(env, DAY, NEXT)
     assert stored(database_url)["bill"] == old["bill"] and stored(database_url)["facts"][:2] == old["facts"][:2]
+
+
+# --- the bill is published with its facts -------------------------------------------------------------------------
+# A run that collects a restated bill and then fails (here: the Metrics API stays down) leaves the previous bill and
+# facts published side by side, so /v1/reconciliation stays balanced at every moment; the next good run publishes
+# the restated bill and its facts together.
+def _reconciliation(url: str) -> dict:
+    with LiveServer(sidecar_app(url)) as srv:
+        r = requests.get(f"{srv.url}/v1/reconciliation?start={DAY}&end={DAY}", timeout=30)
+    assert r.status_code == 200, r.text
+    (row,) = r.json()["data"]
+    return row
+
+
+def _collected(url: str) -> tuple[int, Decimal]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*), COALESCE(sum(amount), 0) FROM billing_costs_collected"
+                            " WHERE usage_date = %s", (DAY,)).fetchone()
+
+
+def test_restated_bill_is_not_published_by_a_run_that_fails_before_allocating_it(sim, env, database_url):
+    materialize(env, DAY, NEXT)
+    before = stored(database_url)
+    sim.faults.add(f"restate:day={DAY.isoformat()},variant=1")
+    restated = reference_bill(sim.url)
+    assert restated[1] != before["bill"][1]
+    outage = sim.faults.add("5xx:count=*,path=/v2/metrics")
+
+    proc = materialize(env, DAY, NEXT, check=False)
+    assert proc.returncode != 0 and "principal_usage" in proc.stderr
+
+    assert _collected(database_url) == restated, "the restated bill was collected"
+    after = stored(database_url)
+    # …but not published: the old bill, its quarantine and its facts stay together (the billing asset's own
+    # partition status does record the collection).
+    assert {k: after[k] for k in ("bill", "facts", "quarantine")} == {k: before[k] for k in ("bill", "facts",
+                                                                                            "quarantine")}
+    assert after["status"][1] == before["status"][1] and after["status"][1][0] == "hourly_cost_facts"
+    row = _reconciliation(database_url)
+    assert row["balanced"] is True and row["difference_usd"] == "0.00000000"
+    assert Decimal(row["billed_usd"]) == before["bill"][1] + before["quarantine"][1]
+
+    sim.faults.remove(outage)
+    materialize(env, DAY, NEXT)
+    assert_exact(database_url, *restated)
+    assert _reconciliation(database_url)["balanced"] is True
