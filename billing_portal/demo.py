@@ -15,13 +15,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import click
 
 from billing_portal.config import get_settings, load_dotenv_file
 from billing_portal.errors import BillingPortalError
+from billing_portal.localnet import wait_http
 
 SIM_KEY, SIM_SECRET = "SIMKEY", "SIMSECRET"
 SIM_SR_KEY, SIM_SR_SECRET = "SIMSRKEY", "SIMSRSECRET"
@@ -35,24 +35,6 @@ def _port_free(port: int, host: str = "127.0.0.1") -> bool:
             return True
         except OSError:
             return False
-
-
-def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise BillingPortalError(f"process for {url} exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
-                if resp.status < 500:
-                    return
-        except urllib.error.HTTPError as exc:
-            if exc.code < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise BillingPortalError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def _bin(name: str) -> str:
@@ -139,7 +121,7 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
         if simulate:
             sim = children.start("simulator", [_bin("billing-portal"), "simulate", "--port", str(simulator_port),
                                                "--seed", str(seed), "--scale", scale], env)
-            _wait_http(f"http://127.0.0.1:{simulator_port}/org/v2/organizations", 60, sim)
+            wait_http(f"http://127.0.0.1:{simulator_port}/org/v2/organizations", 60, sim)
             click.echo(f"simulator: http://127.0.0.1:{simulator_port} (seed {seed}, scale {scale})")
         if days:
             from billing_portal.pipeline_cli import run_materialization  # noqa: PLC0415
@@ -150,8 +132,8 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
         web = children.start("dagster-webserver", [_bin("dagster-webserver"), "-m", "billing_portal.definitions",
                                                    "-h", "0.0.0.0", "-p", str(dagster_port)], env)
         children.start("dagster-daemon", [_bin("dagster-daemon"), "run", "-m", "billing_portal.definitions"], env)
-        _wait_http(f"http://127.0.0.1:{sidecar_port}/healthz", 60, sidecar)
-        _wait_http(f"http://127.0.0.1:{dagster_port}/server_info", 180, web)
+        wait_http(f"http://127.0.0.1:{sidecar_port}/healthz", 60, sidecar)
+        wait_http(f"http://127.0.0.1:{dagster_port}/server_info", 180, web)
         lo = start.isoformat() + "T00:00:00Z"
         hi = today.isoformat() + "T00:00:00Z"
         click.echo("\nReady:")

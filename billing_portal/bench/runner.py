@@ -21,7 +21,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,29 +33,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from billing_portal.localnet import free_port, wait_http
+
 BIN = Path(sys.executable).parent / "billing-portal"
 COLLECT_STEPS = ("catalog_tags", "core_objects", "billing_costs", "principal_usage", "ownership")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
-    import requests  # noqa: PLC0415
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 def _with_db(url: str, name: str) -> str:
@@ -133,12 +113,12 @@ class Bench:
             self.results["postgres"] = conn.execute("SHOW server_version").fetchone()[0]
             self.results["wal_level"] = conn.execute("SHOW wal_level").fetchone()[0]
         self.results["database"] = where
-        self.sim_port = _free_port()
+        self.sim_port = free_port()
         self.sim_url = f"http://127.0.0.1:{self.sim_port}"
         self.procs.append(subprocess.Popen(
             [str(BIN), "simulate", "--port", str(self.sim_port), "--scale", self.scale, "--seed", str(self.seed)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self._env(), cwd=self.home))
-        _wait_http(self.sim_url + "/", 120, self.procs[-1])
+        wait_http(self.sim_url + "/", 120, self.procs[-1])
         self.echo(f"bench: scale={self.scale}, {where}, simulator on {self.sim_url}")
 
     def _env(self, **extra: str) -> dict[str, str]:
@@ -323,12 +303,12 @@ class Bench:
     def api(self, first: dt.date, last: dt.date) -> dict[str, Any]:
         import requests  # noqa: PLC0415
 
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=self._env(), cwd=self.home,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs.append(proc)
-        _wait_http(base + "/healthz", 60, proc)
+        wait_http(base + "/healthz", 60, proc)
         frm = f"{first.isoformat()}T00:00:00Z"
         to = f"{(last + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
         session = requests.Session()
