@@ -129,7 +129,9 @@ def stale_days(conn: psycopg.Connection, newest: dt.date | None, window_days: in
         " AND usage_date = ANY(%s)", (days,))}
     synced = {r["usage_date"]: r["facts_materialized_at"] for r in conn.execute(
         "SELECT usage_date, facts_materialized_at FROM sidecar_metric_sync WHERE usage_date = ANY(%s)", (days,))}
-    return {d: status.get(d) for d in days if status.get(d) is None or synced.get(d) != status[d]}
+    # A day is stale when the facts' materialization differs from the one last compared; a day never compared is
+    # stale once (a day without a materialization record, e.g. a gap in the window, is then not re-read each scrape).
+    return {d: status.get(d) for d in days if d not in synced or synced[d] != status.get(d)}
 
 
 def sync(conn: psycopg.Connection, newest: dt.date | None, window_days: int) -> int:

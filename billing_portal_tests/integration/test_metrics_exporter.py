@@ -156,3 +156,21 @@ def test_large_backlogs_are_exposed_in_rotating_slices(database_url):
             seen.extend((r["hour"], r["org_id"], r["env_id"], r["cluster"], r["product"], r["business_unit"],
                          r["team"], r["cost_center"], r["revision"]) for r in part)
         assert len(seen) == len(set(seen)) == published  # every sample in exactly one slice of the cycle
+
+
+def test_a_day_without_facts_in_the_window_is_compared_once(database_url):
+    """A gap in the restatement window (no facts, no materialization record) is compared once, not on every scrape;
+    when the day is materialized later it is compared again."""
+    from psycopg.rows import dict_row  # noqa: PLC0415
+
+    from billing_portal.sidecar import ledger  # noqa: PLC0415
+
+    newest = dt.date(2026, 3, 10)
+    with psycopg.connect(database_url, row_factory=dict_row, autocommit=True) as conn:
+        ledger.ensure_schema(conn)
+        assert sorted(ledger.stale_days(conn, newest, 3)) == [newest - dt.timedelta(days=i) for i in (2, 1, 0)]
+        assert ledger.sync(conn, newest, 3) == 0
+        assert ledger.stale_days(conn, newest, 3) == {}
+        conn.execute("INSERT INTO partition_status (asset_name, usage_date, row_count, amount_usd, run_id,"
+                     " materialized_at, details) VALUES ('hourly_cost_facts', %s, 0, 0, 'r', now(), '{}')", (newest,))
+        assert list(ledger.stale_days(conn, newest, 3)) == [newest]
