@@ -42,6 +42,18 @@ def _bin(name: str) -> str:
     return str(here) if here.exists() else (shutil.which(name) or name)
 
 
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) all stop the children cleanly, even when the demo was
+    started with SIGINT ignored (a background job of a non-interactive shell)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGHUP, _raise_interrupt)
+
+
 class Children:
     """Child processes started by the demo, stopped in reverse order on exit."""
 
@@ -88,6 +100,7 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
             (("simulator", simulator_port),) if simulate else ()):
         if not _port_free(port):
             raise BillingPortalError(f"port {port} for the {label} is in use: pass --{label}-port or stop what uses it")
+    _stop_on_signals()
     env = dict(os.environ)
     today = dt.datetime.now(dt.UTC).date()
     start = today - dt.timedelta(days=days)
@@ -127,6 +140,7 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
             from billing_portal.pipeline_cli import run_materialization  # noqa: PLC0415
 
             run_materialization(start, today)
+        _stop_on_signals()  # Dagster's in-process run restores the handlers it found; ours must hold from here
         sidecar = children.start("sidecar", [_bin("billing-portal"), "serve", "--host", "0.0.0.0",
                                              "--port", str(sidecar_port)], env)
         web = children.start("dagster-webserver", [_bin("dagster-webserver"), "-m", "billing_portal.definitions",

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 BIN = Path(sys.executable).parent / "billing-portal"
@@ -24,7 +25,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_demo_boots_serves_costs_and_stops_on_ctrl_c(tmp_path):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm-background"])
+def test_demo_boots_serves_costs_and_stops_cleanly(tmp_path, how):
+    """`ctrl-c`: SIGINT to the foreground group, as a terminal sends it. `sigterm-background`: `kill PID` of a demo
+    started as a background job (SIGINT ignored, as a non-interactive shell's `&` leaves it)."""
     ports = {name: _free_port() for name in ("dagster", "sidecar", "simulator")}
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CCLOUD_", "SCHEMA_REGISTRY_", "BILLING_", "DATABASE_URL", "DAGSTER_"))}
@@ -33,7 +41,7 @@ def test_demo_boots_serves_costs_and_stops_on_ctrl_c(tmp_path):
             "--sidecar-port", str(ports["sidecar"]), "--simulator-port", str(ports["simulator"])]
     log = open(tmp_path / "demo.out", "w+b")  # noqa: SIM115 - read back below
     proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_ignore_sigint if how != "ctrl-c" else None)
     try:
         deadline = time.monotonic() + 300
         while b"Press Ctrl-C to stop." not in (tmp_path / "demo.out").read_bytes():
@@ -51,7 +59,10 @@ def test_demo_boots_serves_costs_and_stops_on_ctrl_c(tmp_path):
         assert requests.get(f"http://127.0.0.1:{ports['dagster']}/server_info", timeout=10).status_code == 200
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
+            if how == "ctrl-c":
+                os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
+            else:
+                proc.send_signal(signal.SIGTERM)  # the demo only: it must stop its children itself
         code = proc.wait(timeout=60)
         # The embedded PostgreSQL outlives the demo on purpose (the next `make demo` reuses it); not this one.
         subprocess.run([str(BIN), "db", "stop"], env=env, cwd=tmp_path, timeout=60, check=False)
