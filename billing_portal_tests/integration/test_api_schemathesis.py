@@ -12,42 +12,15 @@ Dagster path is tested in test_api_collect.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import pytest
-
-from billing_portal_tests.factories import LiveServer, module_database, sidecar_app, write_days
+from billing_portal_tests.factories import API_TOKEN as TOKEN
 
 ST = str(Path(sys.executable).parent / "st")
-TOKEN = "schemathesis-token-0123456789"
 MAX_EXAMPLES = "25"
-
-
-class StandInLauncher:
-    """Answers like DagsterLauncher without a Dagster instance."""
-
-    def launch(self, job_name, start, end, extra_tags=None) -> str:
-        return str(uuid.uuid4())
-
-    def status(self, run_id: str) -> str:
-        return "SUCCESS"
-
-
-@pytest.fixture(scope="module")
-def server(pg_server_url, _template_db):
-    gen = module_database(pg_server_url, _template_db)
-    url = next(gen)
-    write_days(url, dt.date(2024, 1, 10), 3)
-    app = sidecar_app(url, BILLING_PORTAL_API_TOKEN=TOKEN, BILLING_START_DATE="2024-01-01")
-    app.extensions["dagster"] = StandInLauncher()
-    with LiveServer(app) as srv:
-        yield srv
-    gen.close()
 
 
 def run_schemathesis(srv, tmp_path, *args: str) -> tuple[int, str]:

@@ -21,19 +21,11 @@ import pytest
 import requests
 
 from billing_portal.resources.warehouse import lock_partition
-from billing_portal.simulator.server import start_simulator
 from billing_portal_tests.factories import LiveServer, sidecar_app
 from billing_portal_tests.integration.test_faults_pipeline import DAY, NEXT, reference_bill, stored
 from billing_portal_tests.pipeline import BIN, materialize, simulator_env
 
 pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture
-def sim():
-    handle = start_simulator(seed=11, scale="small")
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture

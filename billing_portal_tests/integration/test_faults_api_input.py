@@ -5,7 +5,6 @@ nothing), never a 5xx; the warehouse is unchanged afterwards. And schemathesis w
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import socket
 
@@ -14,30 +13,14 @@ import pytest
 import requests
 
 from billing_portal.sidecar.query import FACT_DIMENSIONS
-from billing_portal_tests.factories import LiveServer, module_database, sidecar_app, write_days
-from billing_portal_tests.integration.test_api_schemathesis import StandInLauncher, run_schemathesis
+from billing_portal_tests.factories import API_TOKEN as TOKEN
+from billing_portal_tests.integration.test_api_schemathesis import run_schemathesis
 
 pytestmark = pytest.mark.timeout(1200)
 
 RANGE = "from_ts=2024-01-01T00:00:00Z&to_ts=2024-02-01T00:00:00Z"
 INJECTIONS = ["x' OR '1'='1", "'; DROP TABLE hourly_cost_facts; --", "1) UNION SELECT version() --",
               "\\'; SELECT pg_sleep(5); --", "%' AND 1=1 --", "$$; DELETE FROM billing_costs; $$"]
-TOKEN = "api-input-token-0123456789"
-
-
-@pytest.fixture(scope="module")
-def server(pg_server_url, _template_db):
-    gen = module_database(pg_server_url, _template_db)
-    url = next(gen)
-    write_days(url, dt.date(2024, 1, 10), 3)
-    app = sidecar_app(url, BILLING_PORTAL_API_TOKEN=TOKEN, BILLING_START_DATE="2024-01-01")
-    app.extensions["dagster"] = StandInLauncher()
-    with LiveServer(app) as srv:
-        srv.database_url = url
-        yield srv
-    gen.close()
-
-
 def _counts(url: str) -> tuple:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT (SELECT count(*) FROM hourly_cost_facts), (SELECT sum(amount_usd) FROM"

@@ -26,7 +26,6 @@ import requests
 
 from billing_portal.confluent.billing import BillingClient
 from billing_portal.confluent.http import ConfluentHttp
-from billing_portal.simulator.server import start_simulator
 from billing_portal_tests.factories import LiveServer, sidecar_app
 from billing_portal_tests.pipeline import materialize, simulator_env
 
@@ -40,13 +39,6 @@ BUDGET_S = 8.0
 # A small retry budget, a short read timeout and 20-line billing pages (so that a day spans several pages).
 FAULT_ENV = {"CCLOUD_HTTP_MAX_ATTEMPTS": str(ATTEMPTS), "CCLOUD_HTTP_RETRY_BUDGET_SECONDS": str(BUDGET_S),
              "CCLOUD_HTTP_READ_TIMEOUT_SECONDS": "2", "CCLOUD_BILLING_PAGE_SIZE": "20"}
-
-
-@pytest.fixture
-def sim():
-    handle = start_simulator(seed=11, scale="small")
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture
