@@ -133,28 +133,27 @@ ORDER BY abs(coalesce(cur.a, 0) - coalesce(prev.a, 0)) DESC LIMIT {limit}"""
 
 
 def forecast(dim: str | None, label: str, v) -> str:
-    """Month-to-date and forecast like GET /v1/forecast: as_of = newest complete day ≤ the range end; run rate =
-    mean daily cost of the complete days in the 7 days ending at as_of; forecast = MTD + run rate × days left."""
+    """Month-to-date and forecast of the month of the newest day with facts up to the range end, through the SQL
+    definition GET /v1/forecast also uses (migration 0005: forecast_window, forecast_run_rate, forecast_month_end)."""
     key = f"coalesce({dim}, 'unknown')" if dim else "'total'"
     return f"""WITH p AS (
-  SELECT d AS as_of, date_trunc('month', d)::date AS m0, (date_trunc('month', d) + interval '1 month')::date AS m1,
-         (SELECT count(*) FROM partition_status s WHERE s.asset_name = 'hourly_cost_facts'
-            AND s.usage_date > x.d - 7 AND s.usage_date <= x.d) AS window_days
-  FROM (SELECT max(usage_date) AS d FROM partition_status
-        WHERE asset_name = 'hourly_cost_facts' AND usage_date <= $__timeTo()::date) x
-), mtd AS (
-  SELECT {key} AS k, sum(amount_usd) AS a FROM cost_daily, p
-  WHERE usage_date >= p.m0 AND usage_date <= p.as_of{where(v)}
+  SELECT w.* FROM (SELECT max(usage_date) AS d FROM partition_status
+                   WHERE asset_name = 'hourly_cost_facts' AND usage_date <= $__timeTo()::date) x,
+       LATERAL forecast_window(x.d) w
+  WHERE x.d IS NOT NULL
+), g AS (
+  SELECT {key} AS k,
+         coalesce(sum(amount_usd) FILTER (WHERE usage_date >= p.month_start), 0) AS actual,
+         coalesce(sum(amount_usd) FILTER (WHERE usage_date >= p.window_start), 0) AS win
+  FROM cost_daily, p
+  WHERE usage_date >= least(p.month_start, p.window_start) AND usage_date <= p.as_of{where(v)}
   GROUP BY 1
-), rr AS (
-  SELECT {key} AS k, sum(amount_usd) / greatest(p.window_days, 1) AS r FROM cost_daily, p
-  WHERE usage_date > p.as_of - 7 AND usage_date <= p.as_of{where(v)}
-  GROUP BY 1, p.window_days
 )
-SELECT coalesce(mtd.k, rr.k) AS "{label}", p.as_of AS "as of", coalesce(mtd.a, 0) AS "month to date",
-       coalesce(rr.r, 0) AS "run rate / day",
-       coalesce(mtd.a, 0) + coalesce(rr.r, 0) * (p.m1 - p.as_of - 1) AS "forecast (month)"
-FROM mtd FULL JOIN rr ON mtd.k = rr.k CROSS JOIN p
+SELECT g.k AS "{label}", p.as_of AS "as of", g.actual AS "month to date",
+       forecast_run_rate(g.win, p.window_days) AS "run rate / day",
+       forecast_month_end(g.actual, forecast_run_rate(g.win, p.window_days), p.estimated_days) AS "forecast (month)",
+       p.days_missing AS "days without data"
+FROM g CROSS JOIN p
 ORDER BY "forecast (month)" DESC"""
 
 
@@ -358,7 +357,7 @@ FROM (SELECT sum(amount_usd) AS a FROM cost_daily WHERE $__timeFilter(usage_date
         stat(lay, "Month to date", f"""SELECT "month to date" FROM ({forecast(None, 'scope', v)}) t""",
              description="Cost of the month of the newest complete day (≤ the range end) up to that day."),
         stat(lay, "Forecast (month)", f"""SELECT "forecast (month)" FROM ({forecast(None, 'scope', v)}) t""",
-             description="Month to date + trailing 7-day mean daily cost × days left (as GET /v1/forecast)."),
+             description="Month to date + trailing 7-day mean daily cost × the days without data (as GET /v1/forecast)."),
         stat(lay, "Unallocated share", f"""SELECT abs(sum(amount_usd) FILTER (WHERE principal_id = 'UNALLOCATED'))
        / nullif(sum(abs(amount_usd)), 0) AS share
 FROM cost_daily WHERE $__timeFilter(usage_date){where(v)}""", unit=PCT),

@@ -338,15 +338,21 @@ class ForecastMethod(Schema):
     description = fields.String(required=True)
     window_start = fields.String(allow_none=True, required=True, metadata={"format": "date"})
     window_end = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    window_days = fields.Integer(required=True)
-    remaining_days = fields.Integer(required=True)
+    window_days = fields.Integer(required=True, metadata={"description": "Days with data among the 7 of the window."})
+    remaining_days = fields.Integer(required=True, metadata={"description": "Days of the month after as_of."})
+    days_loaded = fields.Integer(required=True, metadata={"description": "Days of the month up to as_of with data."})
+    days_missing = fields.Integer(required=True, metadata={
+        "description": "Days of the month up to as_of without data (never loaded); estimated at the run rate."})
+    estimated_days = fields.Integer(required=True, metadata={
+        "description": "remaining_days + days_missing: the days the forecast estimates."})
+    complete = fields.Boolean(required=True, metadata={"description": "Every day of the month has data."})
 
 
 class ForecastRow(Schema):
     group = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), required=True)
     actual_usd = amount(required=True, description="Month-to-date actual up to as_of.")
     run_rate_usd_per_day = amount(required=True)
-    forecast_usd = amount(required=True, description="Month-end forecast: actual + run rate × remaining days.")
+    forecast_usd = amount(required=True, description="Month-end forecast: actual + run rate × estimated days.")
 
 
 class Forecast(Schema):

@@ -1,35 +1,29 @@
 """GET /v1/forecast: month-to-date actual and a month-end forecast, in total or per chosen dimensions.
 
-Method `trailing_mean_daily_run_rate` (stated in every answer):
-- `as_of` is the newest complete day of facts (partition_status), capped to the month's last day.
-- run rate = the mean daily cost of the last 7 complete days ending at `as_of` (they may reach into the previous
-  month). With fewer than 7 days of data, the days that exist are used (`window_days` says how many); with none,
-  the run rate is 0 and the forecast is the actual.
-- forecast = month-to-date actual (month start … as_of) + run rate × the days left after as_of in the month.
-- A month that is over (as_of ≥ its last day) has forecast = actual; a month that has not started yet is forecast
-  as run rate × its days. Per group, a group without cost in the window has run rate 0.
+The forecast is defined once, in SQL (migration 0005: `forecast_window`, `forecast_run_rate`, `forecast_month_end`),
+and this endpoint and the Grafana forecast panels both call it. Method `trailing_mean_daily_run_rate`:
+- `as_of` is the newest day with facts up to the month's last day.
+- run rate = the mean daily cost of the days with facts among the 7 ending at `as_of` (they may reach into the
+  previous month), rounded to 8 places; with none, the run rate is 0 and the forecast is the actual.
+- forecast = month-to-date actual + run rate × (days left after `as_of` + days of the month up to `as_of` without
+  facts). A month with days never loaded says so (`days_missing`, `complete: false`); it is never called complete.
+- A month not started yet is forecast as run rate × its days. Per group, a group without cost in the window has
+  run rate 0.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections import defaultdict
 from decimal import Decimal
 
 from apiflask import APIBlueprint
+from psycopg import sql
 
-from billing_portal.money import UNIT
 from billing_portal.sidecar import db
 from billing_portal.sidecar.api.common import QUERY, responses, split_group_by
 from billing_portal.sidecar.encode import day, json_response, money
-from billing_portal.sidecar.query import (
-    aggregate_statement,
-    day_start,
-    newest_complete_day,
-    pick_source,
-    range_and_filters,
-)
+from billing_portal.sidecar.query import day_start, pick_source, range_and_filters
 from billing_portal.sidecar.schemas import Forecast, ForecastQuery
 
 bp = APIBlueprint("forecast", __name__, tag="costs")
@@ -43,12 +37,30 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, mon, 1), dt.date(year, mon, calendar.monthrange(year, mon)[1])
 
 
-def _daily(group_by: list[str], first: dt.date, last: dt.date) -> list[dict]:
-    if last < first:
-        return []
+WINDOW = "SELECT * FROM forecast_window(%(month_start)s)"
+
+
+def _grouped(group_by: list[str], w: dict) -> list[dict]:
+    """Per group: month-to-date actual, window sum, and the run rate and forecast computed by the SQL definition."""
+    first, as_of = w["month_start"], w["as_of"]
+    lo = min(first, w["window_start"])
     source = pick_source(set(group_by), "day")
-    where = range_and_filters(source, day_start(first), day_start(last + dt.timedelta(days=1)), {})
-    return db.fetch_all(aggregate_statement(source, group_by, "day", where), where.params)
+    where = range_and_filters(source, day_start(lo), day_start(as_of + dt.timedelta(days=1)), {})
+    dims = sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(g)) for g in group_by)
+    t, a = sql.Identifier(source.time_column), sql.Identifier(source.amount_column)
+    inner = sql.SQL(
+        "SELECT {dims}coalesce(sum({a}) FILTER (WHERE {t} >= %(m0)s), 0) AS actual,"
+        " coalesce(sum({a}) FILTER (WHERE {t} >= %(w0)s), 0) AS win FROM {src} WHERE {where}").format(
+        dims=dims, a=a, t=t, src=sql.Identifier(source.relation), where=where.sql())
+    if group_by:
+        inner = sql.SQL("{} GROUP BY {}").format(inner, sql.SQL(", ").join(sql.Identifier(g) for g in group_by))
+    stmt = sql.SQL(
+        "SELECT g.*, forecast_run_rate(g.win, %(window_days)s) AS rate,"
+        " forecast_month_end(g.actual, forecast_run_rate(g.win, %(window_days)s), %(estimated_days)s) AS forecast"
+        " FROM ({}) g").format(inner)
+    params = dict(where.params, m0=day_start(first), w0=day_start(w["window_start"]),
+                  window_days=w["window_days"], estimated_days=w["estimated_days"])
+    return db.fetch_all(stmt, params)
 
 
 @bp.get("/v1/forecast")
@@ -56,53 +68,46 @@ def _daily(group_by: list[str], first: dt.date, last: dt.date) -> list[dict]:
 @bp.output(Forecast)
 @bp.doc(tags=["costs"], summary="Month-to-date actual and month-end forecast", description=(
     "Month-to-date actual and a month-end forecast (default: the current UTC month), in total or per `group_by` "
-    "dimensions. Method: mean daily cost of the last 7 complete days × the days left + the actual; the answer "
-    "states the method, its window and how many days it used."), responses=responses(400, 503))
+    "dimensions. Method: mean daily cost of the last 7 complete days × the days left (and the month's days without "
+    "data) + the actual; the answer states the method, its window, how many days it used and which days of the "
+    "month have no data."), responses=responses(400, 503))
 def forecast(query_data: dict):
     month = query_data.get("month") or dt.datetime.now(dt.UTC).strftime("%Y-%m")
     group_by = split_group_by(query_data["group_by"])
     first, last = month_bounds(month)
-    with db.pool().connection() as conn:
-        newest, _ = newest_complete_day(conn)
-    as_of = min(newest, last) if newest else None
-
-    actual: dict[tuple, Decimal] = defaultdict(Decimal)
-    window_sum: dict[tuple, Decimal] = defaultdict(Decimal)
-    window_days: set[dt.date] = set()
-    w_start = w_end = None
+    w = db.fetch_one(WINDOW, {"month_start": first})
+    as_of, n = w["as_of"], w["window_days"]
+    data, totals = [], None
     if as_of is not None:
-        w_end = as_of
-        w_start = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
-        for r in _daily(group_by, min(first, w_start), as_of):
-            key = tuple(r[g] for g in group_by)
-            d = r["period_start"].date()
-            if first <= d <= as_of:
-                actual[key] += r["amount_usd"]
-            if w_start <= d <= w_end:
-                window_sum[key] += r["amount_usd"]
-                window_days.add(d)
-    n = len(window_days)
-    if as_of is None or as_of < first:
-        remaining = (last - first).days + 1
-    else:
-        remaining = (last - as_of).days
-    keys = sorted(set(actual) | set(window_sum), key=lambda k: tuple("" if v is None else str(v) for v in k))
+        if group_by:
+            rows = _grouped(group_by, w)
+            rows.sort(key=lambda r: tuple("" if r[g] is None else str(r[g]) for g in group_by))
+            data = [r for r in rows if r["actual"] or r["win"]]
+        totals = _grouped([], w)[0]
+    zero = {"actual": Decimal(0), "rate": Decimal(0), "forecast": Decimal(0)}
 
-    def row(key: tuple | None, act: Decimal, win: Decimal) -> dict:
-        rate = (win / n).quantize(UNIT) if n else Decimal(0)
-        return {"group": dict(zip(group_by, key, strict=False)) if key is not None else {}, "actual_usd": money(act),
-                "run_rate_usd_per_day": money(rate), "forecast_usd": money(act + rate * remaining)}
+    def row(r: dict, key: dict) -> dict:
+        return {"group": key, "actual_usd": money(r["actual"]), "run_rate_usd_per_day": money(r["rate"]),
+                "forecast_usd": money(r["forecast"])}
 
-    data = [row(k, actual[k], window_sum[k]) for k in keys]
-    total = row(None, sum(actual.values(), Decimal(0)), sum(window_sum.values(), Decimal(0)))
+    out = [row(r, {g: r[g] for g in group_by}) for r in data]
+    total = row(totals or zero, {})
     description = (f"forecast = month-to-date actual + mean daily cost of the last {WINDOW_DAYS} complete days "
-                   f"× remaining days; used {n} day(s) of data")
+                   f"× days without data in the month; used {n} day(s) of data")
     if n < WINDOW_DAYS:
         description += f" (fewer than {WINDOW_DAYS} available: the mean is over the days that exist" + (
             "; none, so the run rate is 0)" if n == 0 else ")")
-    if remaining == 0:
-        description += "; the month is complete, so forecast = actual"
-    method = {"name": METHOD, "description": description, "window_start": day(w_start), "window_end": day(w_end),
-              "window_days": n, "remaining_days": remaining}
+    if w["days_missing"]:
+        description += (f"; {w['days_missing']} day(s) of the month up to as_of have no data and are estimated "
+                        "at the run rate")
+    if w["complete"]:
+        description += "; every day of the month has data, so forecast = actual"
+    elif w["remaining_days"] == 0:
+        description += "; the month is over but not every day has data"
+    method = {"name": METHOD, "description": description,
+              "window_start": day(w["window_start"]) if as_of else None,
+              "window_end": day(w["window_end"]) if as_of else None,
+              "window_days": n, "remaining_days": w["remaining_days"], "days_loaded": w["days_loaded"],
+              "days_missing": w["days_missing"], "estimated_days": w["estimated_days"], "complete": w["complete"]}
     return json_response({"month": month, "as_of": day(as_of), "group_by": group_by, "method": method,
-                          "data": data, "total": total})
+                          "data": out, "total": total})
