@@ -22,6 +22,7 @@ import click
 from billing_portal.config import get_settings, load_dotenv_file
 from billing_portal.errors import BillingPortalError
 from billing_portal.localnet import wait_http
+from billing_portal.signals import stop_on_signals
 
 SIM_KEY, SIM_SECRET = "SIMKEY", "SIMSECRET"
 SIM_SR_KEY, SIM_SR_SECRET = "SIMSRKEY", "SIMSRSECRET"
@@ -40,18 +41,6 @@ def _port_free(port: int, host: str = "127.0.0.1") -> bool:
 def _bin(name: str) -> str:
     here = Path(sys.executable).parent / name
     return str(here) if here.exists() else (shutil.which(name) or name)
-
-
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) all stop the children cleanly, even when the demo was
-    started with SIGINT ignored (a background job of a non-interactive shell)."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    signal.signal(signal.SIGHUP, _raise_interrupt)
 
 
 class Children:
@@ -100,7 +89,7 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
             (("simulator", simulator_port),) if simulate else ()):
         if not _port_free(port):
             raise BillingPortalError(f"port {port} for the {label} is in use: pass --{label}-port or stop what uses it")
-    _stop_on_signals()
+    stop_on_signals()
     env = dict(os.environ)
     today = dt.datetime.now(dt.UTC).date()
     start = today - dt.timedelta(days=days)
@@ -140,7 +129,7 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
             from billing_portal.pipeline_cli import run_materialization  # noqa: PLC0415
 
             run_materialization(start, today)
-        _stop_on_signals()  # Dagster's in-process run restores the handlers it found; ours must hold from here
+        stop_on_signals()  # Dagster's in-process run restores the handlers it found; ours must hold from here
         sidecar = children.start("sidecar", [_bin("billing-portal"), "serve", "--host", "0.0.0.0",
                                              "--port", str(sidecar_port)], env)
         web = children.start("dagster-webserver", [_bin("dagster-webserver"), "-m", "billing_portal.definitions",

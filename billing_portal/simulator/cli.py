@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from billing_portal.signals import stop_on_signals
 from billing_portal.simulator import faults as faults_module
 from billing_portal.simulator.billing import FLAVORS
 from billing_portal.simulator.config import RestrictedKey
@@ -76,6 +77,7 @@ def simulate(port, host, seed, scale, api_key, api_secret, sr_api_key, sr_api_se
         click.echo(f"  Cloud key {api_key} / SR key {sr_api_key}; faults: {len(state.faults.active())}")
         click.echo("  press Ctrl-C to stop")
 
+    stop_on_signals()
     try:
         serve_forever(config, host=host, port=port, on_ready=ready)
     except OSError as exc:

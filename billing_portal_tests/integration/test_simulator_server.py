@@ -93,11 +93,19 @@ def test_cli_rejects_bad_options(args, message):
     assert result.exit_code == 2 and message in result.output
 
 
-def test_cli_serves_until_interrupted():
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("started_as", ["foreground", "background job (SIGINT ignored)"])
+def test_cli_serves_until_interrupted(started_as):
+    """Ctrl-C stops the simulator, also when it was started by a non-interactive shell's background job, which
+    inherits SIGINT ignored (as the whole suite does when run from a backgrounded shell)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "billing_portal.cli", "simulate", "--port", "0", "--seed", "3",
                              "--fault", "5xx:path=/iam,count=1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=_ignore_sigint if started_as != "foreground" else None)
     try:
         line = proc.stdout.readline()
         assert "listening on http://127.0.0.1:" in line, line
