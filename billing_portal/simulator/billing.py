@@ -14,7 +14,8 @@ Rows, in this order (amount rule in ``pricing.py``):
   lines are split by volume tier when above 10 GB: one row for the first 10 GB at $0.05 and one for the rest at
   $0.04, same (day, resource, product, line_type) and ``id``, different ``price`` and ``tier_dimensions``.
 * CLUSTER_LINK (``CLUSTER_LINKING_PER_LINK``, ``CLUSTER_LINKING_WRITE``) on every fourth Dedicated cluster.
-* CONNECT per connector (``CONNECT_CAPACITY``, ``CONNECT_NUM_TASKS``, ``CONNECT_THROUGHPUT``), KSQL per ksqlDB
+* CONNECT per connector (``CONNECT_CAPACITY``, ``CONNECT_NUM_TASKS``, ``CONNECT_THROUGHPUT``; churn connectors of
+  ``timeline.py`` for the hours they lived that day), KSQL per ksqlDB
   cluster (``KSQL_NUM_CSUS``, singular ``KSQL_NUM_CSU`` for every second one in the live flavor), FLINK per compute
   pool (``FLINK_NUM_CFUS`` in CFU-minutes), STREAM_GOVERNANCE per Schema Registry (``GOVERNANCE_BASE`` for
   ADVANCED, ``SCHEMA_REGISTRY`` beyond the free schemas), TABLEFLOW (``TABLEFLOW_NUM_TOPICS``) on one cluster,
@@ -232,17 +233,24 @@ class _DayBillBuilder:
                      network=c.network_access_type, tier=tier)
 
     def connect(self) -> None:
-        for conn in self.model.connectors:
+        # static connectors all day; churn connectors (timeline.py) for the hours they lived that day, drawing from
+        # their own stream so the static org's bill does not depend on the churn
+        churn_rng = stream(self.model.seed, self.model.scale, S_DAY_BILL, self.day.toordinal(), self.variant, 1)
+        for conn, hours, rng in ([(c, 24, self.rng) for c in self.model.connectors]
+                                 + [(c, h, churn_rng) for c, h in self.model.timeline.connectors_on(self.day)]):
+            if hours <= 0:
+                continue
             c = self.model.cluster_by_id[conn.cluster_id]
             res = self.resource(conn.id, conn.name, conn.env_id)
             tier = {"provider": c.provider, "region": c.region}
-            self.add(product="CONNECT", line_type="CONNECT_CAPACITY", resource=res, quantity=Decimal(24),
+            self.add(product="CONNECT", line_type="CONNECT_CAPACITY", resource=res, quantity=Decimal(hours),
                      price=P.CONNECT_CAPACITY_HOURLY, unit="Hour", tier=tier)
             self.add(product="CONNECT", line_type="CONNECT_NUM_TASKS", resource=res,
-                     quantity=Decimal(conn.tasks * 24), price=P.CONNECT_TASK_HOURLY, unit="Task-hour", tier=tier)
+                     quantity=Decimal(conn.tasks * hours), price=P.CONNECT_TASK_HOURLY, unit="Task-hour", tier=tier)
             if conn.state == "RUNNING":
                 self.add(product="CONNECT", line_type="CONNECT_THROUGHPUT", resource=res,
-                         quantity=self.draw_gb(0.2, 120), price=P.CONNECT_THROUGHPUT_GB, unit="GB", tier=tier)
+                         quantity=P.round6(Decimal(repr(float(rng.uniform(0.2, 120))))),
+                         price=P.CONNECT_THROUGHPUT_GB, unit="GB", tier=tier)
 
     def ksql(self) -> None:
         for pos, k in enumerate(self.model.ksqldb_clusters):

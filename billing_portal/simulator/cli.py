@@ -7,10 +7,11 @@ import click
 from billing_portal.signals import stop_on_signals
 from billing_portal.simulator import faults as faults_module
 from billing_portal.simulator.billing import FLAVORS
-from billing_portal.simulator.config import RestrictedKey
+from billing_portal.simulator.config import LIVE_BILLING_LAG_HOURS, LIVE_METRICS_RETENTION_DAYS, RestrictedKey
 from billing_portal.simulator.faults import FaultSpecError, parse_fault
 from billing_portal.simulator.scales import SCALES
 from billing_portal.simulator.server import make_config, serve_forever
+from billing_portal.simulator.testing import MovableClock, parse_instant
 
 # the fault reference of faults.py, kept verbatim (\b stops click from rewrapping each paragraph)
 FAULT_HELP = "\n\n".join("\b\n" + para for para in faults_module.__doc__.strip().split("\n\n")[1:])
@@ -47,8 +48,14 @@ def _restricted(ctx, param, values):
               help="A key lacking roles on some API families, e.g. K:S:billing,metrics (403 there). Repeatable.")
 @click.option("--fault", "fault_specs", multiple=True, callback=_faults, metavar="SPEC",
               help="Inject a fault (see below). Repeatable.")
-@click.option("--billing-lag-hours", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--billing-lag-hours", type=click.FloatRange(min=0), default=LIVE_BILLING_LAG_HOURS, show_default=True,
               help="Days whose end is less than this many hours ago have no billing rows yet (live: up to 72).")
+@click.option("--metrics-retention-days", type=click.IntRange(min=0), default=LIVE_METRICS_RETENTION_DAYS,
+              show_default=True, help="The Metrics API answers only for this many days back (live: about 7; 0: "
+                                      "forever, which no live org does).")
+@click.option("--clock", "clock_start", default=None, metavar="RFC3339",
+              help="Start the simulator's clock frozen at this UTC instant (e.g. 2026-10-01T06:00:00Z); move it with "
+                   "PUT /_simulator/clock. Default: the wall clock.")
 @click.option("--flavor", type=click.Choice(FLAVORS), default="live", show_default=True,
               help="live: the live API's quirks (api_version v1, singular line types, missing fields); "
                    "spec: the OpenAPI spec's shapes.")
@@ -58,14 +65,17 @@ def _restricted(ctx, param, values):
 @click.option("--telemetry-rate-limit", type=click.IntRange(min=1), default=None,
               help="Enforce this many requests/minute per key on the telemetry API.")
 def simulate(port, host, seed, scale, api_key, api_secret, sr_api_key, sr_api_secret, restricted_keys, fault_specs,
-             billing_lag_hours, flavor, public_url, api_rate_limit, telemetry_rate_limit):
+             billing_lag_hours, metrics_retention_days, clock_start, flavor, public_url, api_rate_limit,
+             telemetry_rate_limit):
     """Serve a faithful simulator of the Confluent Cloud APIs (billing, core objects, connectors, telemetry and
     Stream Catalog) for a deterministic organization, until Ctrl-C."""
     try:
         config = make_config(seed=seed, scale=scale, api_key=api_key, api_secret=api_secret, sr_api_key=sr_api_key,
                              sr_api_secret=sr_api_secret, restricted_keys=restricted_keys, faults=fault_specs,
                              billing_lag_hours=billing_lag_hours, flavor=flavor, public_url=public_url,
-                             api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit)
+                             api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit,
+                             metrics_retention_days=metrics_retention_days)
+        clock = MovableClock(parse_instant(clock_start)) if clock_start else None
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -79,7 +89,7 @@ def simulate(port, host, seed, scale, api_key, api_secret, sr_api_key, sr_api_se
 
     stop_on_signals()
     try:
-        serve_forever(config, host=host, port=port, on_ready=ready)
+        serve_forever(config, host=host, port=port, on_ready=ready, clock=clock)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo("simulator stopped")

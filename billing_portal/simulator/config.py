@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from billing_portal.simulator.billing import FLAVORS
 from billing_portal.simulator.scales import SCALES
 
+LIVE_BILLING_LAG_HOURS = 72.0
+LIVE_METRICS_RETENTION_DAYS = 7
+
 # API families, named after the first path segment (telemetry = metrics, Stream Catalog = catalog)
 FAMILIES = ("org", "iam", "cmk", "connect", "ksqldbcm", "fcpm", "srcm", "billing", "metrics", "catalog")
 
@@ -42,7 +45,10 @@ class SimulatorConfig:
     sr_api_key: str = "SIMSRKEY"
     sr_api_secret: str = "SIMSRSECRET"
     restricted_keys: tuple[RestrictedKey, ...] = ()
-    billing_lag_hours: float = 0.0
+    # Live behaviour by default: a day's bill is published 72 h after it ends, and the Metrics API answers only for
+    # the last 7 days (0: keep metrics forever, which no live org does).
+    billing_lag_hours: float = LIVE_BILLING_LAG_HOURS
+    metrics_retention_days: int = LIVE_METRICS_RETENTION_DAYS
     flavor: str = "live"  # live | spec (see billing.py)
     public_url: str | None = None  # base URL used in links; default: from the request's Host
     faults: tuple[str, ...] = field(default_factory=tuple)
@@ -56,5 +62,7 @@ class SimulatorConfig:
             raise ValueError(f"unknown flavor {self.flavor!r}; choose one of {', '.join(FLAVORS)}")
         if self.billing_lag_hours < 0:
             raise ValueError("billing lag must be >= 0 hours")
+        if self.metrics_retention_days < 0:
+            raise ValueError("metrics retention must be >= 0 days (0: forever)")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise ValueError(f"public URL must start with http:// or https://, got {self.public_url!r}")

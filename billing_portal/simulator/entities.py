@@ -56,6 +56,8 @@ class ServiceAccount:
     team: str
     owner_email: str | None  # what the description says, if anything
     created_at: datetime
+    deleted_at: datetime | None = None  # churn accounts (timeline.py): gone from the lists from then on
+    updated_at: datetime | None = None  # last change of its description (owner renames), if any
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class ApiKey:
     resource_kind: str  # Cluster | SchemaRegistry | Cloud
     env_id: str | None
     created_at: datetime
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class Connector:
     tasks: int
     state: str
     principal_id: str | None  # ground truth: the principal whose traffic is the connector's
+    created_at: datetime | None = None  # churn connectors only (the connectors map carries no timestamps)
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True)

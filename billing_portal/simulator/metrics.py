@@ -259,7 +259,9 @@ def _mask(f: Filter, table: dict[str, _Labels], n: int) -> np.ndarray:
     return ~masks[0]  # NOT
 
 
-def evaluate(model: OrgModel, q: MetricQuery, now: datetime) -> list[Group]:
+def evaluate(model: OrgModel, q: MetricQuery, now: datetime, retention_days: int = 0) -> list[Group]:
+    """The groups of a query at `now`: hours that have fully elapsed and, with `retention_days` > 0, that are not
+    older than the retention (the live API keeps about 7 days; older hours answer no points at all)."""
     table = _label_tables(model)[q.metric.table]
     n = next(iter(table.values())).codes.shape[0]
     selected = np.flatnonzero(_mask(q.filter, table, n))
@@ -268,6 +270,10 @@ def evaluate(model: OrgModel, q: MetricQuery, now: datetime) -> list[Group]:
     end = min(q.end, last_complete)
     hours: list[datetime] = []
     t = q.start
+    if retention_days:
+        oldest = last_complete - timedelta(days=retention_days)
+        if t < oldest:  # skip whole hours from the interval start (buckets stay aligned on it)
+            t += timedelta(hours=-(-(oldest - t) // timedelta(hours=1)))
     while t < end:
         hours.append(t)
         t += timedelta(hours=1)

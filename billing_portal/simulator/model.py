@@ -21,7 +21,9 @@ What the org contains (see ``scales.py`` for the counts):
 * Stream Catalog content: topics (``lsrc-…:lkc-…:<topic>``) and logical clusters (``lsrc-…:lkc-…``) with owner
   attributes, tags (``team_<team>``, ``cost_center_<n>``, ``PII``) and ``cost_allocation`` business metadata.
 
-Objects are static over time (created in 2022–2023); only usage and bills vary by day.
+Objects created in 2022–2023 are static; on top of them the org changes over time (``timeline.py``: churn service
+accounts with keys and connectors created and deleted, owners renamed on given days). ``OrgModel.at(t)`` is the org as
+the API shows it at ``t``; usage and bills vary by day and include the churn objects alive that day.
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ from billing_portal.simulator.entities import (
 )
 from billing_portal.simulator.ids import IdFactory
 from billing_portal.simulator.scales import KINDS, ScaleSpec, get_scale
+from billing_portal.simulator.timeline import Timeline, build_timeline
 from billing_portal.simulator.usage import (
+    ChurnDay,
     DayUsage,
     TopicProfile,
     UsageProfile,
+    concat_profiles,
     generate_day_usage,
     random_profile,
     random_topic_profile,
@@ -64,7 +69,8 @@ EPOCH = datetime(2022, 6, 1, tzinfo=UTC)
 
 # random stream ids (one per concern, so changing one generator never shifts another)
 _S_IDS, _S_ENVS, _S_CLUSTERS, _S_PRINCIPALS, _S_PAIRS, _S_KEYS, _S_APPS, _S_CATALOG, _S_PROFILE = range(1, 10)
-S_DAY_USAGE, S_DAY_BILL = 20, 21
+_S_TIMELINE, _S_TIMELINE_IDS, _S_TIMELINE_PROFILE = 10, 11, 12
+S_DAY_USAGE, S_DAY_BILL, S_DAY_CHURN = 20, 21, 22
 
 PRINCIPAL_KINDS = ("ServiceAccount", "User", "IdentityPool", "DeletedServiceAccount")
 
@@ -91,16 +97,20 @@ class OrgModel:
     schema_registries: list[SchemaRegistry]
     topics: list[Topic]
     cluster_catalog: dict[str, ClusterCatalogInfo]
-    principal_ids: list[str]  # index space of usage rows: SAs, users, pools, then the deleted SA
+    principal_ids: list[str]  # index space of usage rows: SAs, users, pools, the deleted SA, then churn SAs
     principal_kinds: list[str]
-    usage_profile: UsageProfile
+    static_profile: UsageProfile  # pairs of the static principals
+    churn_profile: UsageProfile  # one pair per churn account (timeline.churn order)
     topic_profile: TopicProfile
     audit_log_cluster_id: str
     unknown_resource_id: str
+    timeline: Timeline
     _usage_cache: ComputeOnceCache = field(default_factory=lambda: ComputeOnceCache(40), repr=False)
     _bill_cache: ComputeOnceCache = field(default_factory=lambda: ComputeOnceCache(96), repr=False)
 
     def __post_init__(self) -> None:
+        self.usage_profile = concat_profiles(self.static_profile, self.churn_profile)  # static pairs, then churn
+        self._views: dict[datetime, OrgView] = {}
         self.cluster_index = {c.id: i for i, c in enumerate(self.kafka_clusters)}
         self.principal_index = {p: i for i, p in enumerate(self.principal_ids)}
         self.environment_by_id = {e.id: e for e in self.environments}
@@ -113,8 +123,20 @@ class OrgModel:
     def usage(self, day: date) -> DayUsage:
         """The day's hourly traffic (cached)."""
         return self._usage_cache.get(day, lambda: generate_day_usage(
-            self.usage_profile, self.topic_profile, len(self.kafka_clusters), day,
-            stream(self.seed, self.scale, S_DAY_USAGE, day.toordinal())))
+            self.static_profile, self.topic_profile, len(self.kafka_clusters), day,
+            stream(self.seed, self.scale, S_DAY_USAGE, day.toordinal()),
+            churn=ChurnDay(self.churn_profile, stream(self.seed, self.scale, S_DAY_CHURN, day.toordinal()),
+                           self.timeline.active_mask(day))))
+
+    def at(self, t: datetime) -> OrgView:
+        """The objects as the API lists them at `t` (churn objects alive then, owners as renamed then)."""
+        view = self._views.get(t)
+        if view is None:
+            view = OrgView.build(self, t)
+            if len(self._views) > 256:
+                self._views.clear()
+            self._views[t] = view
+        return view
 
     def bill(self, day: date, *, variant: int = 0, flavor: str = "live"):
         """The day's bill as served (``billing.DayBill``; cached). ``variant`` != 0 is a restated bill."""
@@ -193,14 +215,35 @@ class _Builder:
         prng = self.rng(_S_PROFILE)
         profile = random_profile(prng, pair_cluster, pair_principal, forced)
         topic_profile = random_topic_profile(prng, topic_cluster, len(clusters))
+        timeline = self._timeline(clusters, users, sas, pair_cluster, pair_principal)
+        principal_ids += [c.account.id for c in timeline.churn]
+        kinds += ["ServiceAccount"] * len(timeline.churn)
+        n_static = len(principal_ids) - len(timeline.churn)
+        churn_profile = random_profile(self.rng(_S_TIMELINE_PROFILE),
+                                       np.array([c.cluster_index for c in timeline.churn], dtype=np.int32),
+                                       np.arange(n_static, len(principal_ids), dtype=np.int32),
+                                       np.ones(len(timeline.churn), dtype=bool))
         return OrgModel(
             seed=self.seed, scale=self.spec, organization=org, environments=envs, kafka_clusters=clusters,
             service_accounts=sas, users=users, identity_pools=pools, deleted_service_account_id=deleted_sa,
             api_keys=keys, connectors=apps["connectors"], ksqldb_clusters=apps["ksql"], flink_pools=apps["flink"],
             schema_registries=srs, topics=topics, cluster_catalog=cluster_catalog, principal_ids=principal_ids,
-            principal_kinds=kinds, usage_profile=profile, topic_profile=topic_profile,
-            audit_log_cluster_id=self.ids.make("lkc"), unknown_resource_id=self.ids.make("npx"),
+            principal_kinds=kinds, static_profile=profile, churn_profile=churn_profile, topic_profile=topic_profile,
+            audit_log_cluster_id=self.ids.make("lkc"), unknown_resource_id=self.ids.make("npx"), timeline=timeline,
         )
+
+    def _timeline(self, clusters, users, sas, pair_cluster, pair_principal) -> Timeline:
+        """Churn accounts and owner renames (timeline.py), from their own random streams and id factory (so the
+        static org is the same with or without them)."""
+        ids = IdFactory(self.rng(_S_TIMELINE_IDS))
+        ids._seen = set(self.ids._seen)
+        busy = [i for i, c in enumerate(clusters) if not c.idle]
+        with_traffic = {int(p) for p in pair_principal.tolist()}
+        candidates = [i for i, s in enumerate(sas) if s.owner_email and i in with_traffic and i not in self.dormant]
+        return build_timeline(rng=self.rng(_S_TIMELINE), ids=ids, clusters=clusters, busy_indices=busy, users=users,
+                              sas=sas, rename_candidates=candidates, team_names=names.TEAMS,
+                              email_domain=names.EMAIL_DOMAIN, first_names=names.FIRST_NAMES,
+                              connector_class=names.CONNECTOR_CLASSES[0])
 
     def _environments(self, rng: np.random.Generator) -> list[Environment]:
         n = self.spec.environments
@@ -526,3 +569,22 @@ class _Builder:
         if not any(i.tags for i in info.values()):
             info[first] = ClusterCatalogInfo(**{**info[first].__dict__, "tags": ("team_platform",)})
         return topics, info
+
+
+@dataclass(frozen=True)
+class OrgView:
+    """The org's lists at one instant: what GET on the object endpoints answers then."""
+
+    at: datetime
+    service_accounts: list[ServiceAccount]
+    api_keys: list[ApiKey]
+    connectors: list[Connector]
+
+    @classmethod
+    def build(cls, model: OrgModel, t: datetime) -> OrgView:
+        tl = model.timeline
+        alive = tl.accounts_alive(t)
+        sas = [tl.renamed(s, t) for s in model.service_accounts] + [c.account for c in alive]
+        keys = list(model.api_keys) + [c.key for c in alive]
+        connectors = list(model.connectors) + tl.connectors_alive(t)
+        return cls(at=t, service_accounts=sas, api_keys=keys, connectors=connectors)

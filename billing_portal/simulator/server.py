@@ -25,7 +25,12 @@ from datetime import datetime
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, make_server
 
 from billing_portal.simulator.app import SimulatorApp
-from billing_portal.simulator.config import RestrictedKey, SimulatorConfig
+from billing_portal.simulator.config import (
+    LIVE_BILLING_LAG_HOURS,
+    LIVE_METRICS_RETENTION_DAYS,
+    RestrictedKey,
+    SimulatorConfig,
+)
 from billing_portal.simulator.faults import FaultSet
 from billing_portal.simulator.model import OrgModel
 from billing_portal.simulator.state import SimulatorState
@@ -106,41 +111,48 @@ class SimulatorHandle:
 def make_config(*, seed: int = 42, scale: str = "small", api_key: str = "SIMKEY", api_secret: str = "SIMSECRET",
                 sr_api_key: str = "SIMSRKEY", sr_api_secret: str = "SIMSRSECRET",
                 restricted_keys: tuple[str | RestrictedKey, ...] = (), faults: tuple[str, ...] | list[str] = (),
-                billing_lag_hours: float = 0.0, flavor: str = "live", public_url: str | None = None,
-                api_rate_limit: int | None = None, telemetry_rate_limit: int | None = None) -> SimulatorConfig:
+                billing_lag_hours: float = LIVE_BILLING_LAG_HOURS, flavor: str = "live", public_url: str | None = None,
+                api_rate_limit: int | None = None, telemetry_rate_limit: int | None = None,
+                metrics_retention_days: int = LIVE_METRICS_RETENTION_DAYS) -> SimulatorConfig:
     return SimulatorConfig(
         seed=seed, scale=scale, api_key=api_key, api_secret=api_secret, sr_api_key=sr_api_key,
         sr_api_secret=sr_api_secret,
         restricted_keys=tuple(k if isinstance(k, RestrictedKey) else RestrictedKey.parse(k) for k in restricted_keys),
         billing_lag_hours=billing_lag_hours, flavor=flavor, public_url=public_url, faults=tuple(faults),
-        api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit)
+        api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit,
+        metrics_retention_days=metrics_retention_days)
 
 
 def start_simulator(port: int = 0, host: str = "127.0.0.1", *, seed: int = 42, scale: str = "small",
                     api_key: str = "SIMKEY", api_secret: str = "SIMSECRET", sr_api_key: str = "SIMSRKEY",
                     sr_api_secret: str = "SIMSRSECRET", restricted_keys: tuple[str | RestrictedKey, ...] = (),
-                    faults: tuple[str, ...] | list[str] = (), billing_lag_hours: float = 0.0, flavor: str = "live",
-                    public_url: str | None = None, api_rate_limit: int | None = None,
+                    faults: tuple[str, ...] | list[str] = (), billing_lag_hours: float = LIVE_BILLING_LAG_HOURS,
+                    flavor: str = "live", public_url: str | None = None, api_rate_limit: int | None = None,
                     telemetry_rate_limit: int | None = None, clock: Callable[[], datetime] | None = None,
-                    model: OrgModel | None = None) -> SimulatorHandle:
+                    model: OrgModel | None = None,
+                    metrics_retention_days: int = LIVE_METRICS_RETENTION_DAYS) -> SimulatorHandle:
     """Start a simulator in a background thread (``port=0``: a free port) and return its handle.
 
-    ``clock`` (a callable returning an aware UTC datetime) replaces the wall clock for billing availability, the
-    one-year limit and "elapsed hours" of metrics; ``model`` reuses an already generated model (must match seed and
-    scale)."""
+    Defaults are the live API's: bills published 72 h after the day (``billing_lag_hours``), metrics kept 7 days
+    (``metrics_retention_days``; 0 keeps them forever). ``clock`` (a callable returning an aware UTC datetime, e.g.
+    ``testing.MovableClock``) replaces the wall clock for billing availability, the one-year limit, metrics
+    retention and "elapsed hours", and the org's timeline (which objects exist); ``model`` reuses an already
+    generated model (must match seed and scale)."""
     config = make_config(seed=seed, scale=scale, api_key=api_key, api_secret=api_secret, sr_api_key=sr_api_key,
                          sr_api_secret=sr_api_secret, restricted_keys=restricted_keys, faults=faults,
                          billing_lag_hours=billing_lag_hours, flavor=flavor, public_url=public_url,
-                         api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit)
+                         api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit,
+                         metrics_retention_days=metrics_retention_days)
     state = SimulatorState(config, model=model, clock=clock)
     app = SimulatorApp(state)
     return SimulatorHandle(state, _make_server(app, host, port), app)
 
 
 def serve_forever(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8080,
-                  on_ready: Callable[[str, SimulatorState], None] | None = None) -> None:
+                  on_ready: Callable[[str, SimulatorState], None] | None = None,
+                  clock: Callable[[], datetime] | None = None) -> None:
     """Serve in the foreground until Ctrl-C or SIGTERM, then shut down cleanly."""
-    state = SimulatorState(config)
+    state = SimulatorState(config, clock=clock)
     app = SimulatorApp(state)
     server = _make_server(app, host, port)
     url = f"http://{server.server_address[0]}:{server.server_port}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -16,6 +16,37 @@ FIXED_NOW = datetime(2024, 6, 15, 12, 30, tzinfo=UTC)
 
 def fixed_clock(now: datetime = FIXED_NOW) -> Callable[[], datetime]:
     return lambda: now
+
+
+def parse_instant(text: str) -> datetime:
+    """An RFC3339 instant with an offset or Z (`2026-10-01T06:00:00Z`) as an aware UTC datetime."""
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an RFC3339 instant such as 2026-10-01T06:00:00Z: {text!r}") from None
+    if t.tzinfo is None:
+        raise ValueError(f"the instant needs an offset or Z: {text!r}")
+    return t.astimezone(UTC)
+
+
+class MovableClock:
+    """A clock tests move: frozen at `now` until `set()` or `advance()` (callable like the wall clock)."""
+
+    def __init__(self, now: datetime = FIXED_NOW):
+        if now.tzinfo is None:
+            raise ValueError("the clock needs an aware UTC datetime")
+        self._now = now.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("the clock needs an aware UTC datetime")
+        self._now = now.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
 
 
 def walk_list(session: requests.Session, url: str, params: dict[str, Any] | None = None,

@@ -114,8 +114,13 @@ def random_topic_profile(rng: np.random.Generator, topic_cluster: np.ndarray, n_
     return TopicProfile(cluster=topic_cluster.astype(np.int32), weight=weight, lead=lead, retained_base=retained)
 
 
-def generate_day_usage(profile: UsageProfile, topics: TopicProfile, n_clusters: int, day: date,
-                       rng: np.random.Generator) -> DayUsage:
+def concat_profiles(a: UsageProfile, b: UsageProfile) -> UsageProfile:
+    """The pairs of `a` then those of `b`."""
+    return UsageProfile(**{f: np.concatenate([getattr(a, f), getattr(b, f)]) for f in a.__dataclass_fields__})
+
+
+def _pair_bytes(profile: UsageProfile, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(request_bytes, response_bytes), int64 (n_pairs, 24), of one day's noise drawn from `rng`."""
     n = profile.n_pairs
     hours = np.arange(HOURS)
 
@@ -150,13 +155,38 @@ def generate_day_usage(profile: UsageProfile, topics: TopicProfile, n_clusters: 
         out[~active] = 0
         return out
 
-    request_bytes = finish(request)
-    response_bytes = finish(response)
+    return finish(request), finish(response)
+
+
+@dataclass(frozen=True)
+class ChurnDay:
+    """The churn pairs of a day (timeline.py): their profile, their own random stream and the hours they live."""
+
+    profile: UsageProfile
+    rng: np.random.Generator
+    alive: np.ndarray  # bool (n_churn_pairs, 24)
+
+
+def generate_day_usage(profile: UsageProfile, topics: TopicProfile, n_clusters: int, day: date,
+                       rng: np.random.Generator, churn: ChurnDay | None = None) -> DayUsage:
+    """One day of traffic. `profile` holds the static pairs, drawn from `rng`; `churn` pairs (appended after them)
+    draw from their own stream and carry traffic only in the hours they live, so adding churn never changes the
+    static pairs' bytes."""
+    request_bytes, response_bytes = _pair_bytes(profile, rng)
+    pair_cluster = profile.cluster
+    if churn is not None and churn.profile.n_pairs:
+        c_req, c_resp = _pair_bytes(churn.profile, churn.rng)
+        c_req[~churn.alive] = 0
+        c_resp[~churn.alive] = 0
+        request_bytes = np.vstack([request_bytes, c_req])
+        response_bytes = np.vstack([response_bytes, c_resp])
+        pair_cluster = np.concatenate([pair_cluster, churn.profile.cluster])
+    hours = np.arange(HOURS)
 
     cluster_req = np.zeros((n_clusters, HOURS), dtype=np.int64)
     cluster_resp = np.zeros((n_clusters, HOURS), dtype=np.int64)
-    np.add.at(cluster_req, profile.cluster, request_bytes)
-    np.add.at(cluster_resp, profile.cluster, response_bytes)
+    np.add.at(cluster_req, pair_cluster, request_bytes)
+    np.add.at(cluster_resp, pair_cluster, response_bytes)
 
     topic_received = _split(cluster_req, topics)
     topic_sent = _split(cluster_resp, topics)

@@ -15,7 +15,8 @@ MODEL = build_model(42, "small")
 
 @pytest.fixture(scope="module")
 def sim():
-    with start_simulator(port=0, clock=fixed_clock(), model=MODEL) as handle:
+    # bills published at once here (the 72 h lag has its own test)
+    with start_simulator(port=0, clock=fixed_clock(), model=MODEL, billing_lag_hours=0) as handle:
         yield handle
 
 
@@ -64,7 +65,7 @@ def test_pages_follow_next_and_reproduce_the_bill(sim):
 
 
 def test_default_page_size_is_5000():
-    with start_simulator(port=0, scale="medium", clock=fixed_clock()) as sim:
+    with start_simulator(port=0, scale="medium", clock=fixed_clock(), billing_lag_hours=0) as sim:
         days = [date(2024, 5, 15 + i) if i < 17 else date(2024, 6, i - 16) for i in range(31)]
         total = sum(len(sim.model.bill(d).rows) for d in days)
         assert total > 5000
@@ -75,7 +76,7 @@ def test_default_page_size_is_5000():
 
 
 def test_spec_flavor_envelope():
-    with start_simulator(port=0, clock=fixed_clock(), flavor="spec", model=MODEL) as sim:
+    with start_simulator(port=0, clock=fixed_clock(), flavor="spec", model=MODEL, billing_lag_hours=0) as sim:
         body = get(sim, start_date="2024-06-01", end_date="2024-06-02", page_size=10).json()
         assert body["api_version"] == "billing/v1"
         assert body["metadata"]["total_size"] == len(MODEL.bill(date(2024, 6, 1), flavor="spec").rows)
@@ -105,7 +106,8 @@ def test_days_not_yet_ended_have_no_rows(sim):
 def test_same_seed_gives_byte_identical_responses():
     bodies = []
     for _ in range(2):
-        with start_simulator(port=0, seed=5, clock=fixed_clock(), public_url="http://sim.example") as sim:
+        with start_simulator(port=0, seed=5, clock=fixed_clock(), public_url="http://sim.example",
+                             billing_lag_hours=0) as sim:
             r = get(sim, start_date="2024-06-01", end_date="2024-06-03", page_size=40)
             nxt = requests.get(r.json()["metadata"]["next"].replace("http://sim.example", sim.url),
                                auth=CLOUD_AUTH)

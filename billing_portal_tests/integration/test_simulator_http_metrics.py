@@ -16,7 +16,8 @@ MODEL = build_model(42, "small")
 
 @pytest.fixture(scope="module")
 def sim():
-    with start_simulator(port=0, clock=fixed_clock(), model=MODEL) as handle:
+    # query semantics on a fixed past day: metrics kept forever here (retention has its own test)
+    with start_simulator(port=0, clock=fixed_clock(), model=MODEL, metrics_retention_days=0) as handle:
         yield handle
 
 

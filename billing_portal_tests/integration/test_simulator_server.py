@@ -124,7 +124,7 @@ def test_cli_serves_until_interrupted(started_as):
 
 @pytest.mark.slow
 def test_large_scale_day_of_metrics_is_served_in_seconds():
-    with start_simulator(port=0, scale="large", clock=fixed_clock()) as sim:
+    with start_simulator(port=0, scale="large", clock=fixed_clock(), metrics_retention_days=0) as sim:
         ids = [c.id for c in sim.model.kafka_clusters]
         query = {"aggregations": [{"metric": "io.confluent.kafka.server/request_bytes"}],
                  "filter": {"op": "OR", "filters": [{"field": "resource.kafka.id", "op": "EQ", "value": i}

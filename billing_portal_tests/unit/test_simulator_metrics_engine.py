@@ -41,7 +41,8 @@ def expected_by_principal(model, cluster_ids, field="request_bytes"):
         if cid in cluster_ids:
             pid = model.principal_ids[model.usage_profile.principal[pair]]
             out[pid] = out.get(pid, np.zeros(24, dtype=np.int64)) + values[pair]
-    return out
+    # principals without any traffic that day (churn accounts not alive then) have no series
+    return {p: v for p, v in out.items() if v.any()}
 
 
 def as_hourly(group):

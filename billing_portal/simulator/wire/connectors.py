@@ -70,7 +70,7 @@ def list_connectors(ctx: RequestContext, env_id: str, cluster_id: str) -> Reply:
     cluster = ctx.model.cluster_by_id.get(cluster_id)
     if cluster is None or cluster.env_id != env_id:
         raise ApiError(404, "not_found", f"Kafka cluster '{cluster_id}' not found in environment '{env_id}'")
-    connectors = sorted((c for c in ctx.model.connectors if c.cluster_id == cluster_id), key=lambda c: c.name)
+    connectors = sorted((c for c in ctx.view.connectors if c.cluster_id == cluster_id), key=lambda c: c.name)
     expand = [s.strip() for raw in ctx.request.args.getlist("expand") for s in raw.split(",") if s.strip()]
     unknown = [s for s in expand if s not in SECTIONS]
     if unknown:

@@ -47,6 +47,11 @@ class RequestContext:
         return self.state.model
 
     @property
+    def view(self):
+        """The org's object lists as of the simulator's clock (churn objects alive now, owners as renamed now)."""
+        return self.state.model.at(self.state.clock())
+
+    @property
     def base_url(self) -> str:
         """The simulator's own base URL as the client reached it (or the configured public URL)."""
         if self.state.config.public_url:

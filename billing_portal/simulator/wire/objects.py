@@ -46,8 +46,9 @@ class Renderer:
         self.org = ctx.model.organization
         self.crn_org = f"crn://confluent.cloud/organization={self.org.id}"
 
-    def meta(self, self_path: str, crn_tail: str, created: datetime) -> dict[str, str]:
-        updated = created + timedelta(hours=zlib.crc32(crn_tail.encode()) % 5000)
+    def meta(self, self_path: str, crn_tail: str, created: datetime,
+             updated: datetime | None = None) -> dict[str, str]:
+        updated = updated or created + timedelta(hours=zlib.crc32(crn_tail.encode()) % 5000)
         return {"self": f"{self.base}{self_path}", "resource_name": f"{self.crn_org}/{crn_tail}",
                 "created_at": ts(created), "updated_at": ts(updated)}
 
@@ -87,7 +88,8 @@ class Renderer:
 
     def service_account(self, s: ServiceAccount) -> dict[str, Any]:
         return {"api_version": "iam/v2", "kind": "ServiceAccount", "id": s.id,
-                "metadata": self.meta(f"/iam/v2/service-accounts/{s.id}", f"service-account={s.id}", s.created_at),
+                "metadata": self.meta(f"/iam/v2/service-accounts/{s.id}", f"service-account={s.id}", s.created_at,
+                                      s.updated_at),
                 "display_name": s.display_name, "description": s.description}
 
     def user(self, u: User) -> dict[str, Any]:
@@ -166,7 +168,7 @@ class ListFamily:
 def _api_keys(ctx: RequestContext, _env: str | None) -> list[ApiKey]:
     owner = ctx.request.args.get("spec.owner")
     resource = ctx.request.args.get("spec.resource")
-    return [k for k in ctx.model.api_keys
+    return [k for k in ctx.view.api_keys
             if (owner is None or k.owner_id == owner) and (resource is None or k.resource_id == resource)]
 
 
@@ -178,7 +180,7 @@ FAMILIES = [
     ListFamily("/cmk/v2/clusters", "cmk/v2", "ClusterList", True,
                lambda ctx, env: ctx.model.clusters_of(env), Renderer.kafka_cluster),
     ListFamily("/iam/v2/service-accounts", "iam/v2", "ServiceAccountList", False,
-               lambda ctx, env: ctx.model.service_accounts, Renderer.service_account),
+               lambda ctx, env: ctx.view.service_accounts, Renderer.service_account),
     ListFamily("/iam/v2/users", "iam/v2", "UserList", False, lambda ctx, env: ctx.model.users, Renderer.user),
     ListFamily("/iam/v2/api-keys", "iam/v2", "ApiKeyList", False, _api_keys, Renderer.api_key),
     ListFamily("/ksqldbcm/v2/clusters", "ksqldbcm/v2", "ClusterList", True,

@@ -23,7 +23,8 @@ from billing_portal.simulator.wire.envelopes import ApiError, Reply, bad_request
 
 def _groups(ctx: RequestContext, query: metrics.MetricQuery, digest: str, now: datetime) -> list[metrics.Group]:
     cutoff = now.replace(minute=0, second=0, microsecond=0)
-    return ctx.state.metrics_cache.get((digest, cutoff), lambda: metrics.evaluate(ctx.model, query, now))
+    retention = ctx.state.config.metrics_retention_days
+    return ctx.state.metrics_cache.get((digest, cutoff), lambda: metrics.evaluate(ctx.model, query, now, retention))
 
 
 def _rows(ctx: RequestContext, groups: list[metrics.Group], fmt: str) -> list[dict[str, Any]]:
