@@ -57,6 +57,17 @@ class Settings(BaseModel):
     SCHEMA_REGISTRY_API_KEY: SecretStr | None = None
     SCHEMA_REGISTRY_API_SECRET: SecretStr | None = None
 
+    # The Metrics API keeps about 7 days: usage of a day is captured while it exists (daily, by the usage capture
+    # schedule) and never replaced; older days without captured usage are allocated by the fallback ladder with
+    # reason usage_expired_before_capture, or read from USAGE_PROMETHEUS_URL when set.
+    METRICS_RETENTION_DAYS: int = Field(default=7, ge=1, le=365)
+    # A Prometheus that scraped Confluent's /v2/metrics/cloud/export (long retention): usage history for days the
+    # Metrics API no longer answers.
+    USAGE_PROMETHEUS_URL: str | None = None
+    # The instant the pipeline takes as "now" (replays and tests against a simulator whose clock was moved); unset,
+    # the wall clock. RFC3339 with an offset, e.g. 2026-10-01T06:00:00Z.
+    BILLING_PORTAL_NOW: dt.datetime | None = None
+
     BILLING_START_DATE: dt.date = Field(default_factory=default_start_date)
     BILLING_PORTAL_API_TOKEN: SecretStr | None = None
 
@@ -89,7 +100,23 @@ class Settings(BaseModel):
             raise ValueError(f"must be a postgresql:// URL, got scheme {scheme!r}")
         return v
 
-    @field_validator("CCLOUD_API_URL", "CCLOUD_TELEMETRY_URL", "SCHEMA_REGISTRY_URL", "DAGSTER_GRAPHQL_URL")
+    @field_validator("BILLING_PORTAL_NOW", mode="before")
+    @classmethod
+    def _now(cls, v):
+        if v in (None, ""):
+            return None
+        if isinstance(v, str):
+            try:
+                t = dt.datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"must be an RFC3339 instant such as 2026-10-01T06:00:00Z, got {v!r}") from None
+            if t.tzinfo is None:
+                raise ValueError(f"must carry an offset or Z, got {v!r}")
+            return t.astimezone(dt.UTC)
+        return v
+
+    @field_validator("CCLOUD_API_URL", "CCLOUD_TELEMETRY_URL", "SCHEMA_REGISTRY_URL", "DAGSTER_GRAPHQL_URL",
+                     "USAGE_PROMETHEUS_URL")
     @classmethod
     def _urls(cls, v: str | None, info) -> str | None:
         return _check_url(info.field_name, v)
@@ -108,8 +135,9 @@ class Settings(BaseModel):
 
     @field_validator("BILLING_START_DATE")
     @classmethod
-    def _start_not_future(cls, v: dt.date) -> dt.date:
-        if v > dt.datetime.now(dt.UTC).date():
+    def _start_not_future(cls, v: dt.date, info) -> dt.date:
+        now = info.data.get("BILLING_PORTAL_NOW") or dt.datetime.now(dt.UTC)
+        if v > now.date():
             raise ValueError(f"must not be in the future, got {v.isoformat()}")
         return v
 

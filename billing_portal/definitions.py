@@ -17,8 +17,10 @@ from billing_portal.config import get_settings, load_dotenv_file
 from billing_portal.jobs import JOBS, SCHEDULES
 from billing_portal.resources import (
     AllocationRulesResource,
+    ClockResource,
     ConfluentCloudResource,
     SchemaRegistryResource,
+    UsagePrometheusResource,
     WarehouseResource,
 )
 
@@ -41,13 +43,16 @@ def build_resources() -> dict:
                                             billing_page_size=s.CCLOUD_BILLING_PAGE_SIZE,
                                             max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
                                             retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
-                                            read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),
+                                            read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS,
+                                            metrics_retention_days=s.METRICS_RETENTION_DAYS),
         "schema_registry": SchemaRegistryResource(url=s.SCHEMA_REGISTRY_URL,
                                                   api_key=_secret("SCHEMA_REGISTRY_API_KEY"),
                                                   api_secret=_secret("SCHEMA_REGISTRY_API_SECRET"),
                                                   max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
                                                   retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
                                                   read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),
+        "usage_prometheus": UsagePrometheusResource(url=s.USAGE_PROMETHEUS_URL),
+        "clock": ClockResource(now=s.BILLING_PORTAL_NOW.isoformat() if s.BILLING_PORTAL_NOW else None),
         "allocation_rules": AllocationRulesResource(
             mapping_file=str(s.BILLING_PORTAL_MAPPING_FILE) if s.BILLING_PORTAL_MAPPING_FILE else None,
             allocation_file=str(s.BILLING_PORTAL_ALLOCATION_FILE) if s.BILLING_PORTAL_ALLOCATION_FILE else None),

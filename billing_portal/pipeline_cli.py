@@ -15,6 +15,8 @@ from billing_portal.errors import BillingPortalError, ConfigError
 
 ASSET_JOBS = {
     "full": "chargeback_job",
+    "restatement": "restatement_job",
+    "usage": "usage_capture_job",
     "billing": "collect_billing_job",
     "core-objects": "collect_core_objects_job",
     "catalog-tags": "collect_catalog_tags_job",
@@ -119,7 +121,7 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     settings = get_settings()
     settings.require("CCLOUD_API_KEY")
     settings.require("CCLOUD_API_SECRET")
-    today = dt.datetime.now(dt.UTC).date()
+    today = (settings.BILLING_PORTAL_NOW or dt.datetime.now(dt.UTC)).date()
     first_key, last_key = validate_range(start, end, settings.BILLING_START_DATE, today)
 
     from billing_portal.dagster_home import ensure_dagster_home  # noqa: PLC0415
@@ -142,9 +144,9 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     echo(f"warehouse: {describe_url(url)}")
 
     from dagster import DagsterInstance  # noqa: PLC0415
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG  # noqa: PLC0415
 
     from billing_portal.definitions import defs  # noqa: PLC0415
+    from billing_portal.jobs import RANGE_END_TAG, RANGE_START_TAG  # noqa: PLC0415
 
     job = defs.resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
@@ -153,7 +155,7 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
         with Progress(instance, run_id, echo) as progress:
             result = job.execute_in_process(
                 instance=instance, run_id=run_id, raise_on_error=False,
-                tags={ASSET_PARTITION_RANGE_START_TAG: first_key, ASSET_PARTITION_RANGE_END_TAG: last_key},
+                tags={RANGE_START_TAG: first_key, RANGE_END_TAG: last_key},
                 run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
             )
     if not result.success:
@@ -167,7 +169,9 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
 @click.option("--start", "start", required=True, help="First day (YYYY-MM-DD, UTC).")
 @click.option("--end", "end", required=True, help="Day after the last one (exclusive, YYYY-MM-DD).")
 @click.option("--job", "job", type=click.Choice(sorted(ASSET_JOBS)), default="full", show_default=True,
-              help="Which part of the graph.")
+              help="Which part of the graph: full (chargeback_job), restatement (billing + re-allocation from "
+                   "stored usage and history), usage (capture usage still inside the Metrics API's retention), or "
+                   "one source.")
 def materialize_command(start: str, end: str, job: str) -> None:
     """Materialize the asset graph for [START, END) through Dagster, in process, as one run."""
     run_materialization(_parse_day("start", start), _parse_day("end", end), ASSET_JOBS[job])

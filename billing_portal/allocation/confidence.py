@@ -4,7 +4,9 @@
 Coverage buckets by allocation method (vocabulary.COVERAGE_OF_METHOD): by_usage = usage_share, hybrid;
 by_ownership = object_owner, resource_owner, env_owner, key_holders_even; by_fallback = even_active_principals,
 distribution_rule; unallocated = principal UNALLOCATED. high + medium + low = by_usage + by_ownership +
-by_fallback + unallocated = total, exactly.
+by_fallback + unallocated = total, exactly. `usage_expired` (not part of those sums) is the cost whose usage-driven
+lines fell back because their usage expired from the Metrics API before it was captured (reason
+`usage_expired_before_capture`), whatever tier then took them.
 
 Amounts: computed in int64 units, returned as Decimal USD (8 places) in the `*_usd` columns of the table.
 """
@@ -14,13 +16,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from billing_portal.allocation.vocabulary import COVERAGE_OF_METHOD, Confidence, Coverage
+from billing_portal.allocation.vocabulary import COVERAGE_OF_METHOD, Confidence, Coverage, Reason
 from billing_portal.money import from_units
 from billing_portal.ownership.names import UNALLOCATED
 
 CONFIDENCE_COLUMNS = ("usage_date", "scope_type", "scope_value", "total_usd", "high_usd", "medium_usd", "low_usd",
-                      "by_usage_usd", "by_ownership_usd", "by_fallback_usd", "unallocated_usd")
-_BUCKETS = ("total", "high", "medium", "low", "by_usage", "by_ownership", "by_fallback", "unallocated")
+                      "by_usage_usd", "by_ownership_usd", "by_fallback_usd", "unallocated_usd", "usage_expired_usd")
+_BUCKETS = ("total", "high", "medium", "low", "by_usage", "by_ownership", "by_fallback", "unallocated",
+            "usage_expired")
 
 
 def _units(facts: pd.DataFrame) -> np.ndarray:
@@ -33,7 +36,8 @@ def _units(facts: pd.DataFrame) -> np.ndarray:
 
 def compute_confidence(facts: pd.DataFrame) -> pd.DataFrame:
     """`facts`: rows with `amount_units` (or `amount_usd`), `confidence`, `allocation_method`, `team`,
-    `business_unit`, optionally `principal_id` and `usage_date` (pre-aggregated groups are fine: only sums are
+    `business_unit`, optionally `principal_id`, `allocation_reason` and `usage_date` (pre-aggregated groups are
+    fine: only sums are
     taken). Returns the cost_confidence_daily columns, amounts as Decimal."""
     n = len(facts)
     units = _units(facts)
@@ -59,6 +63,9 @@ def compute_confidence(facts: pd.DataFrame) -> pd.DataFrame:
         "by_ownership": np.where(cov == Coverage.OWNERSHIP, units, zero),
         "by_fallback": np.where(cov == Coverage.FALLBACK, units, zero),
         "unallocated": np.where(cov == Coverage.UNALLOCATED, units, zero),
+        "usage_expired": np.where(facts["allocation_reason"].astype(object).to_numpy()
+                                  == Reason.USAGE_EXPIRED_BEFORE_CAPTURE, units, zero)
+        if "allocation_reason" in facts.columns else zero,
     })
     frame["all"] = "all"
     scopes = []

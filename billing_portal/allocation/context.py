@@ -14,7 +14,13 @@ from billing_portal.allocation.config import AllocationConfig
 from billing_portal.allocation.hours import HOURS, hour_profiles
 from billing_portal.allocation.inputs import DayInputs
 from billing_portal.allocation.registry import route
-from billing_portal.allocation.vocabulary import Reason, owner_reason_codes, reason_code
+from billing_portal.allocation.vocabulary import (
+    FROM_METRICS_API,
+    USAGE_SOURCE_CODE,
+    Reason,
+    owner_reason_codes,
+    reason_code,
+)
 from billing_portal.money import to_decimal, to_units
 from billing_portal.ownership.frames import (
     PRINCIPAL_ATTRIBUTION_COLUMNS,
@@ -30,6 +36,7 @@ from billing_portal.ownership.resolve import UNKNOWN, resolve_attribution
 TOTAL, REQUEST, RESPONSE = 0, 1, 2
 METRIC_CODE = {"total": TOTAL, "request": REQUEST, "response": RESPONSE}
 SPLIT_CODE = {"usage": 0, "even": 1, "hybrid": 2}
+
 USAGE, EVEN, HYBRID = 0, 1, 2
 ATTRS = ("owner", "team", "business_unit", "business_product", "cost_center")
 _OWN_SOURCES = ("mapping", "catalog", "object", "name")
@@ -107,6 +114,15 @@ class Context:
     sr_by_env: pd.DataFrame    # env_id, sr_id
     profile: np.ndarray        # (n_lines, 24) hour weights of each line, rows sum to 1
     unallocated: int           # code of UNALLOCATED
+    usage_source: np.ndarray   # per cluster code: FROM_METRICS_API | FROM_PROMETHEUS | USAGE_MISSING | USAGE_EXPIRED
+
+    def source_of(self, c: np.ndarray) -> np.ndarray:
+        """Usage source code of clusters `c` (-1: none → FROM_METRICS_API)."""
+        c = np.asarray(c, dtype=np.int64)
+        out = np.zeros(len(c), dtype=np.int8)
+        ok = c >= 0
+        out[ok] = self.usage_source[c[ok]]
+        return out
 
     def n_active(self, c: np.ndarray) -> np.ndarray:
         out = np.zeros(len(c), dtype=np.int64)
@@ -367,6 +383,8 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
     ctx = Context(usage_date=inputs.usage_date, config=config, lines=lines, ids=ids, clusters=clusters, usage=usage,
                   active_c=active_c, active_p=active_p, active_start=active_start, active_count=active_count,
                   org_active=org_active, key_holders=kh, sr_by_env=sr_by_env,
-                  profile=np.empty((0, HOURS)), unallocated=ids.code(UNALLOCATED))
+                  profile=np.empty((0, HOURS)), unallocated=ids.code(UNALLOCATED),
+                  usage_source=np.array([USAGE_SOURCE_CODE.get(inputs.usage_sources.get(str(cid)), FROM_METRICS_API)
+                                         for cid in clusters], dtype=np.int8))
     ctx.profile = hour_profiles(ctx)
     return ctx

@@ -28,6 +28,10 @@ class DayInputs:
     - `objects`: the day's snapshot of Confluent objects.
     - `principals`, `resources`: the attribution frames from `billing_portal.ownership.resolve_attribution`; None →
       resolved here from `objects` and `usage` alone (no mapping file, no catalog).
+    - `usage_sources`: per Kafka cluster, where its usage of the day comes from: `metrics_api` (captured while the
+      Metrics API had it), `prometheus` (the usage history), `missing` (not captured, still recoverable) or
+      `expired` (never captured, and the Metrics API no longer has it). A cluster not named counts as
+      `metrics_api` when it has usage rows.
     """
 
     usage_date: dt.date
@@ -37,6 +41,7 @@ class DayInputs:
     objects: CoreObjects = field(default_factory=CoreObjects)
     principals: pd.DataFrame | None = None
     resources: pd.DataFrame | None = None
+    usage_sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -39,6 +39,7 @@ class Reason(StrEnum):
     CONNECTOR_API_KEY_OWNER = _objects.CONNECTOR_API_KEY_OWNER
     KSQLDB_CREDENTIAL_IDENTITY = _objects.KSQLDB_CREDENTIAL_IDENTITY
     SCHEMA_REGISTRY_KEY_HOLDERS = "schema_registry_key_holders"
+    USAGE_FROM_PROMETHEUS = "usage_from_prometheus"      # usage shares from the Prometheus usage history
     # where an owner came from (resource_owner / env_owner rows)
     OWNER_FROM_MAPPING = "owner_from_mapping"
     OWNER_FROM_CATALOG = "owner_from_catalog"
@@ -46,6 +47,7 @@ class Reason(StrEnum):
     OWNER_FROM_NAME = "owner_from_name"
     # why a fallback tier was used
     NO_METRICS_FOR_CLUSTER = "no_metrics_for_cluster"
+    USAGE_EXPIRED_BEFORE_CAPTURE = "usage_expired_before_capture"  # the Metrics API dropped it before it was captured
     ZERO_USAGE_FOR_LINE = "zero_usage_for_line"
     NO_ACTIVE_PRINCIPALS = "no_active_principals"
     NO_IDENTITY_ON_OBJECT = "no_identity_on_object"
@@ -92,6 +94,11 @@ OWNER_REASON_OF_SOURCE: dict[str, Reason] = {
     "object": Reason.OWNER_FROM_OBJECT,
     "name": Reason.OWNER_FROM_NAME,
 }
+
+# Where a cluster's usage of the day comes from (DayInputs.usage_sources) as codes of Context.usage_source.
+FROM_METRICS_API, FROM_PROMETHEUS, USAGE_MISSING, USAGE_EXPIRED = 0, 1, 2, 3
+USAGE_SOURCE_CODE = {"metrics_api": FROM_METRICS_API, "prometheus": FROM_PROMETHEUS, "missing": USAGE_MISSING,
+                     "expired": USAGE_EXPIRED}
 
 METHODS: tuple[Method, ...] = tuple(Method)
 REASONS: tuple[Reason, ...] = tuple(Reason)

@@ -6,14 +6,10 @@ import datetime as dt
 
 import pandas as pd
 import pyarrow as pa
-from psycopg import sql
 
+from billing_portal.history.specs import CATALOG_TABLES, OBJECT_TABLES
 from billing_portal.money import to_units
 from billing_portal.resources import WarehouseResource
-
-OBJECT_TABLES = ("organizations", "environments", "kafka_clusters", "service_accounts", "users", "api_keys",
-                 "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries")
-CATALOG_TABLES = ("catalog_entities", "catalog_tags", "catalog_business_metadata")
 
 USAGE_SCHEMA = pa.schema([
     ("hour", pa.timestamp("us", tz="UTC")),
@@ -24,28 +20,34 @@ USAGE_SCHEMA = pa.schema([
 ])
 
 
-def snapshot_date_for(warehouse: WarehouseResource, table: str, day: dt.date) -> dt.date | None:
-    """The snapshot to use for `day`: that day's, else the newest before it, else the oldest after it."""
-    rows = warehouse.query(sql.SQL(
-        "SELECT COALESCE((SELECT max(snapshot_date) FROM {t} WHERE snapshot_date <= %s),"
-        " (SELECT min(snapshot_date) FROM {t} WHERE snapshot_date > %s))").format(t=sql.Identifier(table)),
-        (day, day))
-    return rows[0][0] if rows else None
-
-
-def read_snapshot(warehouse: WarehouseResource, table: str, day: dt.date) -> pd.DataFrame:
-    snap = snapshot_date_for(warehouse, table, day)
-    frame = warehouse.read_frame(sql.SQL("SELECT * FROM {} WHERE snapshot_date = %s").format(sql.Identifier(table)),
-                                 (snap,))
-    return frame.drop(columns=["snapshot_date"], errors="ignore")
-
-
 def read_objects(warehouse: WarehouseResource, day: dt.date) -> dict[str, pd.DataFrame]:
-    return {t: read_snapshot(warehouse, t, day) for t in OBJECT_TABLES}
+    """The objects valid on `day`, from their history (never re-collected; see billing_portal/history/)."""
+    from billing_portal.history import day_basis, read_day  # noqa: PLC0415
+
+    with warehouse.connect() as conn:
+        basis = day_basis(conn, "objects", day)
+        return {t: read_day(conn, t, day, basis) for t in OBJECT_TABLES}
 
 
 def read_catalog(warehouse: WarehouseResource, day: dt.date) -> dict[str, pd.DataFrame]:
-    return {t: read_snapshot(warehouse, t, day) for t in CATALOG_TABLES}
+    """The catalog entities, tags and business metadata valid on `day`, from their history."""
+    from billing_portal.history import day_basis, read_day  # noqa: PLC0415
+
+    with warehouse.connect() as conn:
+        basis = day_basis(conn, "catalog", day)
+        return {t: read_day(conn, t, day, basis) for t in CATALOG_TABLES}
+
+
+def read_usage_sources(warehouse: WarehouseResource, day: dt.date, clusters, now: dt.datetime,
+                       retention_days: int) -> dict[str, str]:
+    """Per Kafka cluster of the day: where its usage comes from (`UsageSource`: metrics_api, prometheus, missing —
+    not captured but still recoverable — or expired)."""
+    from billing_portal.assets.usage.assets import stored_captures  # noqa: PLC0415
+    from billing_portal.assets.usage.capture import day_state, source_of  # noqa: PLC0415
+
+    stored = stored_captures(warehouse, day)
+    state = day_state(day, now, retention_days)
+    return {c: str(source_of(c, stored, state)) for c in sorted(set(clusters) | set(stored))}
 
 
 def read_usage(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:

@@ -29,6 +29,8 @@ class ConfluentCloudResource(ConfigurableResource):
     max_attempts: int = 8
     retry_budget_seconds: float = 300.0
     read_timeout_seconds: float = 60.0
+    # How far back the Metrics API answers (METRICS_RETENTION_DAYS): older days are never queried.
+    metrics_retention_days: int = 7
 
     def _http(self, base_url: str, family: str):
         from billing_portal.confluent.http import ConfluentHttp  # noqa: PLC0415
@@ -73,3 +75,20 @@ class SchemaRegistryResource(ConfigurableResource):
 
         http = ConfluentHttp(self.url, self.api_key, self.api_secret, config=_http_config(self), family="catalog")
         return CatalogClient(http, max_workers=self.max_workers)
+
+
+class UsagePrometheusResource(ConfigurableResource):
+    """Optional usage history (USAGE_PROMETHEUS_URL): a Prometheus that scraped Confluent's
+    `/v2/metrics/cloud/export`, read for days whose usage the Metrics API no longer has."""
+
+    url: str | None = None
+    timeout_seconds: float = 30.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url)
+
+    def client(self):
+        from billing_portal.confluent.prometheus_usage import PrometheusUsageClient  # noqa: PLC0415
+
+        return PrometheusUsageClient(self.url, timeout=self.timeout_seconds)

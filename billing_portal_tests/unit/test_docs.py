@@ -107,7 +107,9 @@ def test_setup_and_architecture_cover_what_a_newcomer_needs():
     setup = (DOCS / "SETUP_REAL_DATA.md").read_text()
     for needle in ("BillingAdmin", "OrganizationAdmin", "MetricsViewer", "Schema Registry", "72 hours",
                    "daily_chargeback_schedule", "restatement_window_schedule", "Launch backfill",
-                   "RESTATEMENT_WINDOW_DAYS", "BILLING_START_DATE"):
+                   "RESTATEMENT_WINDOW_DAYS", "BILLING_START_DATE", "usage_capture_schedule",
+                   "usage_expired_before_capture", "USAGE_PROMETHEUS_URL", "METRICS_RETENTION_DAYS",
+                   "before_first_observation"):
         assert needle in setup, needle
     arch = (DOCS / "ARCHITECTURE.md").read_text()
     (diagram,) = re.findall(r"```mermaid\n(.*?)```", arch, flags=re.S)

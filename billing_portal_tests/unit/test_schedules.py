@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 from dagster import DagsterInstance, RunRequest, build_schedule_context
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from billing_portal.config import get_settings
+from billing_portal.jobs import RANGE_END_TAG as ASSET_PARTITION_RANGE_END_TAG
+from billing_portal.jobs import RANGE_START_TAG as ASSET_PARTITION_RANGE_START_TAG
 from billing_portal.jobs import daily_schedule, restatement_window_schedule
 
 

@@ -2,14 +2,16 @@
 KAFKA_STREAMS, CLUSTER_LINKING_*, TABLEFLOW_*, USM_CONNECTED_NODE): a configurable split per line type
 (AllocationConfig.shared_splits), confidence medium.
 
-- `usage`  (reason `cluster_usage_share`): by each principal's bytes (`metric`: total | request | response).
+- `usage`  (reason `cluster_usage_share`, or `usage_from_prometheus` when the bytes came from the Prometheus usage
+  history): by each principal's bytes (`metric`: total | request | response).
   Capacity lines: the principal's share of the day's bytes, spread evenly over the hours. Usage-driven lines (e.g.
   KAFKA_REST_PRODUCE): the principal's bytes hour by hour, like network lines.
 - `even`   (reason `shared_even_split`): evenly over the cluster's active principals (API-key holders on the cluster
   and principals seen in its metrics that day).
 - `hybrid` (reason `shared_hybrid_split`): weight = ratio × usage share + (1 − ratio) × 1/active principals.
 
-A split that cannot be computed (usage or hybrid without bytes: `no_metrics_for_cluster` / `zero_usage_for_line`;
+A split that cannot be computed (usage or hybrid without bytes: `usage_expired_before_capture` /
+`no_metrics_for_cluster` / `zero_usage_for_line`;
 even without active principals: `no_active_principals`) → the fallback ladder (rules/fallback.py).
 """
 
@@ -24,7 +26,7 @@ from billing_portal.allocation.context import EVEN, HYBRID, USAGE
 from billing_portal.allocation.hours import HOURS
 from billing_portal.allocation.joins import lookup, ranges
 from billing_portal.allocation.rules.fallback import active_pairs, ladder
-from billing_portal.allocation.rules.kafka_network import hourly_usage_rows, why_no_usage
+from billing_portal.allocation.rules.kafka_network import hourly_usage_rows, usage_reason, why_no_usage
 from billing_portal.allocation.vocabulary import Confidence, Method, Reason, confidence_code, method_code, reason_code
 from billing_portal.allocation.weights import concat_weights, over_hours, weights_frame
 
@@ -37,15 +39,17 @@ MEDIUM = confidence_code(Confidence.MEDIUM)
 def _by_usage(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     idx, c, metric = (lines[k].to_numpy() for k in ("idx", "c", "metric"))
     driven = lines["usage_driven"].to_numpy(dtype=bool)
-    method, reason = method_code(Method.USAGE_SHARE), reason_code(Reason.CLUSTER_USAGE_SHARE)
+    method = method_code(Method.USAGE_SHARE)
     parts = []
     if driven.any():
         line, hour, p, w = hourly_usage_rows(ctx, idx[driven], c[driven], metric[driven])
+        reason = usage_reason(ctx, ctx.lines["c"].to_numpy()[line], Reason.CLUSTER_USAGE_SHARE)
         parts.append(weights_frame(line, hour, p, p, method, reason, MEDIUM, w))
     if (~driven).any():
         u = ctx.usage
         cc, mm = c[~driven], metric[~driven]
         pos, j = ranges(u.daily_start[cc], u.daily_count[cc])
+        reason = usage_reason(ctx, cc[pos], Reason.CLUSTER_USAGE_SHARE)
         parts.append(over_hours(ctx, idx[~driven][pos], u.daily_p[j], u.daily_p[j], method, reason, MEDIUM,
                                 u.daily_values[j, mm[pos]]))
     return concat_weights(parts)

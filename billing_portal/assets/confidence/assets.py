@@ -16,8 +16,9 @@ from billing_portal.resources import WarehouseResource
 GROUPED_FACTS = (
     "SELECT team, business_unit, confidence, allocation_method, principal_id = 'UNALLOCATED' AS unallocated,"
     " CASE WHEN principal_id = 'UNALLOCATED' THEN 'UNALLOCATED' ELSE '' END AS principal_id,"
-    " sum(amount_usd) AS amount_usd"
-    " FROM hourly_cost_facts WHERE hour >= %s AND hour < %s GROUP BY 1, 2, 3, 4, 5, 6"
+    " CASE WHEN allocation_reason = 'usage_expired_before_capture' THEN allocation_reason ELSE '' END"
+    " AS allocation_reason, sum(amount_usd) AS amount_usd"
+    " FROM hourly_cost_facts WHERE hour >= %s AND hour < %s GROUP BY 1, 2, 3, 4, 5, 6, 7"
 )
 
 

@@ -1,19 +1,22 @@
 """Core objects (orgs, environments, Kafka clusters, service accounts, users, API keys, connectors, ksqlDB, Flink
-compute pools, Schema Registries): a snapshot per day.
+compute pools, Schema Registries): present-only state, kept as observations.
 
-The Confluent APIs only describe the present, so materializing a past day stores the objects as collected now;
-`collected_at` in the metadata says when. Objects deleted since are absent; allocation still sees their ids on
-the bill and falls back accordingly.
+The Confluent APIs only describe the present (deleted objects vanish, a rename shows only the new name). A run that
+reaches the newest complete day observes the org once per day and records what it saw as versioned history
+(`<table>_history`, see billing_portal/history/); every day of the run's window is then written to the per-day
+tables with the versions valid on that day. Re-running a past day never re-collects and never rewrites history.
+Days before the first observation use it and say so (`before_first_observation`).
 """
 
 
-import datetime as dt
-
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from billing_portal.assets.observation import latest_observation, should_observe, write_derived_day
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.assets.writes import replace_day_tables, replace_quarantine
-from billing_portal.resources import ConfluentCloudResource, WarehouseResource
+from billing_portal.assets.writes import replace_quarantine
+from billing_portal.history import OBJECT_TABLES as HISTORY_OBJECT_TABLES
+from billing_portal.history import record_observation
+from billing_portal.resources import ClockResource, ConfluentCloudResource, WarehouseResource
 
 OBJECT_TABLES = {
     "organizations": "Organizations the Cloud API key can see (org/v2).",
@@ -27,6 +30,7 @@ OBJECT_TABLES = {
     "flink_compute_pools": "Flink compute pools (fcpm/v2).",
     "schema_registries": "Schema Registry clusters (srcm/v3) and their catalog endpoints.",
 }
+assert tuple(OBJECT_TABLES) == HISTORY_OBJECT_TABLES
 
 
 @multi_asset(
@@ -36,26 +40,47 @@ OBJECT_TABLES = {
     backfill_policy=SINGLE_RUN,
     name="core_objects",
 )
-def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResource, warehouse: WarehouseResource):
+def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResource, warehouse: WarehouseResource,
+                 clock: ClockResource):
     days = window_days(context)
-    collected_at = dt.datetime.now(dt.UTC)
-    snapshot = confluent.objects().fetch_snapshot()
-    frames = {name: getattr(snapshot, name) for name in OBJECT_TABLES}
-    # Objects that could not be used (no id, a conflicting duplicate) are kept aside for every day they stand for.
-    quarantined = snapshot.quarantine
+    now = clock.current()
+    observe, why = should_observe(days, now, latest_observation(warehouse, "objects"))
+    changes: dict[str, dict] = {}
+    quarantined = None
+    if observe:
+        snapshot = confluent.objects().fetch_snapshot()
+        frames = {name: getattr(snapshot, name) for name in OBJECT_TABLES}
+        quarantined = snapshot.quarantine
+        with warehouse.transaction() as conn:
+            obs = record_observation(conn, "objects", now, frames, run_id=context.run_id)
+            # objects that could not be used (no id, a conflicting duplicate) are kept aside under the day observed
+            replace_quarantine(conn, "objects", now.date(), quarantined)
+        changes = {t: c.as_dict() for t, c in obs.changes.items()}
+        context.log.info("objects observed at " + now.isoformat(timespec="seconds") + ": "
+                         + ", ".join(f"{t} {c['seen']} (+{c['new']} ~{c['changed']} -{c['gone']})"
+                                     for t, c in changes.items()))
+    else:
+        context.log.info(f"objects not collected: {why}")
+    written = {}
     for day in days:
         with warehouse.transaction(partition=("core_objects", day)) as conn:
-            replace_day_tables(conn, day, frames, "snapshot_date")
-            replace_quarantine(conn, "objects", day, quarantined)
-            for name, frame in frames.items():
-                warehouse.record_status(conn, name, day, len(frame), None, context.run_id)
-    context.log.info("core objects: " + ", ".join(f"{n}={len(f)}" for n, f in frames.items())
-                     + f", quarantined={len(quarantined)} written for {len(days)} day(s)")
-    for name, frame in frames.items():
+            written[day] = write_derived_day(conn, day, "objects", tuple(OBJECT_TABLES))
+            for name in OBJECT_TABLES:
+                warehouse.record_status(conn, name, day, written[day]["rows"][name], None, context.run_id,
+                                        {"basis": written[day]["basis"]})
+    before_first = sum(1 for w in written.values() if w["basis"]["before_first_observation"])
+    last = written[days[-1]]
+    for name in OBJECT_TABLES:
         yield MaterializeResult(asset_key=name, metadata={
-            "rows_per_day": MetadataValue.int(len(frame)),
+            "rows_on_last_day": MetadataValue.int(last["rows"][name]),
             "days": MetadataValue.int(len(days)),
-            "collected_at": MetadataValue.text(collected_at.isoformat(timespec="seconds")),
-            "quarantined_objects": MetadataValue.int(int((quarantined["reason"].str.endswith(f"({name})")).sum())
-                                                     if len(quarantined) else 0),
+            "observed": MetadataValue.bool(observe),
+            "observation": MetadataValue.text(why),
+            "observed_at": MetadataValue.text(now.isoformat(timespec="seconds") if observe else
+                                              str(last["basis"]["latest_observed_at"])),
+            "changes": MetadataValue.json(changes.get(name, {})),
+            "days_before_first_observation": MetadataValue.int(before_first),
+            "quarantined_objects": MetadataValue.int(
+                int((quarantined["reason"].str.endswith(f"({name})")).sum())
+                if quarantined is not None and len(quarantined) else 0),
         })

@@ -18,9 +18,15 @@ from dagster import (
 from billing_portal.assets.billing.publish import collected_fingerprint, publish_bill
 from billing_portal.assets.facts.checks import reconcile_day
 from billing_portal.assets.facts.write import write_facts
-from billing_portal.assets.inputs import read_attribution, read_lines, read_objects, read_usage
+from billing_portal.assets.inputs import (
+    read_attribution,
+    read_lines,
+    read_objects,
+    read_usage,
+    read_usage_sources,
+)
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.resources import AllocationRulesResource, WarehouseResource
+from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.resources.warehouse import lock_partition
 
 CHECKS = [
@@ -39,7 +45,8 @@ CHECKS = [
              "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries", "api_keys"],
        check_specs=CHECKS)
 def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResource,
-                      allocation_rules: AllocationRulesResource) -> MaterializeResult:
+                      allocation_rules: AllocationRulesResource, clock: ClockResource,
+                      confluent: ConfluentCloudResource) -> MaterializeResult:
     """Allocate each day's bill (tables billing_costs, principal_usage_hourly, *_attribution) into facts."""
     from billing_portal.allocation import DayInputs, allocate_day  # noqa: PLC0415
     from billing_portal.allocation.inputs import CoreObjects  # noqa: PLC0415
@@ -55,9 +62,13 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
         lines = read_lines(warehouse, day)
         principals, resources = read_attribution(warehouse, day)
         org_id = lines["org_id"].dropna().iloc[0] if lines["org_id"].notna().any() else None
-        inputs = DayInputs(usage_date=day, org_id=org_id, lines=lines, usage=read_usage(warehouse, day),
+        usage = read_usage(warehouse, day)
+        billed_clusters = [c for c in lines["resource_id"].dropna().unique() if str(c).startswith("lkc-")]
+        sources = read_usage_sources(warehouse, day, billed_clusters, clock.current(),
+                                     confluent.metrics_retention_days)
+        inputs = DayInputs(usage_date=day, org_id=org_id, lines=lines, usage=usage,
                            objects=CoreObjects(**read_objects(warehouse, day)), principals=principals,
-                           resources=resources)
+                           resources=resources, usage_sources=sources)
         t1 = time.perf_counter()
         result = allocate_day(inputs, config)
         t2 = time.perf_counter()
