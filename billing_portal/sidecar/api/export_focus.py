@@ -1,17 +1,12 @@
 """GET /v1/export/focus: the allocated costs of [from_ts, to_ts) as a FOCUS CSV, streamed.
 
-One row per hourly cost fact. Column names follow FOCUS 1.2 (https://focus.finops.org) plus the split cost
-allocation columns introduced in FOCUS 1.3 (AllocatedMethodId, AllocatedMethodDetails, AllocatedResourceId,
+One row per hourly cost fact. The export conforms to FOCUS 1.2 (https://focus.finops.org), checked in the test suite
+by the FinOps Foundation's validator, and carries the FOCUS 1.3 columns ServiceProviderName, HostProviderName and
+the split cost allocation columns (AllocatedMethodId, AllocatedMethodDetails, AllocatedResourceId,
 AllocatedResourceName, AllocatedTags); custom columns are prefixed `x_`. BilledCost is the fact's amount, so the
-column sums exactly to the bill lines of the range (facts reconcile to the bill to the 1e-8 USD).
-
-- EffectiveCost = ContractedCost = BilledCost (Confluent bills net of discounts; nothing is amortised).
-- ListCost = BilledCost × original_amount / amount of the bill line (the fact's share of the list cost), rounded to
-  8 decimals; 0 for lines whose billed amount is 0.
-- ChargeCategory: Credit (PROMO_CREDIT / negative lines described as credits), Tax (TAX), Purchase (SUPPORT), else
-  Usage.
-- Tags: the allocation's business metadata {team, business_unit, cost_center, owner, business_product};
-  AllocatedTags: principal-level tags not already in Tags (the principal type).
+column sums exactly to the bill lines of the range (facts reconcile to the bill to the 1e-8 USD). The mapping of
+each column (ChargeCategory, ChargeFrequency, services, units, prices, quantities) is in `billing_portal.sidecar.focus`
+and documented in docs/API.md.
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ from apiflask import APIBlueprint
 from psycopg import sql
 
 from billing_portal.money import UNIT
-from billing_portal.sidecar import db
+from billing_portal.sidecar import db, focus
 from billing_portal.sidecar.api.common import QUERY, filters_from
 from billing_portal.sidecar.encode import csv_lines, csv_response, money, ts
 from billing_portal.sidecar.query import FACTS_SOURCE, range_and_filters
@@ -36,25 +31,21 @@ FOCUS_COLUMNS = (
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "BillingCurrency",
     "ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart", "BillingPeriodEnd",
     "ChargeCategory", "ChargeClass", "ChargeFrequency", "ChargeDescription",
-    "ServiceName", "ServiceCategory", "ProviderName", "PublisherName", "InvoiceIssuerName",
-    "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",
+    "ServiceName", "ServiceCategory", "ServiceSubcategory", "ProviderName", "PublisherName", "InvoiceIssuerName",
+    "InvoiceId", "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",
     "ResourceId", "ResourceName", "ResourceType", "RegionId", "RegionName",
     "PricingUnit", "ListUnitPrice", "PricingQuantity", "ConsumedUnit", "ConsumedQuantity", "SkuId",
-    "Tags",
+    "CommitmentDiscountStatus", "Tags",
+    # FOCUS 1.3
+    "ServiceProviderName", "HostProviderName",
     "AllocatedMethodId", "AllocatedMethodDetails", "AllocatedResourceId", "AllocatedResourceName", "AllocatedTags",
+    # custom
     "x_PrincipalId", "x_PrincipalType", "x_AllocationMethod", "x_AllocationReason", "x_Confidence",
     "x_Team", "x_BusinessUnit", "x_CostCenter", "x_Owner", "x_BusinessProduct",
     "x_ClusterId", "x_Product", "x_LineType", "x_UsageDate", "x_LineNo", "x_NetworkAccessType",
+    "x_ConfluentUnit", "x_ConfluentPrice", "x_ConfluentQuantity",
 )
-
-SERVICES = {  # product → (ServiceName, ServiceCategory)
-    "KAFKA": ("Kafka", "Integration"), "CONNECT": ("Connect", "Integration"),
-    "CUSTOM_CONNECT": ("Custom Connect", "Integration"), "CLUSTER_LINK": ("Cluster Linking", "Integration"),
-    "KSQL": ("ksqlDB", "Analytics"), "FLINK": ("Flink", "Analytics"), "TABLEFLOW": ("Tableflow", "Analytics"),
-    "STREAM_GOVERNANCE": ("Stream Governance", "Management and Governance"),
-    "AUDIT_LOG": ("Audit Log", "Management and Governance"), "USM": ("Unified Stream Manager",
-                                                                    "Management and Governance"),
-}
+PROVIDER = "Confluent"
 
 STATEMENT = """
 SELECT f.hour, f.usage_date, f.line_no, f.org_id, f.env_id, f.resource_id, f.resource_type, f.cluster_id, f.product,
@@ -62,10 +53,11 @@ SELECT f.hour, f.usage_date, f.line_no, f.org_id, f.env_id, f.resource_id, f.res
        f.cost_center, f.amount_usd, f.allocation_method, f.allocation_reason, f.confidence,
        b.resource_name, b.description, b.price, b.unit, b.quantity, b.original_amount, b.amount AS line_amount,
        b.network_access_type, COALESCE(b.tier_dimensions->>'region', k.region) AS region,
+       COALESCE(b.tier_dimensions->>'provider', k.cloud) AS cloud,
        o.display_name AS org_name, e.display_name AS env_name
 FROM hourly_cost_facts f
 LEFT JOIN billing_costs b ON b.usage_date = f.usage_date AND b.line_no = f.line_no
-LEFT JOIN (SELECT DISTINCT ON (cluster_id) cluster_id, region FROM kafka_clusters
+LEFT JOIN (SELECT DISTINCT ON (cluster_id) cluster_id, region, cloud FROM kafka_clusters
            ORDER BY cluster_id, snapshot_date DESC) k ON k.cluster_id = f.cluster_id
 LEFT JOIN (SELECT DISTINCT ON (org_id) org_id, display_name FROM organizations
            ORDER BY org_id, snapshot_date DESC) o ON o.org_id = f.org_id
@@ -77,38 +69,48 @@ FIELDS = ("hour", "usage_date", "line_no", "org_id", "env_id", "resource_id", "r
           "product", "line_type", "principal_id", "principal_type", "owner", "team", "business_unit",
           "business_product", "cost_center", "amount_usd", "allocation_method", "allocation_reason", "confidence",
           "resource_name", "description", "price", "unit", "quantity", "original_amount", "line_amount",
-          "network_access_type", "region", "org_name", "env_name")
+          "network_access_type", "region", "cloud", "org_name", "env_name")
 ZERO = Decimal(0)
-
-
-def charge_category(product: str, line_type: str, amount: Decimal, description: str | None) -> str:
-    if line_type == "PROMO_CREDIT" or (amount < 0 and "credit" in (description or "").lower()):
-        return "Credit"
-    if line_type == "TAX" or product == "TAX":
-        return "Tax"
-    if line_type == "SUPPORT" or product.startswith("SUPPORT"):
-        return "Purchase"
-    return "Usage"
 
 
 def _json(obj: dict) -> str:
     return orjson.dumps({k: v for k, v in obj.items() if v is not None}, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def _decimal(value: Decimal | None) -> str | None:
+    """A price or quantity with all its places (CSV cells would round a Decimal to the 8 places of money)."""
+    return None if value is None else f"{value:f}"
+
+
+def _next_month(month_start: dt.datetime) -> dt.datetime:
+    return (month_start + dt.timedelta(days=32)).replace(day=1)
+
+
 def focus_row(r: dict) -> list:
     hour: dt.datetime = r["hour"]
     amount: Decimal = r["amount_usd"]
     line_amount: Decimal | None = r["line_amount"]
+    original: Decimal | None = r["original_amount"]
+    if line_amount is None:  # no bill line (never expected): the fact is its own line
+        line_amount, original = amount, amount
     share = (amount / line_amount) if line_amount else None
-    list_cost = ((amount * r["original_amount"] / line_amount).quantize(UNIT)
-                 if line_amount and r["original_amount"] is not None else (amount if line_amount is None else ZERO))
-    quantity = (r["quantity"] * share).quantize(UNIT) if share is not None and r["quantity"] is not None else None
     month_start = hour.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    next_month = (month_start + dt.timedelta(days=32)).replace(day=1)
-    category = charge_category(r["product"], r["line_type"], amount, r["description"])
-    service, service_category = SERVICES.get(r["product"], (r["product"].replace("_", " ").title(), "Other"))
-    if category == "Purchase":
-        service, service_category = "Support", "Other"
+    product, line_type = r["product"], r["line_type"]
+    category = focus.charge_category(product, line_type, amount, r["description"])
+    service, service_category, subcategory = focus.service(product, line_type, category)
+
+    unit = list_price = quantity = None
+    if category == "Usage":
+        pricing = focus.line_pricing(line_type, r["unit"], r["price"], r["quantity"], original, line_amount)
+        unit, list_price = pricing.unit, pricing.list_unit_price
+        quantity = (pricing.quantity * share).quantize(UNIT) if share is not None else ZERO
+        list_cost = (amount * (original if original is not None else line_amount) / line_amount).quantize(UNIT) \
+            if share is not None else ZERO
+    elif category == "Credit":
+        list_cost = amount  # FOCUS: the list and contracted cost of a credit is its billed cost
+    else:
+        list_cost = (amount * original / line_amount).quantize(UNIT) if share is not None and original is not None \
+            else amount
     details = {"Elements": [{"AllocatedRatio": float(round(share, 10)) if share is not None else None,
                              "UsageUnit": r["allocation_method"]}],
                "x_AllocationReason": r["allocation_reason"], "x_Confidence": r["confidence"]}
@@ -116,19 +118,21 @@ def focus_row(r: dict) -> list:
             "owner": r["owner"], "business_product": r["business_product"]}
     return [
         money(amount), money(amount), money(list_cost), money(amount), "USD",
-        ts(hour), ts(hour + dt.timedelta(hours=1)), ts(month_start), ts(next_month),
-        category, None, "Usage-Based" if category == "Usage" else "Recurring" if category == "Purchase"
-        else "One-Time", r["description"] or f"{r['product']} {r['line_type']}",
-        service, service_category, "Confluent", "Confluent", "Confluent",
-        r["org_id"], r["org_name"], r["env_id"], r["env_name"],
+        ts(hour), ts(hour + dt.timedelta(hours=1)), ts(month_start), ts(_next_month(month_start)),
+        category, None, focus.charge_frequency(category, product, line_type),
+        r["description"] or f"{product} {line_type}",
+        service, service_category, subcategory, PROVIDER, PROVIDER, PROVIDER,
+        None, r["org_id"], r["org_name"], r["env_id"], r["env_name"],
         r["resource_id"], r["resource_name"], r["resource_type"], r["region"], r["region"],
-        r["unit"], r["price"], quantity, r["unit"], quantity, r["line_type"],
-        _json(tags),
+        unit, _decimal(list_price), quantity, unit, quantity, None if category == "Tax" else line_type,
+        None, _json(tags),
+        PROVIDER, focus.host_provider(r["cloud"]),
         r["allocation_method"], orjson.dumps(details).decode(), r["principal_id"], r["owner"] or r["principal_id"],
         _json({"confluent/principal_type": r["principal_type"]}),
         r["principal_id"], r["principal_type"], r["allocation_method"], r["allocation_reason"], r["confidence"],
         r["team"], r["business_unit"], r["cost_center"], r["owner"], r["business_product"],
-        r["cluster_id"], r["product"], r["line_type"], r["usage_date"], r["line_no"], r["network_access_type"],
+        r["cluster_id"], product, line_type, r["usage_date"], r["line_no"], r["network_access_type"],
+        r["unit"], _decimal(r["price"]), _decimal(r["quantity"]),
     ]
 
 
@@ -136,8 +140,9 @@ def focus_row(r: dict) -> list:
 @bp.input(FocusQuery, **QUERY)
 @bp.doc(tags=["export"], summary="FOCUS CSV export of the allocated costs", description=(
     "Every hourly cost fact with an hour in [from_ts, to_ts) (at most 366 days; same filters as /v1/costs) as a "
-    "FOCUS 1.2 CSV with the FOCUS 1.3 Allocated* columns and x_ custom columns, streamed. BilledCost sums to the "
-    "bill for the range."),
+    f"CSV conforming to FOCUS {focus.FOCUS_VERSION} (checked with the FinOps Foundation's focus-validator), with the "
+    "FOCUS 1.3 columns ServiceProviderName, HostProviderName and Allocated*, and x_ custom columns, streamed. "
+    "BilledCost sums to the bill for the range. Column mapping: docs/API.md."),
     responses={200: {"description": "FOCUS CSV (streamed)", "content": {"text/csv": {"schema": {"type": "string"}}}},
                400: "Invalid parameter (the envelope names it)", 503: "Warehouse unreachable or query timeout"})
 def export_focus(query_data: dict):
