@@ -100,7 +100,9 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
     @app.get("/metrics")
     @app.doc(summary="OpenMetrics exposition", tags=["metrics"], description=(
         "Hourly costs at their own hour's timestamp plus freshness and coverage gauges (see docs/API.md). "
-        "OpenMetrics by default; the Prometheus text format when the client accepts only text/plain."),
+        "OpenMetrics for Prometheus (Accept: application/openmetrics-text) and by default; the Prometheus text "
+        "format as text/plain for text/plain clients (promtool) and browsers (Accept: text/html), so a browser "
+        "shows it instead of downloading it."),
         responses={200: {"description": "OpenMetrics text", "content": {
             "application/openmetrics-text": {"schema": {"type": "string"}},
             "text/plain": {"schema": {"type": "string"}}}}, 503: "Warehouse unreachable"})
@@ -114,7 +116,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
                                   sync_wait=current_app.config["METRICS_SYNC_WAIT_SECONDS"],
                                   budgets=current_app.extensions["budgets"])
         body, content_type = render(collector, request.headers.get("Accept"))
-        return Response(body, content_type=content_type)
+        return Response(body, content_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
 
     return app
 

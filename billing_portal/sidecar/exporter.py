@@ -32,8 +32,7 @@ from pathlib import Path
 
 import yaml
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.exposition import generate_latest as generate_text
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -219,15 +218,23 @@ class CostCollector(Collector):
         yield budget
 
 
+def negotiate(accept: str | None):
+    """(encoder, content type) for an Accept header, by prometheus_client's own `choose_encoder` whenever the
+    client names a format: Prometheus (`application/openmetrics-text…`) gets OpenMetrics, `text/plain` (promtool)
+    and a browser (`text/html…`, which would download an OpenMetrics answer) get the Prometheus text format, shown
+    as text/plain. A client that names none (no Accept, `*/*`) gets OpenMetrics."""
+    text = (accept or "").lower()
+    if any(t in text for t in ("application/openmetrics-text", "text/plain", "text/html")):
+        return choose_encoder(accept or "")
+    return generate_openmetrics, OPENMETRICS_TYPE
+
+
 def wants_openmetrics(accept: str | None) -> bool:
-    """OpenMetrics unless the client asks for the Prometheus text format only (e.g. for promtool)."""
-    accept = (accept or "").lower()
-    return "application/openmetrics-text" in accept or "text/plain" not in accept
+    return negotiate(accept)[1].startswith("application/openmetrics-text")
 
 
 def render(collector: CostCollector, accept: str | None) -> tuple[bytes, str]:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
-    if wants_openmetrics(accept):
-        return generate_openmetrics(registry), OPENMETRICS_TYPE
-    return generate_text(registry), CONTENT_TYPE_LATEST
+    encoder, content_type = negotiate(accept)
+    return encoder(registry), content_type
