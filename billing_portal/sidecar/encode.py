@@ -54,6 +54,8 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
 def csv_cell(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):  # as in the JSON answers (str() would write True/False)
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         return money(value)
     if isinstance(value, dt.datetime):

@@ -12,12 +12,14 @@ unexpected exception as a 500 envelope without internals (logged server-side).
 
 from __future__ import annotations
 
+import difflib
 import logging
 from typing import Any
 
 import psycopg
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
+from flask import current_app, has_request_context, request
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -87,12 +89,51 @@ def _flatten(messages: Any, prefix: str = "") -> list[dict]:
     return out
 
 
+# Names people use for a parameter → the API's name (suggested only where the endpoint accepts it).
+SYNONYMS = {
+    "start": "from_ts", "end": "to_ts", "from": "from_ts", "to": "to_ts", "since": "from_ts", "until": "to_ts",
+    "begin": "from_ts", "start_ts": "from_ts", "end_ts": "to_ts", "start_date": "from_ts", "end_date": "to_ts",
+    "from_date": "from_ts", "to_date": "to_ts", "start_time": "from_ts", "end_time": "to_ts",
+    "principal": "principal_id", "org": "org_id", "organization": "org_id", "env": "env_id",
+    "environment": "env_id", "cluster": "cluster_id", "resource": "resource_id", "bu": "business_unit",
+    "groupby": "group_by", "group": "group_by", "page_size": "limit", "size": "limit", "page": "cursor",
+}
+
+
+def accepted_parameters() -> list[str]:
+    """The query parameters of the endpoint being answered (from its marshmallow schema), [] outside a request."""
+    if not has_request_context() or request.endpoint is None:
+        return []
+    view = current_app.view_functions.get(request.endpoint)
+    names: list[str] = []
+    for schema, location in (getattr(view, "_spec", {}) or {}).get("args", []):
+        if location == "query":
+            names.extend(f.data_key or n for n, f in schema.fields.items())
+    return names
+
+
+def suggest(name: str, accepted: list[str]) -> str | None:
+    """The accepted parameter a client most likely meant by `name`."""
+    target = SYNONYMS.get(name.lower())
+    if target in accepted:
+        return target
+    if name.lower() in accepted:
+        return name.lower()
+    close = difflib.get_close_matches(name, accepted, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def _validation_envelope(error: HTTPError) -> dict:
     details = _flatten(error.detail or {})
+    accepted = accepted_parameters()
     for d in details:
         if d["message"] == "Unknown field.":
-            d["message"] = f"unknown parameter {d['parameter']!r} (see /openapi.json for the accepted ones)"
+            hint = suggest(d["parameter"] or "", accepted)
+            d["message"] = (f"unknown parameter {d['parameter']!r}; did you mean {hint!r}?" if hint else
+                            f"unknown parameter {d['parameter']!r} (see /openapi.json for the accepted ones)")
             d["code"] = "unknown_parameter"
+    # An unknown parameter first: a misnamed one is usually why another is "missing" (start= for from_ts=).
+    details.sort(key=lambda d: d.get("code") != "unknown_parameter")
     first = details[0] if details else {"parameter": None, "message": "invalid request"}
     code = first.get("code", "invalid_parameter")
     message = first["message"]

@@ -57,6 +57,17 @@ class Timestamp(fields.DateTime):
             raise ValidationError(f"{exc}; got {value[:64]!r}") from None
 
 
+class DayOrTimestamp(Timestamp):
+    """`from_ts`/`to_ts` of the daily endpoints: an RFC3339 timestamp like everywhere else, or a day YYYY-MM-DD
+    (its 00:00Z). Normalised to UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            day = Day()._deserialize(value, attr, data, **kwargs)
+            return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class Day(fields.Date):
     """A UTC day YYYY-MM-DD between 2000-01-01 and 2200-12-31."""
 

@@ -3,10 +3,10 @@
 Nothing a client sends is ever formatted into SQL: column names come from the whitelists below (composed with
 `psycopg.sql.Identifier`), values are always bound parameters.
 
-`pick_source()` is the one place that decides which relation an aggregate reads. Today it is always
-`hourly_cost_facts`; a rollup table (e.g. day × team × business_unit × product) can be registered in `ROLLUPS` and
-will be chosen whenever it carries every requested dimension and filter at a fine enough grain. Every aggregate of
-the API (summary, dimensions, reconciliation, forecast, the /metrics gauges) goes through it.
+`pick_source()` is the one place that decides which relation an aggregate reads: the smallest rollup of `ROLLUPS`
+(the tables of `warehouse.rollups`) that carries every requested dimension and filter at a fine enough grain, else
+`hourly_cost_facts`. Every aggregate of the API (summary, dimensions, reconciliation, forecast, the /metrics gauges)
+goes through it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ FACT_DIMENSIONS: tuple[str, ...] = (
     "principal_type", "owner", "team", "business_unit", "business_product", "cost_center", "allocation_method",
     "allocation_reason", "confidence",
 )
+
+# Filters on these dimensions are case-insensitive: their values are a fixed vocabulary in one case (Confluent's
+# UPPER_SNAKE products and line types; the allocation's lower-case types, methods, reasons and confidence levels), so
+# the value sent is folded to that case (no SQL function on the column: indexes and rollups still answer). Every other
+# dimension (ids, owners, teams, business units, cost centers) matches exactly, case-sensitively.
+CASE_FOLDED: dict[str, str] = {
+    "product": "upper", "line_type": "upper", "principal_type": "lower", "resource_type": "lower",
+    "allocation_method": "lower", "allocation_reason": "lower", "confidence": "lower",
+}
 
 # The columns of a fact as the API returns them (in this order, also the CSV header).
 FACT_FIELDS: tuple[str, ...] = (

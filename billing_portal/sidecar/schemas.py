@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 from apiflask import Schema
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from billing_portal.sidecar.fields import Day, Timestamp, dim_filter
-from billing_portal.sidecar.query import FACT_DIMENSIONS
+from billing_portal.sidecar.fields import Day, DayOrTimestamp, Timestamp, dim_filter
+from billing_portal.sidecar.query import CASE_FOLDED, FACT_DIMENSIONS
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 1_000
@@ -25,7 +25,6 @@ MAX_SUMMARY_ROWS = 100_000    # JSON summaries larger than this must be narrowed
 
 AMOUNT_PATTERN = r"^-?[0-9]+\.[0-9]{8}$"
 RATIO_DESCRIPTION = "A ratio between 0 and 1 (a JSON number; null when the total is zero)."
-GROUP_BY_PATTERN = "^(" + "|".join(FACT_DIMENSIONS) + ")(,(" + "|".join(FACT_DIMENSIONS) + "))*$"
 
 DIMENSION_TYPES = {
     # canonical → fact column; aliases below
@@ -44,6 +43,14 @@ DIMENSION_ALIASES = {
 }
 DIMENSION_TYPE_VALUES = sorted(set(DIMENSION_TYPES) | set(DIMENSION_ALIASES))
 
+# group_by takes the fact columns and the names /v1/dimensions accepts (principal, principals, bu, teams, …).
+GROUP_BY_ALIASES = {name: DIMENSION_TYPES[DIMENSION_ALIASES.get(name, name)] for name in DIMENSION_TYPE_VALUES
+                    if DIMENSION_TYPES[DIMENSION_ALIASES.get(name, name)] != name}
+GROUP_BY_NAMES = sorted(set(FACT_DIMENSIONS) | set(GROUP_BY_ALIASES), key=lambda n: (-len(n), n))
+GROUP_BY_PATTERN = "^(" + "|".join(GROUP_BY_NAMES) + ")(,(" + "|".join(GROUP_BY_NAMES) + "))*$"
+GROUP_BY_ERROR = ("unknown dimension; one of " + ", ".join(FACT_DIMENSIONS)
+                  + " (or the names /v1/dimensions accepts: principal, bu, teams, …)")
+
 FILTER_DESCRIPTIONS = {
     "org_id": "Organization id", "env_id": "Environment id (env-…)", "cluster_id": "Kafka cluster id (lkc-…)",
     "resource_id": "Billed resource id (lkc-…, lcc-…, lksqlc-…, lfcp-…, lsrc-…)", "resource_type": "Resource type",
@@ -59,7 +66,8 @@ FILTER_DESCRIPTIONS = {
 # --- query parameters ---------------------------------------------------------------------------------------------
 # One repeatable filter parameter per fact dimension.
 _Filters = type("Filters", (Schema,), {
-    d: dim_filter(f"{FILTER_DESCRIPTIONS[d]}. Repeat the parameter for several values (OR).")
+    d: dim_filter(f"{FILTER_DESCRIPTIONS[d]}. Repeat the parameter for several values (OR). "
+                  + ("Case-insensitive (a fixed vocabulary)." if d in CASE_FOLDED else "Exact, case-sensitive."))
     for d in FACT_DIMENSIONS})
 
 
@@ -111,9 +119,11 @@ class CostsQuery(RangeQuery):
 class SummaryQuery(RangeQuery):
     group_by = fields.List(
         fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
-            "unknown dimension; one of " + ", ".join(FACT_DIMENSIONS)))]),
+            GROUP_BY_ERROR))]),
         load_default=list, validate=validate.Length(max=20),
-        metadata={"description": "Dimensions to group by: repeat the parameter or separate with commas."})
+        metadata={"description": "Dimensions to group by: repeat the parameter or separate with commas. Fact "
+                                 "columns or the aliases of /v1/dimensions (principal → principal_id, bu → "
+                                 "business_unit, teams → team, …); answers use the column names."})
     granularity = fields.String(load_default="total", validate=validate.OneOf(["hour", "day", "month", "total"]),
                                 metadata={"description": "Time buckets (UTC). hour is limited to "
                                                          f"{MAX_HOURLY_RANGE_DAYS} days."})
@@ -143,23 +153,70 @@ class DimensionsQuery(Schema):
         _check_range(data, MAX_RANGE_DAYS, required=False)
 
 
-def _check_days(data: dict) -> None:
-    s, e = data.get("start"), data.get("end")
-    if s is not None and e is not None:
-        if s > e:
-            raise ValidationError("must not be before start", field_name="end")
-        if (e - s).days + 1 > MAX_DAY_RANGE_DAYS:
-            raise ValidationError(f"the range may cover at most {MAX_DAY_RANGE_DAYS} days", field_name="end")
+# The one range vocabulary: `from_ts` (inclusive) / `to_ts` (exclusive) on every endpoint with a range. The daily
+# endpoints (/v1/confidence, /v1/reconciliation, collect) cover the UTC days that intersect [from_ts, to_ts) and also
+# take a day YYYY-MM-DD there; their former `start`/`end` (inclusive days) stay accepted as aliases.
+RANGE_ALIASES = {"start": "from_ts", "end": "to_ts"}
 
 
-class DaysQuery(Schema):
-    start = Day(metadata={"description": "First day, inclusive (default: 29 days before end)."})
-    end = Day(metadata={"description": "Last day, inclusive (default: the newest day with data)."})
-    format = format_field()
+class DayRange(Schema):
+    """from_ts/to_ts (or the aliases start/end) → `start`/`end`, inclusive days, in the loaded data; `names` says
+    which parameter gave each bound (error messages name what the client sent)."""
+
+    from_ts = DayOrTimestamp(metadata={
+        "description": "Start, inclusive: RFC3339 timestamp or day YYYY-MM-DD (its UTC day is the first day).",
+        "example": "2024-01-01T00:00:00Z"})
+    to_ts = DayOrTimestamp(metadata={
+        "description": "End, exclusive: RFC3339 timestamp or day YYYY-MM-DD (the last day is the one before it, "
+                       "or the day it falls in when it is not midnight).", "example": "2024-02-01T00:00:00Z"})
+    start = Day(metadata={"description": "Alias of from_ts: first day, inclusive (YYYY-MM-DD)."})
+    end = Day(metadata={"description": "Alias of to_ts: last day, inclusive (YYYY-MM-DD)."})
 
     @validates_schema(skip_on_field_errors=True)
     def _days(self, data, **kwargs):
-        _check_days(data)
+        for alias, name in RANGE_ALIASES.items():
+            if alias in data and name in data:
+                raise ValidationError(f"give {name} or its alias {alias}, not both", field_name=alias)
+        f, t = data.get("from_ts"), data.get("to_ts")
+        if f is not None and t is not None and t <= f:
+            raise ValidationError("must be after from_ts (the range is [from_ts, to_ts))", field_name="to_ts")
+        s, e = _first_day(data), _last_day(data)
+        if s is not None and e is not None:
+            end_name = "to_ts" if "to_ts" in data else "end"
+            if s > e:
+                raise ValidationError("must not be before start" if end_name == "end" else
+                                      "must be after from_ts (the range is [from_ts, to_ts))", field_name=end_name)
+            if (e - s).days + 1 > MAX_DAY_RANGE_DAYS:
+                raise ValidationError(f"the range may cover at most {MAX_DAY_RANGE_DAYS} days", field_name=end_name)
+
+    @post_load
+    def _normalize(self, data, **kwargs):
+        names = {"start": "from_ts" if "from_ts" in data else "start", "end": "to_ts" if "to_ts" in data else "end"}
+        start, end = _first_day(data), _last_day(data)
+        for k in ("from_ts", "to_ts", "start", "end"):
+            data.pop(k, None)
+        if start is not None:
+            data["start"] = start
+        if end is not None:
+            data["end"] = end
+        data["names"] = names
+        return data
+
+
+def _first_day(data: dict) -> dt.date | None:
+    if data.get("from_ts") is not None:
+        return data["from_ts"].date()
+    return data.get("start")
+
+
+def _last_day(data: dict) -> dt.date | None:
+    if data.get("to_ts") is not None:
+        return (data["to_ts"] - dt.timedelta(microseconds=1)).date()
+    return data.get("end")
+
+
+class DaysQuery(DayRange):
+    format = format_field()
 
 
 class ConfidenceQuery(DaysQuery):
@@ -173,18 +230,14 @@ class ForecastQuery(Schema):
                           metadata={"description": "YYYY-MM (default: the current UTC month).", "example": "2024-01"})
     group_by = fields.List(
         fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
-            "unknown dimension; one of " + ", ".join(FACT_DIMENSIONS)))]),
+            GROUP_BY_ERROR))]),
         load_default=list, validate=validate.Length(max=20),
-        metadata={"description": "Dimensions to forecast per (repeat or comma-separate); default: the total."})
+        metadata={"description": "Dimensions to forecast per (repeat or comma-separate; aliases as in "
+                                 "/v1/costs/summary); default: the total."})
 
 
-class CollectQuery(Schema):
-    start = Day(metadata={"description": "First day to collect, inclusive (default: the newest complete day)."})
-    end = Day(metadata={"description": "Last day, inclusive (default: start)."})
-
-    @validates_schema(skip_on_field_errors=True)
-    def _days(self, data, **kwargs):
-        _check_days(data)
+class CollectQuery(DayRange):
+    """Days to collect: from_ts/to_ts (or start/end, inclusive); default: the newest complete day."""
 
 
 # --- responses ----------------------------------------------------------------------------------------------------
@@ -297,8 +350,12 @@ class ConfidenceRow(Schema):
 
 
 class ConfidenceReport(Schema):
-    start = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    end = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    from_ts = fields.String(required=True, metadata={"format": "date-time", "description": "00:00Z of the first day."})
+    to_ts = fields.String(required=True, metadata={"format": "date-time",
+                                                  "description": "00:00Z after the last day (exclusive)."})
+    start = fields.String(allow_none=True, required=True, metadata={"format": "date", "description": "First day."})
+    end = fields.String(allow_none=True, required=True, metadata={"format": "date",
+                                                                  "description": "Last day, inclusive."})
     data = fields.List(fields.Nested(ConfidenceRow), required=True)
 
 
@@ -327,8 +384,12 @@ class ReconciliationTotals(Schema):
 
 
 class Reconciliation(Schema):
-    start = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    end = fields.String(allow_none=True, required=True, metadata={"format": "date"})
+    from_ts = fields.String(required=True, metadata={"format": "date-time", "description": "00:00Z of the first day."})
+    to_ts = fields.String(required=True, metadata={"format": "date-time",
+                                                  "description": "00:00Z after the last day (exclusive)."})
+    start = fields.String(allow_none=True, required=True, metadata={"format": "date", "description": "First day."})
+    end = fields.String(allow_none=True, required=True, metadata={"format": "date",
+                                                                  "description": "Last day, inclusive."})
     data = fields.List(fields.Nested(ReconciliationRow), required=True)
     totals = fields.Nested(ReconciliationTotals, required=True)
 

@@ -69,7 +69,7 @@ def test_csv(server):
     r = get(server, f"/v1/costs/summary?{RANGE}&granularity=day&group_by=product&format=csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert r.headers["Content-Type"].startswith("text/csv")
-    assert list(rows[0]) == ["period_start", "product", "amount_usd"] and len(rows) == 4 * 3
+    assert list(rows[0]) == ["period_start", "period_end", "product", "amount_usd"] and len(rows) == 4 * 3
 
 
 @pytest.mark.parametrize("query, parameter", [

@@ -1,7 +1,8 @@
 """The collect API (mutating, bearer token): launch Dagster jobs on the running Dagster instance and follow them.
 
-`POST /api/v1/collect/{billing,core-objects,catalog-tags,full}` launches the matching job for the days
-`start`..`end` (inclusive; default: the newest complete UTC day) as one run and answers 202 with its id;
+`POST /api/v1/collect/{billing,core-objects,catalog-tags,full}` launches the matching job for the UTC days of
+`[from_ts, to_ts)` (or the aliases `start`..`end`, inclusive; default: the newest complete UTC day) as one run and
+answers 202 with its id;
 `GET /api/v1/collect/runs/<run_id>` reports the run's status.
 """
 
@@ -44,16 +45,18 @@ def newest_complete_day() -> dt.date:
 
 def resolve_range(query_data: dict) -> tuple[dt.date, dt.date]:
     newest = newest_complete_day()
+    names = query_data.get("names") or {"start": "start", "end": "end"}
     start = query_data.get("start")
     end = query_data.get("end") or (start if start else newest)
     start = start or end
     first = current_app.config["BILLING_START_DATE"]
     if start < first:
-        raise bad_parameter("start", f"{start} is before BILLING_START_DATE ({first}), the first daily partition")
+        raise bad_parameter(names["start"], f"{start} is before BILLING_START_DATE ({first}), the first daily "
+                                            "partition")
     if end > newest:
-        raise bad_parameter("end", f"{end} is not a complete UTC day yet (the newest is {newest})")
+        raise bad_parameter(names["end"], f"{end} is not a complete UTC day yet (the newest is {newest})")
     if start > end:
-        raise bad_parameter("start", "must not be after end")
+        raise bad_parameter(names["start"], f"must not be after the last day ({end})")
     return start, end
 
 
@@ -74,7 +77,8 @@ def _collect_view(collection: str, job_name: str):
 for _collection, _job in COLLECTIONS.items():
     _view = _collect_view(_collection, _job)
     _view = bp.doc(tags=["collect"], summary=f"Collect: {_collection}", description=(
-        f"Launches Dagster job `{_job}` for the days start..end (inclusive, default: the newest complete UTC day) "
+        f"Launches Dagster job `{_job}` for the UTC days of [from_ts, to_ts) (or start..end, inclusive; default: "
+        "the newest complete UTC day) "
         "as one run on the Dagster webserver (DAGSTER_GRAPHQL_URL) and answers 202 with the run id. Requires "
         "`Authorization: Bearer <BILLING_PORTAL_API_TOKEN>`."), security=SCHEME_NAME,
         responses=COLLECT_ERRORS)(_view)

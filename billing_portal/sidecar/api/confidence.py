@@ -7,7 +7,7 @@ from apiflask import APIBlueprint
 
 from billing_portal.sidecar import db
 from billing_portal.sidecar.api.common import QUERY, responses
-from billing_portal.sidecar.api.days import resolve_days
+from billing_portal.sidecar.api.days import range_fields, resolve_days
 from billing_portal.sidecar.encode import csv_lines, csv_response, day, json_response, money, ratio
 from billing_portal.sidecar.schemas import ConfidenceQuery, ConfidenceReport
 
@@ -34,8 +34,9 @@ def _row(r: dict) -> dict:
 @bp.output(ConfidenceReport)
 @bp.doc(tags=["quality"], summary="Confidence and coverage KPIs per day", description=(
     "Per day and scope (total / team / business_unit): the cost at each confidence level (high, medium, low) and "
-    "by coverage bucket (by_usage, by_ownership, by_fallback, unallocated), with shares. Days `start`..`end` "
-    "inclusive (default: the 30 days ending at the newest day with data; at most 366)."),
+    "by coverage bucket (by_usage, by_ownership, by_fallback, unallocated), with shares. The UTC days of "
+    "[from_ts, to_ts) (timestamps or days; aliases start..end, inclusive; default: the 30 days ending at the "
+    "newest day with data; at most 366)."),
     responses=responses(400, 503, csv=True))
 def confidence(query_data: dict):
     newest = db.fetch_one("SELECT max(usage_date) AS d FROM cost_confidence_daily")["d"]
@@ -50,4 +51,4 @@ def confidence(query_data: dict):
     data = [_row(r) for r in rows]
     if query_data["format"] == "csv":
         return csv_response(csv_lines(COLUMNS, ([d[c] for c in COLUMNS] for d in data)), "confidence.csv")
-    return json_response({"start": day(start), "end": day(end), "data": data})
+    return json_response({**range_fields(start, end), "data": data})

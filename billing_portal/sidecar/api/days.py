@@ -1,4 +1,5 @@
-"""Day ranges of the daily endpoints (/v1/confidence, /v1/reconciliation): inclusive `start`/`end` with defaults."""
+"""Day ranges of the daily endpoints (/v1/confidence, /v1/reconciliation): the days of [from_ts, to_ts) (or the
+aliases start/end, inclusive), loaded by `schemas.DayRange` as inclusive `start`/`end`, with defaults."""
 
 from __future__ import annotations
 
@@ -19,3 +20,12 @@ def resolve_days(start: dt.date | None, end: dt.date | None, newest: dt.date | N
     if start is None:
         start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
     return start, end
+
+
+def range_fields(start: dt.date, end: dt.date) -> dict:
+    """The answered range in both forms: half-open timestamps and inclusive days."""
+    from billing_portal.sidecar.encode import day, ts  # noqa: PLC0415
+    from billing_portal.sidecar.query import day_start  # noqa: PLC0415
+
+    return {"from_ts": ts(day_start(start)), "to_ts": ts(day_start(end + dt.timedelta(days=1))),
+            "start": day(start), "end": day(end)}

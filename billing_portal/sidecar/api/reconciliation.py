@@ -14,7 +14,7 @@ from apiflask import APIBlueprint
 
 from billing_portal.sidecar import db
 from billing_portal.sidecar.api.common import QUERY, responses
-from billing_portal.sidecar.api.days import resolve_days
+from billing_portal.sidecar.api.days import range_fields, resolve_days
 from billing_portal.sidecar.encode import csv_lines, csv_response, day, json_response, money
 from billing_portal.sidecar.query import aggregate_statement, day_start, pick_source, range_and_filters
 from billing_portal.sidecar.schemas import DaysQuery, Reconciliation
@@ -38,8 +38,9 @@ def _allocated_by_day(lo: dt.datetime, hi: dt.datetime, filters: dict) -> dict[d
 @bp.output(Reconciliation)
 @bp.doc(tags=["quality"], summary="Bill vs allocation per day", description=(
     "Per day: billed (bill lines + quarantined bill rows), allocated (hourly facts), quarantined amount and rows, "
-    "difference = billed − allocated − quarantined (zero when reconciled) and the UNALLOCATED part. Days "
-    "`start`..`end` inclusive (default: the 30 days ending at the newest billed day; at most 366)."),
+    "difference = billed − allocated − quarantined (zero when reconciled) and the UNALLOCATED part. The UTC days "
+    "of [from_ts, to_ts) (timestamps or days; aliases start..end, inclusive; default: the 30 days ending at the "
+    "newest billed day; at most 366)."),
     responses=responses(400, 503, csv=True))
 def reconciliation(query_data: dict):
     newest = db.fetch_one("SELECT max(usage_date) AS d FROM billing_costs")["d"]
@@ -77,5 +78,5 @@ def reconciliation(query_data: dict):
 
     if query_data["format"] == "csv":
         return csv_response(csv_lines(COLUMNS, ([row[c] for c in COLUMNS] for row in data)), "reconciliation.csv")
-    return json_response({"start": day(start), "end": day(end), "data": [render(r) for r in data],
+    return json_response({**range_fields(start, end), "data": [render(r) for r in data],
                           "totals": render(totals)})

@@ -21,6 +21,15 @@ from billing_portal.sidecar.schemas import MAX_SUMMARY_ROWS, Summary, SummaryQue
 bp = APIBlueprint("summary", __name__, tag="costs")
 
 
+def bucket(start: dt.datetime | None, granularity: str, from_ts: dt.datetime,
+           to_ts: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The bounds a row covers: its UTC bucket clipped to [from_ts, to_ts) (a day bucket only partly inside the
+    range is labelled with the part it sums, e.g. 10:00 to 24:00); the range itself for granularity=total."""
+    if start is None:
+        return from_ts, to_ts
+    return max(start, from_ts), min(period_end(start, granularity), to_ts)
+
+
 def period_end(start: dt.datetime, granularity: str) -> dt.datetime:
     if granularity == "hour":
         return start + dt.timedelta(hours=1)
@@ -35,9 +44,10 @@ def period_end(start: dt.datetime, granularity: str) -> dt.datetime:
 @bp.output(Summary)
 @bp.doc(tags=["costs"], summary="Cost summary by dimensions and time buckets", description=(
     "Sums of amount_usd in [from_ts, to_ts) grouped by `group_by` (any fact dimensions, repeat or comma-separate) "
-    "and `granularity` (hour ≤ 31 days, day, month, total; buckets in UTC, reported by their start even when the "
-    "range covers them partly). Same filters as /v1/costs. JSON answers are capped at 100000 rows (400 beyond: "
-    "narrow the range or use format=csv, which streams without a cap)."), responses=responses(400, 503, csv=True))
+    "and `granularity` (hour ≤ 31 days, day, month, total; UTC buckets). Each row's period_start/period_end are "
+    "its bucket clipped to the range: a bucket the range covers only in part is labelled with the part summed. "
+    "Same filters as /v1/costs. JSON answers are capped at 100000 rows (400 beyond: narrow the range or use "
+    "format=csv, which streams without a cap, with the same columns)."), responses=responses(400, 503, csv=True))
 def summary(query_data: dict):
     from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
     group_by = split_group_by(query_data["group_by"])
@@ -50,8 +60,14 @@ def summary(query_data: dict):
     if query_data["format"] == "csv":
         stmt = aggregate_statement(source, group_by, granularity, where)
         rows = db.stream(stmt, where.params)
-        header = (["period_start"] if has_period else []) + group_by + ["amount_usd"]
-        return csv_response(csv_lines(header, rows), "summary.csv", rows)
+        header = ["period_start", "period_end", *group_by, "amount_usd"]
+
+        def lines():
+            for r in rows:
+                lo, hi = bucket(r[0] if has_period else None, granularity, from_ts, to_ts)
+                yield (lo, hi, *(r[1:] if has_period else r))
+
+        return csv_response(csv_lines(header, lines()), "summary.csv", rows)
 
     rows = db.fetch_all(aggregate_statement(source, group_by, granularity, where, limit=MAX_SUMMARY_ROWS + 1),
                         where.params)
@@ -61,10 +77,10 @@ def summary(query_data: dict):
                             code="result_too_large")
     data, total = [], Decimal(0)
     for r in rows:
-        start = r["period_start"] if has_period else None
+        lo, hi = bucket(r["period_start"] if has_period else None, granularity, from_ts, to_ts)
         data.append({
-            "period_start": ts(start) if has_period else ts(from_ts),
-            "period_end": ts(period_end(start, granularity)) if has_period else ts(to_ts),
+            "period_start": ts(lo),
+            "period_end": ts(hi),
             "group": {d: r[d] for d in group_by},
             "amount_usd": money(r["amount_usd"]),
         })
