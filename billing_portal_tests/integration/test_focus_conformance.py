@@ -58,7 +58,8 @@ def validator() -> Path:
     proc = subprocess.run([str(FOCUS_DIR / "install_validator.sh"), str(VENV)], capture_output=True, text=True,
                           timeout=900, check=False)
     if proc.returncode == 3:
-        _skip_or_fail("focus-validator needs Python >= 3.12, none found: " + proc.stderr.strip())
+        _skip_or_fail(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else
+                      "focus-validator needs Python >= 3.12, none found")
     if proc.returncode != 0 or not exe.exists():
         _skip_or_fail(f"focus-validator could not be installed in {VENV}:\n{proc.stdout[-2000:]}\n"
                       f"{proc.stderr[-2000:]}")
