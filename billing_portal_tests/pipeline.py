@@ -64,19 +64,38 @@ class SimulatedWarehouse:
         return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days)]
 
 
-def populate(database_url: str, home: Path, *, days: int = 7, scale: str = "small", seed: int = 42,
+def newest_billed_day(today: dt.date | None = None) -> dt.date:
+    """The newest day a live-flavoured simulator on the wall clock has both published the bill of (72 h after the
+    day ends) and still answers metrics for (7 days): today − 4."""
+    return (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=4)
+
+
+def populate(database_url: str, home: Path, *, days: int = 6, scale: str = "small", seed: int = 42,
              end: dt.date | None = None):
-    """Context manager: a simulator (kept running) and `days` days ending yesterday materialized into the DB."""
+    """Context manager: a simulator (kept running) and `days` days before `end` (default: today − 3, so the last day
+    is the newest one whose bill is published) materialized into the DB the way a deployment gets them: the whole
+    graph the night after the last day (objects observed, usage captured while the Metrics API has it — so at most
+    6 days — and the bills already published), then the restatement job once the last bill is published, 72 h
+    later. Both clocks — the simulator's and the pipeline's (BILLING_PORTAL_NOW) — are moved for it; the simulator
+    stays at the second instant."""
     from contextlib import contextmanager  # noqa: PLC0415
+
+    from billing_portal.simulator.testing import MovableClock  # noqa: PLC0415
 
     @contextmanager
     def _cm():
-        sim = start_simulator(seed=seed, scale=scale)
+        last = end or newest_billed_day() + dt.timedelta(days=1)
+        first = last - dt.timedelta(days=days)
+        capture_at = dt.datetime.combine(last, dt.time(0, 20), tzinfo=dt.UTC)
+        billed_at = dt.datetime.combine(last + dt.timedelta(days=3), dt.time(1, 0), tzinfo=dt.UTC)
+        clock = MovableClock(capture_at)
+        sim = start_simulator(seed=seed, scale=scale, clock=clock)
         try:
-            last = end or dt.datetime.now(dt.UTC).date()
-            first = last - dt.timedelta(days=days)
-            env = simulator_env(sim.url, database_url, home)
+            env = simulator_env(sim.url, database_url, home, BILLING_PORTAL_NOW=capture_at.isoformat())
             materialize(env, first, last)
+            clock.set(billed_at)
+            env["BILLING_PORTAL_NOW"] = billed_at.isoformat()
+            materialize(env, first, last, job="restatement")
             yield SimulatedWarehouse(database_url, sim.url, first, last, env)
         finally:
             sim.stop()

@@ -238,7 +238,8 @@ def confidence_trend() -> str:
        high_usd / nullif(total_usd, 0) AS "high confidence share",
        (by_usage_usd + by_ownership_usd) / nullif(total_usd, 0) AS "coverage (usage + ownership)",
        by_fallback_usd / nullif(total_usd, 0) AS "fallback share",
-       abs(unallocated_usd) / nullif(abs(total_usd), 0) AS "unallocated share"
+       abs(unallocated_usd) / nullif(abs(total_usd), 0) AS "unallocated share",
+       usage_expired_usd / nullif(total_usd, 0) AS "usage expired before capture"
 FROM cost_confidence_daily
 WHERE scope_type = 'total' AND $__timeFilter(usage_date)
 ORDER BY 1"""
@@ -587,7 +588,8 @@ FROM cost_daily WHERE $__timeFilter(usage_date){where(v)}"""
                   thresholds={"mode": "absolute", "steps": [{"color": "green", "value": None},
                                                             {"color": "red", "value": 345600}]}),
         ts(lay, "Confidence and coverage trend (organization)", confidence_trend(), unit=PCT, w=24, h=9,
-           description="From cost_confidence_daily (scope total)."),
+           description="From cost_confidence_daily (scope total). 'usage expired before capture': cost whose usage "
+                       "the Metrics API dropped (after ~7 days) before the daily capture got it."),
         ts(lay, "Daily cost by confidence", f"""SELECT $__timeGroupAlias(usage_date, '1d'), confidence AS metric,
        sum(amount_usd) AS value
 FROM cost_daily WHERE $__timeFilter(usage_date){where(v)}
@@ -602,12 +604,16 @@ GROUP BY 1, 2 ORDER BY "cost" DESC""", w=12, h=9,
        sum(high_usd) / nullif(sum(total_usd), 0) AS "high", sum(medium_usd) / nullif(sum(total_usd), 0) AS "medium",
        sum(low_usd) / nullif(sum(total_usd), 0) AS "low",
        sum(by_usage_usd + by_ownership_usd) / nullif(sum(total_usd), 0) AS "coverage",
-       sum(unallocated_usd) / nullif(sum(total_usd), 0) AS "unallocated"
+       sum(unallocated_usd) / nullif(sum(total_usd), 0) AS "unallocated",
+       sum(usage_expired_usd) / nullif(sum(total_usd), 0) AS "usage expired"
 FROM cost_confidence_daily
 WHERE scope_type = 'team' AND $__timeFilter(usage_date)
   AND ('__all' IN ($team) OR scope_value IN ($team))
 GROUP BY 1 ORDER BY "cost" DESC""", w=12, h=9,
-              overrides=units(high=PCT, medium=PCT, low=PCT, coverage=PCT, unallocated=PCT)),
+              description="usage expired: share of the team's cost whose usage expired from the Metrics API before "
+                          "it was captured (allocated by the fallback ladder, reason usage_expired_before_capture).",
+              overrides=units(high=PCT, medium=PCT, low=PCT, coverage=PCT, unallocated=PCT,
+                              **{"usage expired": PCT})),
         table(lay, "Allocation issues", issues_table(v), w=12, h=9, overrides=units(days="none", rows="none")),
     ]
     return dashboard("bp-confidence-metrics", "Confidence Metrics",

@@ -53,7 +53,7 @@ def read_usage_sources(warehouse: WarehouseResource, day: dt.date, clusters, now
 def read_usage(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
     table = warehouse.read_arrow(
         "SELECT hour, cluster_id, principal_id, request_bytes, response_bytes FROM principal_usage_hourly"
-        " WHERE usage_date = %s", (day,), schema=USAGE_SCHEMA)
+        " WHERE usage_date = %s ORDER BY hour, cluster_id, principal_id", (day,), schema=USAGE_SCHEMA)
     frame = table.to_pandas()
     if frame.empty:
         frame = pd.DataFrame({f.name: pd.Series(dtype=f.type.to_pandas_dtype()) for f in USAGE_SCHEMA})
@@ -71,7 +71,10 @@ def read_lines(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
 
 
 def read_attribution(warehouse: WarehouseResource, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    principals = warehouse.read_frame("SELECT * FROM principal_attribution WHERE usage_date = %s", (day,))
-    resources = warehouse.read_frame("SELECT * FROM resource_attribution WHERE usage_date = %s", (day,))
+    # ordered: the allocation's code space (and so the rounding's tie order) must not depend on where rows sit
+    principals = warehouse.read_frame("SELECT * FROM principal_attribution WHERE usage_date = %s"
+                                      " ORDER BY principal_id", (day,))
+    resources = warehouse.read_frame("SELECT * FROM resource_attribution WHERE usage_date = %s"
+                                     " ORDER BY resource_id", (day,))
     return (principals.drop(columns=["usage_date"], errors="ignore"),
             resources.drop(columns=["usage_date"], errors="ignore"))

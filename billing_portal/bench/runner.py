@@ -367,7 +367,8 @@ class Bench:
         res.update(scale=self.scale, days=self.days, api_days=self.api_days, machine=machine(),
                    started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         today = dt.datetime.now(dt.UTC).date()
-        day = today - dt.timedelta(days=1)
+        # the newest day whose bill is published (72 h after it ends) and whose usage the Metrics API still has
+        day = today - dt.timedelta(days=4)
         try:
             self.setup()
             self.echo(f"bench: one day end to end ({day})")

@@ -1,13 +1,15 @@
 """Usage history from a Prometheus that scraped Confluent's `/v2/metrics/cloud/export` (USAGE_PROMETHEUS_URL).
 
 The export endpoint answers only the latest point per series: for byte counters, the bytes of the last minute
-(typed gauge), e.g. `confluent_kafka_server_request_bytes{kafka_id="lkc-…", principal_id="sa-…", type="Produce"}`.
-A Prometheus scraping it every minute therefore holds one sample per series and minute; the bytes of hour H are the
-sum of the samples in (H, H+1h]:
+(typed gauge) stamped with the minute's start, e.g.
+`confluent_kafka_server_request_bytes{kafka_id="lkc-…", principal_id="sa-…", type="Produce"}`. A Prometheus scraping
+it every minute (honouring timestamps) holds one sample per series and minute; the bytes of hour H are the sum of
+the samples stamped in [H, H+1h):
 
     sum by (kafka_id, principal_id) (sum_over_time(confluent_kafka_server_request_bytes{kafka_id=~"…"}[1h]))
 
-evaluated by `/api/v1/query_range` at every hour end of the day (step 1 h). Request and response bytes are two
+evaluated by `/api/v1/query_range` one second before every hour end of the day (step 1 h), so that the window
+(H − 1 s, H + 1 h − 1 s] holds exactly the hour's samples whether the range's left end is open or closed. Request and response bytes are two
 queries per batch of clusters. The result has the shape of the Metrics API client's (hour, cluster_id,
 principal_id, request_bytes, response_bytes). A scrape interval other than one minute makes these sums wrong by that
 factor: the docs say so, and the allocation only uses the bytes as weights within a cluster-hour.
@@ -95,14 +97,15 @@ class PrometheusUsageClient:
         for i in range(0, len(clusters), BATCH):
             batch = clusters[i:i + BATCH]
             for pos, metric in enumerate((REQUEST_METRIC, RESPONSE_METRIC)):
-                # the value at t sums the samples of (t - 1h, t]: the hour that starts at t - 1h
-                for series in self._range(_query(metric, batch), start + dt.timedelta(hours=1), end):
+                # the value at t = H + 1h - 1s sums the samples stamped in [H, H + 1h)
+                for series in self._range(_query(metric, batch), start + dt.timedelta(hours=1, seconds=-1),
+                                          end - dt.timedelta(seconds=1)):
                     labels = series.get("metric", {})
                     cluster, principal = labels.get("kafka_id"), labels.get("principal_id") or "unknown"
                     if not cluster:
                         continue
                     for ts, value in series.get("values", []):
-                        hour = dt.datetime.fromtimestamp(float(ts), dt.UTC) - dt.timedelta(hours=1)
+                        hour = dt.datetime.fromtimestamp(round(float(ts)) + 1, dt.UTC) - dt.timedelta(hours=1)
                         if not start <= hour < end:
                             continue
                         try:

@@ -344,9 +344,13 @@ class ConfidenceRow(Schema):
     by_ownership_usd = amount(required=True)
     by_fallback_usd = amount(required=True)
     unallocated_usd = amount(required=True)
+    usage_expired_usd = amount(required=True, description=(
+        "Cost of usage-driven lines whose usage expired from the Metrics API before it was captured (reason "
+        "usage_expired_before_capture); part of the buckets above, not added to them."))
     high_share = ratio()
     coverage_ratio = ratio("(by_usage + by_ownership) / total: cost allocated on evidence or a documented owner.")
     unallocated_share = ratio()
+    usage_expired_share = ratio()
 
 
 class ConfidenceReport(Schema):

@@ -43,6 +43,7 @@ def test_confidence_per_day_and_scope(server):
     assert t["total_usd"] == f"{server.days[0].billed:.8f}"
     parts = sum(Decimal(t[k]) for k in ("by_usage_usd", "by_ownership_usd", "by_fallback_usd", "unallocated_usd"))
     assert parts == Decimal(t["total_usd"]) == sum(Decimal(t[k]) for k in ("high_usd", "medium_usd", "low_usd"))
+    assert t["usage_expired_usd"] == "0.00000000" and t["usage_expired_share"] == 0
     assert 0 < t["coverage_ratio"] <= 1 and t["unallocated_share"] == pytest.approx(0.24 / 57.84, abs=1e-6)
     teams = get(server, "/v1/confidence?start=2024-03-01&end=2024-03-01&scope_type=team").json()["data"]
     assert {r["scope_value"] for r in teams} == {"payments", "search", "unknown"}

@@ -27,12 +27,12 @@ import requests
 from billing_portal.confluent.billing import BillingClient
 from billing_portal.confluent.http import ConfluentHttp
 from billing_portal_tests.factories import LiveServer, sidecar_app
-from billing_portal_tests.pipeline import materialize, simulator_env
+from billing_portal_tests.pipeline import materialize, newest_billed_day, simulator_env
 
 pytestmark = pytest.mark.timeout(600)
 
 TODAY = dt.datetime.now(dt.UTC).date()
-DAY = TODAY - dt.timedelta(days=2)
+DAY = newest_billed_day(TODAY)  # bill published (72 h) and usage still in the Metrics API (7 days)
 NEXT = DAY + dt.timedelta(days=1)
 ATTEMPTS = 4
 BUDGET_S = 8.0
@@ -338,6 +338,10 @@ def test_restated_bill_is_not_published_by_a_run_that_fails_before_allocating_it
     restated = reference_bill(sim.url)
     assert restated[1] != before["bill"][1]
     outage = sim.faults.add("5xx:count=*,path=/v2/metrics")
+    # the day's usage was captured by the first run and is never queried again: forget that capture, so this run
+    # must ask the (failing) Metrics API after collecting the bill and before allocating it
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DELETE FROM usage_capture WHERE usage_date = %s", (DAY,))
 
     proc = materialize(env, DAY, NEXT, check=False)
     assert proc.returncode != 0 and "principal_usage" in proc.stderr

@@ -1,5 +1,6 @@
-"""Core objects that cannot be used (no id) are not dropped: the pipeline keeps them in `quarantine_rows` with the
-raw payload and reason, once per day, and a rerun replaces rather than duplicates them."""
+"""Core objects that cannot be used (no id) are not dropped: the observation keeps them in `quarantine_rows` with
+the raw payload and reason, under the day it was made for; a rerun of that day reuses the observation (objects are
+observed at most once a day) and neither duplicates nor loses them."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ def test_object_without_id_is_quarantined_once_per_day(database_url, tmp_path):
     day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=5)
     server = ReplayServer(scenario, day=day)
     try:
-        env = simulator_env(server.url, database_url, tmp_path / "home", BILLING_START_DATE=day.isoformat())
-        for _ in range(2):
-            out = materialize(env, day, day + dt.timedelta(days=1)).stdout
-            assert "quarantined=1" in out
+        env = simulator_env(server.url, database_url, tmp_path / "home", BILLING_START_DATE=day.isoformat(),
+                            BILLING_PORTAL_NOW=f"{day + dt.timedelta(days=1)}T06:00:00Z")
+        out = materialize(env, day, day + dt.timedelta(days=1)).stdout
+        assert "quarantined=1" in out
+        out = materialize(env, day, day + dt.timedelta(days=1)).stdout
+        assert "objects not collected: observed today already" in out
     finally:
         server.stop()
     with psycopg.connect(database_url) as conn:

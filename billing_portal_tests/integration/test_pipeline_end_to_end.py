@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 
 from billing_portal.simulator.server import start_simulator
-from billing_portal_tests.pipeline import materialize, simulator_env
+from billing_portal_tests.pipeline import materialize, newest_billed_day, simulator_env
 
 
 def _per_day(url: str, sql: str) -> dict:
@@ -25,8 +25,9 @@ BILL_BY_DAY = "SELECT usage_date, sum(amount) FROM billing_costs GROUP BY 1 ORDE
 
 
 def test_two_partitions_reconcile_and_rerun_is_identical(database_url):
-    today = dt.datetime.now(dt.UTC).date()
-    start, end = today - dt.timedelta(days=3), today - dt.timedelta(days=1)
+    # the two newest days whose bills are published (72 h) while their usage is still in the Metrics API
+    end = newest_billed_day() + dt.timedelta(days=1)
+    start = end - dt.timedelta(days=2)
     sim = start_simulator(seed=7, scale="small")
     try:
         with tempfile.TemporaryDirectory(dir="/tmp") as home:

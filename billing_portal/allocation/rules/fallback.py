@@ -12,7 +12,9 @@ Tiers, first that applies wins (per line):
                               reason: owner_from_<source>
   4. unallocated              principal UNALLOCATED.                                              low
                               reason: why the primary evidence was missing
-A line of an unknown line type says `unknown_line_type` as its reason at every tier, so unknown types stay visible.
+A line of an unknown line type says `unknown_line_type` as its reason at every tier, so unknown types stay visible;
+likewise a usage-driven line whose usage expired before it was captured says `usage_expired_before_capture` at every
+tier (the method still says which tier paid).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def ladder(lines: pd.DataFrame, ctx: Context, why, env_confidence: Confidence = 
     r, c, e = lines["r"].to_numpy(), lines["c"].to_numpy(), lines["e"].to_numpy()
     why = np.broadcast_to(np.asarray(reason_code(why) if isinstance(why, Reason) else why, dtype=np.int16),
                           (len(lines),))
-    unknown = why == reason_code(Reason.UNKNOWN_LINE_TYPE)
+    unknown = (why == reason_code(Reason.UNKNOWN_LINE_TYPE)) | (why == reason_code(Reason.USAGE_EXPIRED_BEFORE_CAPTURE))
 
     own = (r >= 0) & ids.known[np.maximum(r, 0)]
     n_active = ctx.n_active(c)

@@ -53,12 +53,13 @@ def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResour
         quarantined = snapshot.quarantine
         with warehouse.transaction() as conn:
             obs = record_observation(conn, "objects", now, frames, run_id=context.run_id)
-            # objects that could not be used (no id, a conflicting duplicate) are kept aside under the day observed
-            replace_quarantine(conn, "objects", now.date(), quarantined)
+            # objects that could not be used (no id, a conflicting duplicate) are kept aside under the newest day
+            # of the run (the day this observation was made for)
+            replace_quarantine(conn, "objects", days[-1], quarantined)
         changes = {t: c.as_dict() for t, c in obs.changes.items()}
         context.log.info("objects observed at " + now.isoformat(timespec="seconds") + ": "
                          + ", ".join(f"{t} {c['seen']} (+{c['new']} ~{c['changed']} -{c['gone']})"
-                                     for t, c in changes.items()))
+                                     for t, c in changes.items()) + f", quarantined={len(quarantined)}")
     else:
         context.log.info(f"objects not collected: {why}")
     written = {}

@@ -136,8 +136,12 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
             queried_total += len(to_query)
         uncaptured = [c for c in clusters if c not in stored]
         if state is DayState.EXPIRED and uncaptured and prometheus is not None:
-            writes.append((prometheus.fetch_principal_usage(uncaptured, lo, hi), uncaptured, UsageSource.PROMETHEUS))
-        elif state is DayState.EXPIRED and uncaptured:
+            history = prometheus.fetch_principal_usage(uncaptured, lo, hi)
+            found = sorted(set(history["cluster_id"]))  # a cluster Prometheus has nothing for stays uncaptured
+            if found:
+                writes.append((history, found, UsageSource.PROMETHEUS))
+            uncaptured = [c for c in uncaptured if c not in found]
+        if state is DayState.EXPIRED and uncaptured:
             expired.append({"day": day.isoformat(), "clusters": len(uncaptured)})
         elif state is DayState.NOT_COMPLETE:
             not_complete.append(day.isoformat())

@@ -14,9 +14,9 @@ from billing_portal.sidecar.schemas import ConfidenceQuery, ConfidenceReport
 bp = APIBlueprint("confidence", __name__, tag="quality")
 
 AMOUNTS = ("total_usd", "high_usd", "medium_usd", "low_usd", "by_usage_usd", "by_ownership_usd", "by_fallback_usd",
-           "unallocated_usd")
+           "unallocated_usd", "usage_expired_usd")
 COLUMNS = ("usage_date", "scope_type", "scope_value") + AMOUNTS + ("high_share", "coverage_ratio",
-                                                                   "unallocated_share")
+                                                                   "unallocated_share", "usage_expired_share")
 
 
 def _row(r: dict) -> dict:
@@ -26,6 +26,7 @@ def _row(r: dict) -> dict:
     item["high_share"] = ratio(r["high_usd"], total)
     item["coverage_ratio"] = ratio(r["by_usage_usd"] + r["by_ownership_usd"], total)
     item["unallocated_share"] = ratio(r["unallocated_usd"], total)
+    item["usage_expired_share"] = ratio(r["usage_expired_usd"], total)
     return item
 
 
@@ -34,7 +35,9 @@ def _row(r: dict) -> dict:
 @bp.output(ConfidenceReport)
 @bp.doc(tags=["quality"], summary="Confidence and coverage KPIs per day", description=(
     "Per day and scope (total / team / business_unit): the cost at each confidence level (high, medium, low) and "
-    "by coverage bucket (by_usage, by_ownership, by_fallback, unallocated), with shares. The UTC days of "
+    "by coverage bucket (by_usage, by_ownership, by_fallback, unallocated), with shares; usage_expired_usd is the "
+    "cost whose usage expired from the Metrics API before it was captured (allocated by the fallback ladder, reason "
+    "usage_expired_before_capture). The UTC days of "
     "[from_ts, to_ts) (timestamps or days; aliases start..end, inclusive; default: the 30 days ending at the "
     "newest day with data; at most 366)."),
     responses=responses(400, 503, csv=True))

@@ -72,4 +72,26 @@ def query(ctx: RequestContext, dataset: str) -> Reply:
     return json_reply({"data": _rows(ctx, page, q.format), "meta": {"pagination": pagination_meta}})
 
 
-ROUTES = [("POST", "/v2/metrics/<dataset>/query", query)]
+EXPORT_RESOURCE_PARAMS = ("resource.kafka.id", "resource.connector.id", "resource.ksql.id",
+                          "resource.schema_registry.id", "resource.compute_pool.id")
+
+
+def export(ctx: RequestContext, dataset: str) -> Reply:
+    """``GET /v2/metrics/cloud/export``: the latest point per series (see simulator/export.py)."""
+    from billing_portal.simulator.export import render_export  # noqa: PLC0415
+
+    if dataset != "cloud":
+        raise ApiError(404, "not_found", f"unknown dataset {dataset!r}; this simulator serves 'cloud'")
+    args = ctx.request.args
+    if not any(args.getlist(p) for p in EXPORT_RESOURCE_PARAMS):
+        raise bad_request("at least one resource filter is required, e.g. resource.kafka.id=lkc-…",
+                          "resource.kafka.id")
+    clusters = args.getlist("resource.kafka.id")
+    openmetrics = "application/openmetrics-text" in (ctx.request.headers.get("Accept") or "")
+    body = render_export(ctx.model, clusters, ctx.state.clock(), openmetrics)
+    ctype = ("application/openmetrics-text; version=1.0.0; charset=utf-8" if openmetrics
+             else "text/plain; version=0.0.4; charset=utf-8")
+    return Reply(200, body.encode(), content_type=ctype)
+
+
+ROUTES = [("POST", "/v2/metrics/<dataset>/query", query), ("GET", "/v2/metrics/<dataset>/export", export)]
