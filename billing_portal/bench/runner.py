@@ -393,12 +393,23 @@ class Bench:
             if self.days > 0:
                 start = day - dt.timedelta(days=self.days)
                 self.echo(f"bench: backfill {start} … {day - dt.timedelta(days=1)} as one run")
+                with psycopg.connect(self.url) as conn:
+                    obs_before = conn.execute("SELECT count(*) FROM observations").fetchone()[0]
                 bf = self.materialize(start, day)
+                with psycopg.connect(self.url) as conn:
+                    obs_after = dict(conn.execute("SELECT source, count(*) FROM observations GROUP BY 1").fetchall())
+                    usage_sources = dict(conn.execute(
+                        "SELECT coalesce(c.source, 'not captured'), count(*) FROM generate_series(%s::date, %s::date,"
+                        " '1 day') d LEFT JOIN usage_capture c ON c.usage_date = d::date GROUP BY 1",
+                        (start, day - dt.timedelta(days=1))).fetchall())
                 backfill_days = [start + dt.timedelta(days=i) for i in range(self.days)]
                 res["backfill"] = {"days": self.days, "seconds": bf["seconds"], "s_per_day": bf["seconds"] / self.days,
                                    "fact_rows": bf["fact_rows"], "peak_rss_bytes": bf["peak_rss_bytes"],
                                    "projected_365_days_min": bf["seconds"] / self.days * 365 / 60,
-                                   "stages_s": self.breakdown(bf), "steps_s": bf["steps_s"]}
+                                   "stages_s": self.breakdown(bf), "steps_s": bf["steps_s"],
+                                   # objects and catalog are observed once (by the one-day run), not per day
+                                   "new_observations": sum(obs_after.values()) - obs_before,
+                                   "observations": obs_after, "usage_capture_sources": usage_sources}
             first = day - dt.timedelta(days=self.api_days - 1)
             wanted = [first + dt.timedelta(days=i) for i in range(self.api_days)]
             self.echo(f"bench: API dataset {first} … {day}")

@@ -23,6 +23,7 @@ def test_bench_small_writes_every_figure(tmp_path, pg_server_url, monkeypatch):
     assert day["ratio_to_copy"] > 0 and day["peak_rss_bytes"] > 0
     assert set(day["stages_s"]) >= {"collect_s", "allocate_s", "write_s"}
     assert res["backfill"]["days"] == 2 and res["backfill"]["s_per_day"] > 0 and res["backfill"]["fact_rows"] > 0
+    assert res["backfill"]["new_observations"] == 0, "a backfill of past days reuses the observed objects and catalog"
     assert res["api_dataset"]["days"] == 3
     for name in ("summary_by_business_unit", "summary_by_principal", "costs_page_team_filter", "metrics"):
         assert res["api"][name]["requests"] == 3 and res["api"][name]["p95_s"] >= res["api"][name]["p50_s"] > 0
