@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from billing_portal.confluent.http import ConfluentHttp
-from billing_portal.errors import ConfluentApiError
+from billing_portal.errors import ConfluentApiError, ConfluentAuthError
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,9 @@ class MetricsClient:
         self.clusters_per_query = int(clusters_per_query)
         self.limit = int(limit)
         self.max_interval = max_interval
+        # clusters whose metrics the key may not read (a 403 on a query naming only them), with the answer's detail
+        self.forbidden: dict[str, str] = {}
+        self._forbidden_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (f"MetricsClient({self.http!r}, max_workers={self.max_workers}, "
@@ -121,6 +125,7 @@ class MetricsClient:
         rows: list[dict] = []
         page = self.http.post(path, body, api="metrics")
         seen: set[str] = set()
+        restarted = False
         while True:
             if page is None:
                 return rows
@@ -139,7 +144,15 @@ class MetricsClient:
                 raise ConfluentApiError(f"pagination loop on {path}: next_page_token repeated after "
                                         f"{len(seen) + 1} pages", url=path)
             seen.add(token)
-            page = self.http.post(path, body, params={"page_token": token}, api="metrics")
+            try:
+                page = self.http.post(path, body, params={"page_token": token}, api="metrics")
+            except ConfluentApiError as exc:
+                if exc.status != 400 or restarted:
+                    raise
+                # an expired page token answers 400: restart the query from its first page, once
+                log.warning("metrics: page token rejected (%s); restarting the query from page 1", exc)
+                restarted, rows, seen = True, [], set()
+                page = self.http.post(path, body, api="metrics")
 
     def _jobs(self, metrics: Iterable[str], cluster_ids: Sequence[str], start: dt.datetime, end: dt.datetime,
               group_by: Sequence[str], granularity: str, extra_filters: Sequence[dict]) -> list[tuple[str, list, dict]]:
@@ -148,18 +161,36 @@ class MetricsClient:
         for lo, hi in _intervals(start, end, self.max_interval):
             for batch in _chunks(clusters, self.clusters_per_query):
                 for metric in metrics:
-                    body = build_query(metric, batch, lo, hi, group_by=group_by, granularity=granularity,
-                                       limit=self.limit, extra_filters=extra_filters)
+                    def body(b, metric=metric, lo=lo, hi=hi):
+                        return build_query(metric, b, lo, hi, group_by=group_by, granularity=granularity,
+                                           limit=self.limit, extra_filters=extra_filters)
                     jobs.append((metric, batch, body))
         return jobs
 
-    def _run_jobs(self, jobs: list[tuple[str, list, dict]], dataset: str) -> list[tuple[str, list, list[dict]]]:
+    def _run_batch(self, batch: list, body, dataset: str) -> list[tuple[list, list[dict]]]:
+        """The rows of a batch; on a 403 (the key may not read some of these clusters — live: "Query must filter
+        by at least one of your authorized resources") the batch is split in halves until the cluster that fails
+        alone is found and skipped (recorded in `forbidden`)."""
+        try:
+            return [(batch, self.run_query(body(batch), dataset))]
+        except ConfluentAuthError as exc:
+            if exc.status != 403:
+                raise
+            if len(batch) == 1:
+                with self._forbidden_lock:
+                    self.forbidden[batch[0]] = str(exc).split("\n")[0]
+                log.warning("metrics: the key may not read %s (403); skipped", batch[0])
+                return [(batch, [])]
+            half = len(batch) // 2
+            return self._run_batch(batch[:half], body, dataset) + self._run_batch(batch[half:], body, dataset)
+
+    def _run_jobs(self, jobs: list[tuple[str, list, object]], dataset: str) -> list[tuple[str, list, list[dict]]]:
         if not jobs:
             return []
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(jobs)),
                                 thread_name_prefix="ccloud-metrics") as pool:
-            futures = [(metric, batch, pool.submit(self.run_query, body, dataset)) for metric, batch, body in jobs]
-            return [(metric, batch, fut.result()) for metric, batch, fut in futures]
+            futures = [(metric, pool.submit(self._run_batch, batch, body, dataset)) for metric, batch, body in jobs]
+            return [(metric, b, rows) for metric, fut in futures for b, rows in fut.result()]
 
     # --- generic ------------------------------------------------------------------------------------------
     def query(self, metric: str, cluster_ids: Sequence[str], start: dt.datetime, end: dt.datetime, *,
@@ -192,7 +223,8 @@ class MetricsClient:
         Naive datetimes are taken as UTC. `frame.attrs["stats"]` counts requests, points and anything dropped."""
         start, end = _utc(start), _utc(end)
         stats: dict[str, Any] = {"points": 0, "points_outside_window": 0, "points_without_cluster": 0,
-                                 "invalid_values": 0, "duplicate_points": 0, "unknown_principal_points": 0}
+                                 "invalid_values": 0, "duplicate_points": 0, "unknown_principal_points": 0,
+                                 "zero_points": 0}
         if not start < end or not cluster_ids:
             frame = _usage_frame([])
             frame.attrs["stats"] = stats
@@ -212,11 +244,15 @@ class MetricsClient:
                 if value is None:
                     stats["invalid_values"] += 1
                     continue
+                if value == 0:  # live answers carry zero-valued points for hours without activity
+                    stats["zero_points"] += 1
+                    continue
                 principal = r.get(PRINCIPAL_LABEL)
                 points.append((column, r.get("timestamp"), str(cluster), principal, value))
         stats["points"] = len(points)
         frame = _pivot(points, start, end, stats)
         stats["requests"] = self.http.request_count - before
+        stats["forbidden_clusters"] = {c: r for c, r in self.forbidden.items() if c in set(cluster_ids)}
         stats["queries"] = len(jobs)
         log.info("metrics %s..%s: %d clusters, %d queries, %d requests, %d rows", _iso(start), _iso(end),
                  len(set(cluster_ids)), len(jobs), stats["requests"], len(frame))

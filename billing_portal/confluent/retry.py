@@ -104,18 +104,29 @@ def parse_reset(value: str | None, now_epoch: float | None = None) -> float | No
     return max(0.0, seconds)
 
 
+def _numbers(value: str | None) -> list[float]:
+    """The numbers of a rate-limit header; the telemetry API may send two sets in one header (global and endpoint
+    scope): `rateLimit-remaining: 299, 59`."""
+    out = []
+    for part in (value or "").split(","):
+        try:
+            out.append(float(part.strip()))
+        except ValueError:
+            continue
+    return out
+
+
 def rate_limit_remaining(headers: Mapping[str, str]) -> float | None:
-    value = _header(headers, "X-RateLimit-Remaining", "RateLimit-Remaining")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
+    """The smallest remaining count of the header's sets (the scope that runs out first)."""
+    values = _numbers(_header(headers, "X-RateLimit-Remaining", "RateLimit-Remaining"))
+    return min(values) if values else None
 
 
 def rate_limit_reset(headers: Mapping[str, str]) -> float | None:
-    return parse_reset(_header(headers, "X-RateLimit-Reset", "RateLimit-Reset"))
+    """Seconds until every exhausted window has reset: the largest reset of the header's sets."""
+    resets = [r for r in (parse_reset(str(v)) for v in _numbers(_header(headers, "X-RateLimit-Reset",
+                                                                          "RateLimit-Reset"))) if r is not None]
+    return max(resets) if resets else None
 
 
 def server_wait(failure: RetryableFailure) -> tuple[float, str] | None:

@@ -100,7 +100,8 @@ class SimulatorApp:
             bucket = {API: "api", TELEMETRY: "telemetry"}.get(ctx.realm)
             if bucket is not None:
                 rate = self.state.limiter.hit(bucket, key)
-                rate_headers = ratelimit.headers(bucket, rate)
+                ctx.key_id = key
+                rate_headers = ratelimit.headers(bucket, rate, two_sets=self.state.config.flavor == "live")
                 if rate.exceeded:
                     raise _error(ctx, 429, "too_many_requests", "Too Many Requests",
                                  headers=[("Retry-After", str(rate.reset))])

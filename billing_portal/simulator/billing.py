@@ -2,13 +2,14 @@
 
 Rows, in this order (amount rule in ``pricing.py``):
 
-* KAFKA, per cluster: ``KAFKA_BASE`` (Standard/Enterprise; 24 h), ``KAFKA_NUM_CKUS`` (Dedicated; cku × 24 h;
-  the *live* flavor emits the singular ``KAFKA_NUM_CKU`` for every second Dedicated cluster),
-  ``KAFKA_PARTITION`` (non-Dedicated; partitions × 24), ``KAFKA_STORAGE`` (GB-hours: Σ over hours and topics of
-  ``retained_bytes`` / 1e9, rounded to 6 decimals), ``KAFKA_NETWORK_WRITE`` and ``KAFKA_NETWORK_READ`` and
+* KAFKA, per cluster: ``KAFKA_NUM_CKUS`` (Dedicated; cku × 24 h; the *live* flavor emits the singular
+  ``KAFKA_NUM_CKU`` for every second Dedicated cluster); for Basic/Standard/Enterprise, by default (eCKU billing,
+  orgs created after 2024-04-16) ``KAFKA_NUM_CKUS`` in eCKU-hours, or with the ``legacy`` billing model
+  ``KAFKA_BASE`` (Standard/Enterprise; 24 h) and ``KAFKA_PARTITION`` (partitions × 24); ``KAFKA_STORAGE`` (GB-hours: Σ over hours and topics of
+  ``retained_bytes`` / 2^30, rounded to 6 decimals), ``KAFKA_NETWORK_WRITE`` and ``KAFKA_NETWORK_READ`` and
   ``KAFKA_REST_PRODUCE`` on every third Standard cluster.
 * **Network consistency rule**: for a cluster-day, Σ quantity of its ``KAFKA_NETWORK_WRITE`` rows =
-  Σ ``request_bytes`` over all its principals and hours / 1e9 (exact, at most 9 decimals), and
+  Σ ``request_bytes`` over all its principals and hours / 2^30 (GB = GiB, as live; rounded to 9 decimals), and
   ``KAFKA_NETWORK_READ`` likewise with ``response_bytes``; ``amount = original_amount = round8(quantity × price)``
   per row (no discount). A cluster without traffic that day has no network rows. On Dedicated clusters the network
   lines are split by volume tier when above 10 GB: one row for the first 10 GB at $0.05 and one for the rest at
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from billing_portal.simulator.model import OrgModel
 
 FLAVORS = ("live", "spec")
+BILLING_MODELS = ("ecku", "legacy")
 _ABSENT = object()
 
 
@@ -96,9 +98,12 @@ def _num(value: Decimal) -> float:
 
 
 class _DayBillBuilder:
-    def __init__(self, model: OrgModel, day: date, variant: int, flavor: str):
+    def __init__(self, model: OrgModel, day: date, variant: int, flavor: str, billing_model: str = "ecku"):
         if flavor not in FLAVORS:
             raise ValueError(f"unknown flavor {flavor!r}; choose one of {', '.join(FLAVORS)}")
+        if billing_model not in BILLING_MODELS:
+            raise ValueError(f"unknown billing model {billing_model!r}; choose one of {', '.join(BILLING_MODELS)}")
+        self.ecku = billing_model == "ecku"
         self.model = model
         self.day = day
         self.variant = variant
@@ -184,6 +189,11 @@ class _DayBillBuilder:
                 self.add(product="KAFKA", line_type=line, resource=res, quantity=Decimal(c.cku * 24),
                          price=P.CKU_HOURLY, unit="CKU-hour", network=net, tier=tier)
                 dedicated_pos += 1
+            elif self.ecku:
+                # eCKU billing (orgs created after 2024-04-16): capacity in eCKU-hours, partitions included
+                ecku = 1 if c.kind == "Basic" else 1 + ci % (2 if c.kind == "Standard" else 3)
+                self.add(product="KAFKA", line_type="KAFKA_NUM_CKUS", resource=res, quantity=Decimal(ecku * 24),
+                         price=P.ECKU_HOURLY[c.kind], unit="eCKU-hour", network=net, tier=tier)
             else:
                 if c.kind in P.KAFKA_BASE_HOURLY:
                     self.add(product="KAFKA", line_type="KAFKA_BASE", resource=res, quantity=Decimal(24),
@@ -313,5 +323,6 @@ def _days_in_month(day: date) -> int:
     return (nxt - date(day.year, day.month, 1)).days
 
 
-def generate_day_bill(model: OrgModel, day: date, variant: int = 0, flavor: str = "live") -> DayBill:
-    return _DayBillBuilder(model, day, variant, flavor).build()
+def generate_day_bill(model: OrgModel, day: date, variant: int = 0, flavor: str = "live",
+                      billing_model: str = "ecku") -> DayBill:
+    return _DayBillBuilder(model, day, variant, flavor, billing_model).build()

@@ -2,7 +2,11 @@
 
 Qualified names are Confluent's: topic ``lsrc-…:lkc-…:<topic>``, logical cluster ``lsrc-…:lkc-…`` (the Schema
 Registry of the cluster's environment). Tags ``team_<team>``, ``cost_center_<n>`` and ``PII``; business metadata
-``cost_allocation`` with ``business_unit``, ``cost_center``, ``team``, ``owner``, ``business_product``.
+``cost_allocation`` with ``business_unit``, ``cost_center``, ``team``, ``owner``, ``business_product`` — only in
+environments with the ADVANCED Stream Governance package (business metadata is an Advanced feature: an ESSENTIALS
+registry has no business-metadata definitions and no values).
+
+Each environment's Schema Registry serves its own catalog (``Catalog.of(sr_id)``), as live.
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ class Catalog:
     by_name: dict[tuple[str, str], CatalogEntity]
     tag_names: list[str]
 
+    def of(self, sr_id: str) -> list[CatalogEntity]:
+        """The entities one Schema Registry's catalog holds."""
+        return [e for e in self.entities if e.sr_id == sr_id]
+
 
 def build_catalog(model: OrgModel) -> Catalog:
     cached = model.__dict__.get("_catalog")
@@ -70,7 +78,8 @@ def build_catalog(model: OrgModel) -> Catalog:
         entities.append(CatalogEntity(
             type_name=CLUSTER_TYPE, qualified_name=qn, guid=info.guid, display_text=cluster.display_name,
             attributes={"qualifiedName": qn, "name": cluster.id, "displayName": cluster.display_name},
-            tags=info.tags, business_metadata=info.business_metadata, sr_id=sr.id, cluster_id=cluster.id))
+            tags=info.tags, business_metadata=info.business_metadata if sr.package == "ADVANCED" else None,
+            sr_id=sr.id, cluster_id=cluster.id))
     for topic in model.topics:
         cluster = model.cluster_by_id[topic.cluster_id]
         sr = model.schema_registry_by_env[cluster.env_id]
@@ -81,7 +90,8 @@ def build_catalog(model: OrgModel) -> Catalog:
             attributes["ownerEmail"] = topic.owner_email
         entities.append(CatalogEntity(
             type_name=TOPIC_TYPE, qualified_name=qn, guid=topic.guid, display_text=topic.name,
-            attributes=attributes, tags=topic.tags, business_metadata=topic.business_metadata, sr_id=sr.id,
+            attributes=attributes, tags=topic.tags,
+            business_metadata=topic.business_metadata if sr.package == "ADVANCED" else None, sr_id=sr.id,
             cluster_id=cluster.id))
     entities.sort(key=lambda e: (e.type_name, e.qualified_name))
     tags = sorted({t for e in entities for t in e.tags} | {"PII"})

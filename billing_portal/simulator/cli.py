@@ -53,6 +53,9 @@ def _restricted(ctx, param, values):
 @click.option("--metrics-retention-days", type=click.IntRange(min=0), default=LIVE_METRICS_RETENTION_DAYS,
               show_default=True, help="The Metrics API answers only for this many days back (live: about 7; 0: "
                                       "forever, which no live org does).")
+@click.option("--legacy-billing", is_flag=True,
+              help="Bill Basic/Standard/Enterprise clusters as an org created before 2024-04-16 does (KAFKA_BASE + "
+                   "KAFKA_PARTITION) instead of eCKU-hours (KAFKA_NUM_CKUS).")
 @click.option("--clock", "clock_start", default=None, metavar="RFC3339",
               help="Start the simulator's clock frozen at this UTC instant (e.g. 2026-10-01T06:00:00Z); move it with "
                    "PUT /_simulator/clock. Default: the wall clock.")
@@ -65,7 +68,7 @@ def _restricted(ctx, param, values):
 @click.option("--telemetry-rate-limit", type=click.IntRange(min=1), default=None,
               help="Enforce this many requests/minute per key on the telemetry API.")
 def simulate(port, host, seed, scale, api_key, api_secret, sr_api_key, sr_api_secret, restricted_keys, fault_specs,
-             billing_lag_hours, metrics_retention_days, clock_start, flavor, public_url, api_rate_limit,
+             billing_lag_hours, metrics_retention_days, legacy_billing, clock_start, flavor, public_url, api_rate_limit,
              telemetry_rate_limit):
     """Serve a faithful simulator of the Confluent Cloud APIs (billing, core objects, connectors, telemetry and
     Stream Catalog) for a deterministic organization, until Ctrl-C."""
@@ -74,7 +77,8 @@ def simulate(port, host, seed, scale, api_key, api_secret, sr_api_key, sr_api_se
                              sr_api_secret=sr_api_secret, restricted_keys=restricted_keys, faults=fault_specs,
                              billing_lag_hours=billing_lag_hours, flavor=flavor, public_url=public_url,
                              api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit,
-                             metrics_retention_days=metrics_retention_days)
+                             metrics_retention_days=metrics_retention_days,
+                             billing_model="legacy" if legacy_billing else "ecku")
         clock = MovableClock(parse_instant(clock_start)) if clock_start else None
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from billing_portal.simulator.billing import FLAVORS
+from billing_portal.simulator.billing import BILLING_MODELS, FLAVORS
 from billing_portal.simulator.scales import SCALES
 
 LIVE_BILLING_LAG_HOURS = 72.0
@@ -16,24 +16,29 @@ FAMILIES = ("org", "iam", "cmk", "connect", "ksqldbcm", "fcpm", "srcm", "billing
 
 @dataclass(frozen=True)
 class RestrictedKey:
-    """A key that authenticates but lacks the roles for some families (→ 403 there)."""
+    """A key that authenticates but lacks the roles for some families, or for some environments / Schema Registries
+    (→ 403 there, as a locked-down org answers)."""
 
     key: str
     secret: str
     denied: frozenset[str]
+    denied_scopes: frozenset[str] = frozenset()  # env-… (its lists, connectors, metrics) and lsrc-… (its catalog)
 
     @classmethod
     def parse(cls, spec: str) -> RestrictedKey:
-        """``KEY:SECRET:family,family`` (families: org, iam, cmk, connect, ksqldbcm, fcpm, srcm, billing, metrics,
-        catalog)."""
+        """``KEY:SECRET:item,item`` where an item is a family (org, iam, cmk, connect, ksqldbcm, fcpm, srcm, billing,
+        metrics, catalog), an environment id ``env-…`` or a Schema Registry id ``lsrc-…``."""
         parts = spec.split(":")
         if len(parts) != 3 or not parts[0] or not parts[1] or not parts[2]:
-            raise ValueError(f"restricted key must be KEY:SECRET:family[,family…], got {spec!r}")
-        denied = frozenset(f.strip() for f in parts[2].split(",") if f.strip())
+            raise ValueError(f"restricted key must be KEY:SECRET:item[,item…], got {spec!r}")
+        items = {f.strip() for f in parts[2].split(",") if f.strip()}
+        scopes = frozenset(i for i in items if i.startswith(("env-", "lsrc-")))
+        denied = frozenset(items - scopes)
         unknown = denied - set(FAMILIES)
         if unknown:
-            raise ValueError(f"unknown API families {sorted(unknown)} in {spec!r}; known: {', '.join(FAMILIES)}")
-        return cls(parts[0], parts[1], denied)
+            raise ValueError(f"unknown API families {sorted(unknown)} in {spec!r}; known: {', '.join(FAMILIES)}, "
+                             "or an env-… / lsrc-… id")
+        return cls(parts[0], parts[1], denied, scopes)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class SimulatorConfig:
     billing_lag_hours: float = LIVE_BILLING_LAG_HOURS
     metrics_retention_days: int = LIVE_METRICS_RETENTION_DAYS
     flavor: str = "live"  # live | spec (see billing.py)
+    billing_model: str = "ecku"  # ecku (an org created after 2024-04-16) | legacy (base + partition charges)
     public_url: str | None = None  # base URL used in links; default: from the request's Host
     faults: tuple[str, ...] = field(default_factory=tuple)
     api_rate_limit: int | None = None  # requests per minute per key on api paths; None = advertised, not enforced
@@ -58,6 +64,8 @@ class SimulatorConfig:
     def __post_init__(self):
         if self.scale not in SCALES:
             raise ValueError(f"unknown scale {self.scale!r}; choose one of {', '.join(SCALES)}")
+        if self.billing_model not in BILLING_MODELS:
+            raise ValueError(f"unknown billing model {self.billing_model!r}; choose one of {', '.join(BILLING_MODELS)}")
         if self.flavor not in FLAVORS:
             raise ValueError(f"unknown flavor {self.flavor!r}; choose one of {', '.join(FLAVORS)}")
         if self.billing_lag_hours < 0:

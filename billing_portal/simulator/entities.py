@@ -70,10 +70,15 @@ class User:
 
 @dataclass(frozen=True)
 class IdentityPool:
-    """OAuth identity pools: appear as principals in metrics, own no API keys, listed by no endpoint served here."""
+    """OAuth identity pools (iam/v2 identity-providers/{op}/identity-pools): principals in metrics, own no API keys;
+    most descriptions name an owner (`Owner: …`), like service accounts."""
 
     id: str
     display_name: str
+    description: str = ""
+    provider_id: str = ""
+    identity_claim: str = "claims.sub"
+    filter: str = ""
 
 
 @dataclass(frozen=True)

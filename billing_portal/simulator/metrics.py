@@ -30,7 +30,7 @@ import numpy as np
 
 from billing_portal.simulator.model import OrgModel
 
-KAFKA_ID, PRINCIPAL, TOPIC = "resource.kafka.id", "metric.principal_id", "metric.topic"
+KAFKA_ID, PRINCIPAL, TOPIC, TYPE = "resource.kafka.id", "metric.principal_id", "metric.topic", "metric.type"
 MAX_INTERVAL_HOURS = 31 * 24
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -47,8 +47,9 @@ class MetricDef:
 
 _PREFIX = "io.confluent.kafka.server/"
 METRICS = {m.name: m for m in (
-    MetricDef(_PREFIX + "request_bytes", "principal", "request_bytes", (KAFKA_ID, PRINCIPAL)),
-    MetricDef(_PREFIX + "response_bytes", "principal", "response_bytes", (KAFKA_ID, PRINCIPAL)),
+    # request types: produce requests carry the request bytes, fetch responses the response bytes
+    MetricDef(_PREFIX + "request_bytes", "principal_produce", "request_bytes", (KAFKA_ID, PRINCIPAL, TYPE)),
+    MetricDef(_PREFIX + "response_bytes", "principal_fetch", "response_bytes", (KAFKA_ID, PRINCIPAL, TYPE)),
     MetricDef(_PREFIX + "received_bytes", "topic", "topic_received", (KAFKA_ID, TOPIC)),
     MetricDef(_PREFIX + "sent_bytes", "topic", "topic_sent", (KAFKA_ID, TOPIC)),
     MetricDef(_PREFIX + "retained_bytes", "topic", "topic_retained", (KAFKA_ID, TOPIC), gauge=True),
@@ -231,11 +232,18 @@ def _label_tables(model: OrgModel) -> dict[str, dict[str, _Labels]]:
     cluster_index = {c: i for i, c in enumerate(cluster_ids)}
     topic_names = sorted({t.name for t in model.topics})
     topic_index = {n: i for i, n in enumerate(topic_names)}
-    tables = {
-        "principal": {
+    pairs = model.usage_profile.n_pairs
+
+    def principal_table(request_type: str) -> dict[str, _Labels]:
+        return {
             KAFKA_ID: _Labels(model.usage_profile.cluster, cluster_ids, cluster_index),
             PRINCIPAL: _Labels(model.usage_profile.principal, model.principal_ids, model.principal_index),
-        },
+            TYPE: _Labels(np.zeros(pairs, dtype=np.int32), [request_type], {request_type: 0}),
+        }
+
+    tables = {
+        "principal_produce": principal_table("Produce"),
+        "principal_fetch": principal_table("Fetch"),
         "topic": {
             KAFKA_ID: _Labels(model.topic_profile.cluster, cluster_ids, cluster_index),
             TOPIC: _Labels(np.array([topic_index[t.name] for t in model.topics], dtype=np.int32), topic_names,
@@ -259,9 +267,11 @@ def _mask(f: Filter, table: dict[str, _Labels], n: int) -> np.ndarray:
     return ~masks[0]  # NOT
 
 
-def evaluate(model: OrgModel, q: MetricQuery, now: datetime, retention_days: int = 0) -> list[Group]:
+def evaluate(model: OrgModel, q: MetricQuery, now: datetime, retention_days: int = 0,
+             zero_points: bool = False) -> list[Group]:
     """The groups of a query at `now`: hours that have fully elapsed and, with `retention_days` > 0, that are not
-    older than the retention (the live API keeps about 7 days; older hours answer no points at all)."""
+    older than the retention (the live API keeps about 7 days; older hours answer no points at all). With
+    `zero_points` (live), a group with any point also has a zero-valued point for each bucket without activity."""
     table = _label_tables(model)[q.metric.table]
     n = next(iter(table.values())).codes.shape[0]
     selected = np.flatnonzero(_mask(q.filter, table, n))
@@ -325,11 +335,22 @@ def evaluate(model: OrgModel, q: MetricQuery, now: datetime, retention_days: int
         live = [b for b in range(n_buckets - 1, -1, -1) if b_hours[gi, b] > 0]
         if not live:
             continue
+        if zero_points:
+            live = list(range(n_buckets - 1, -1, -1))
         groups.append(Group(labels=labels, timestamps=tuple(bucket_ts[b] for b in live),
                             values=tuple(float(b_val[gi, b]) for b in live)))
     groups.sort(key=lambda grp: tuple(v for _, v in grp.labels))
     return groups
 
 
-def timestamp(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+def timestamp(dt: datetime, millis: bool = True) -> str:
+    """`2024-05-01T01:00:00.000Z` (spec), or without the milliseconds as live answers often write it."""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.000Z" if millis else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def filter_values(f: Filter, field: str) -> set[str]:
+    """Every value `field` is compared with in the filter tree."""
+    out = {f.value} if f.field == field and f.value is not None else set()
+    for c in f.children:
+        out |= filter_values(c, field)
+    return out

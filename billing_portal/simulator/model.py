@@ -69,7 +69,7 @@ EPOCH = datetime(2022, 6, 1, tzinfo=UTC)
 
 # random stream ids (one per concern, so changing one generator never shifts another)
 _S_IDS, _S_ENVS, _S_CLUSTERS, _S_PRINCIPALS, _S_PAIRS, _S_KEYS, _S_APPS, _S_CATALOG, _S_PROFILE = range(1, 10)
-_S_TIMELINE, _S_TIMELINE_IDS, _S_TIMELINE_PROFILE = 10, 11, 12
+_S_TIMELINE, _S_TIMELINE_IDS, _S_TIMELINE_PROFILE, _S_POOLS = 10, 11, 12, 13
 S_DAY_USAGE, S_DAY_BILL, S_DAY_CHURN = 20, 21, 22
 
 PRINCIPAL_KINDS = ("ServiceAccount", "User", "IdentityPool", "DeletedServiceAccount")
@@ -138,11 +138,13 @@ class OrgModel:
             self._views[t] = view
         return view
 
-    def bill(self, day: date, *, variant: int = 0, flavor: str = "live"):
-        """The day's bill as served (``billing.DayBill``; cached). ``variant`` != 0 is a restated bill."""
+    def bill(self, day: date, *, variant: int = 0, flavor: str = "live", billing_model: str = "ecku"):
+        """The day's bill as served (``billing.DayBill``; cached). ``variant`` != 0 is a restated bill;
+        ``billing_model`` ``ecku`` (orgs created after 2024-04-16) or ``legacy`` (base + partition charges)."""
         from billing_portal.simulator.billing import generate_day_bill
 
-        return self._bill_cache.get((day, variant, flavor), lambda: generate_day_bill(self, day, variant, flavor))
+        return self._bill_cache.get((day, variant, flavor, billing_model),
+                                    lambda: generate_day_bill(self, day, variant, flavor, billing_model))
 
     def clusters_of(self, env_id: str) -> list[KafkaCluster]:
         return [c for c in self.kafka_clusters if c.env_id == env_id]
@@ -199,8 +201,7 @@ class _Builder:
         envs = self._environments(rng)
         users = self._users()
         sas = self._service_accounts(envs, users)
-        pools = [IdentityPool(id=self.ids.pool(), display_name=f"{names.TEAMS[i % len(names.TEAMS)]}-oauth-pool")
-                 for i in range(self.spec.identity_pools)]
+        pools = self._identity_pools(users)
         deleted_sa = self.ids.make("sa")
         clusters = self._clusters(envs)
         principal_ids = [s.id for s in sas] + [u.id for u in users] + [p.id for p in pools] + [deleted_sa]
@@ -244,6 +245,23 @@ class _Builder:
                               sas=sas, rename_candidates=candidates, team_names=names.TEAMS,
                               email_domain=names.EMAIL_DOMAIN, first_names=names.FIRST_NAMES,
                               connector_class=names.CONNECTOR_CLASSES[0])
+
+    def _identity_pools(self, users: list[User]) -> list[IdentityPool]:
+        """Pools of one OIDC identity provider; ids drawn where they always were, descriptions from their own
+        stream (two pools in three name an owner)."""
+        ids = [self.ids.pool() for _ in range(self.spec.identity_pools)]
+        rng = self.rng(_S_POOLS)
+        provider = "op-" + "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz0123456789"), size=5))
+        pools = []
+        for i, pid in enumerate(ids):
+            team = names.TEAMS[i % len(names.TEAMS)]
+            owner = users[int(rng.integers(len(users)))].email if users and i % 3 != 2 else None
+            pools.append(IdentityPool(
+                id=pid, display_name=f"{team}-oauth-pool",
+                description=f"OAuth clients of {team}. Owner: {owner}" if owner else f"OAuth clients of {team}",
+                provider_id=provider, identity_claim="claims.sub",
+                filter=f'claims.aud=="{team}-kafka" && claims.iss.startsWith("https://login.{team}.example")'))
+        return pools
 
     def _environments(self, rng: np.random.Generator) -> list[Environment]:
         n = self.spec.environments

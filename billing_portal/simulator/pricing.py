@@ -18,7 +18,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 Q8 = Decimal("0.00000001")
 Q6 = Decimal("0.000001")
-GB = Decimal(10**9)  # the billing API's GB is 1e9 bytes
+GB = Decimal(2**30)  # the billing API's GB is 2^30 bytes (a GiB), as live
+GB_PLACES = Decimal("1e-9")  # quantities in GB are served with 9 decimals
 
 
 def round8(value: Decimal) -> Decimal:
@@ -36,8 +37,8 @@ def amounts(quantity: Decimal, price: Decimal, discount_rate: Decimal = Decimal(
 
 
 def bytes_to_gb(total_bytes: int) -> Decimal:
-    """Exact: integer bytes / 1e9 has at most 9 decimals."""
-    return Decimal(int(total_bytes)) / GB
+    """Bytes in GB of 2^30 bytes, rounded half-even to 9 decimals (what a JSON double carries exactly here)."""
+    return (Decimal(int(total_bytes)) / GB).quantize(GB_PLACES)
 
 
 D = Decimal
@@ -45,6 +46,7 @@ D = Decimal
 # Kafka
 KAFKA_BASE_HOURLY = {"Standard": D("1.50"), "Enterprise": D("2.25")}  # Basic has no base charge
 CKU_HOURLY = D("2.50")
+ECKU_HOURLY = {"Basic": D("0.14"), "Standard": D("0.75"), "Enterprise": D("2.25")}  # per eCKU-hour
 PARTITION_HOURLY = D("0.0015")
 STORAGE_GB_HOUR = D("0.000137")  # ≈ $0.10 per GB-month (730 h)
 NETWORK_GB = D("0.05")  # read and write

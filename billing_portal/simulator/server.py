@@ -113,14 +113,15 @@ def make_config(*, seed: int = 42, scale: str = "small", api_key: str = "SIMKEY"
                 restricted_keys: tuple[str | RestrictedKey, ...] = (), faults: tuple[str, ...] | list[str] = (),
                 billing_lag_hours: float = LIVE_BILLING_LAG_HOURS, flavor: str = "live", public_url: str | None = None,
                 api_rate_limit: int | None = None, telemetry_rate_limit: int | None = None,
-                metrics_retention_days: int = LIVE_METRICS_RETENTION_DAYS) -> SimulatorConfig:
+                metrics_retention_days: int = LIVE_METRICS_RETENTION_DAYS,
+                billing_model: str = "ecku") -> SimulatorConfig:
     return SimulatorConfig(
         seed=seed, scale=scale, api_key=api_key, api_secret=api_secret, sr_api_key=sr_api_key,
         sr_api_secret=sr_api_secret,
         restricted_keys=tuple(k if isinstance(k, RestrictedKey) else RestrictedKey.parse(k) for k in restricted_keys),
         billing_lag_hours=billing_lag_hours, flavor=flavor, public_url=public_url, faults=tuple(faults),
         api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit,
-        metrics_retention_days=metrics_retention_days)
+        metrics_retention_days=metrics_retention_days, billing_model=billing_model)
 
 
 def start_simulator(port: int = 0, host: str = "127.0.0.1", *, seed: int = 42, scale: str = "small",
@@ -130,7 +131,8 @@ def start_simulator(port: int = 0, host: str = "127.0.0.1", *, seed: int = 42, s
                     flavor: str = "live", public_url: str | None = None, api_rate_limit: int | None = None,
                     telemetry_rate_limit: int | None = None, clock: Callable[[], datetime] | None = None,
                     model: OrgModel | None = None,
-                    metrics_retention_days: int = LIVE_METRICS_RETENTION_DAYS) -> SimulatorHandle:
+                    metrics_retention_days: int = LIVE_METRICS_RETENTION_DAYS,
+                    billing_model: str = "ecku") -> SimulatorHandle:
     """Start a simulator in a background thread (``port=0``: a free port) and return its handle.
 
     Defaults are the live API's: bills published 72 h after the day (``billing_lag_hours``), metrics kept 7 days
@@ -142,7 +144,7 @@ def start_simulator(port: int = 0, host: str = "127.0.0.1", *, seed: int = 42, s
                          sr_api_secret=sr_api_secret, restricted_keys=restricted_keys, faults=faults,
                          billing_lag_hours=billing_lag_hours, flavor=flavor, public_url=public_url,
                          api_rate_limit=api_rate_limit, telemetry_rate_limit=telemetry_rate_limit,
-                         metrics_retention_days=metrics_retention_days)
+                         metrics_retention_days=metrics_retention_days, billing_model=billing_model)
     state = SimulatorState(config, model=model, clock=clock)
     app = SimulatorApp(state)
     return SimulatorHandle(state, _make_server(app, host, port), app)

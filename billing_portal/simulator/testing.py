@@ -14,6 +14,17 @@ SR_AUTH = ("SIMSRKEY", "SIMSRSECRET")
 FIXED_NOW = datetime(2024, 6, 15, 12, 30, tzinfo=UTC)
 
 
+def sr_credentials(sr_id: str, sr_api_key: str = SR_AUTH[0], sr_api_secret: str = SR_AUTH[1]) -> tuple[str, str]:
+    """The key of one Schema Registry of the simulator (each registry has its own, as live)."""
+    return f"{sr_api_key}-{sr_id}", f"{sr_api_secret}-{sr_id}"
+
+
+def sr_credentials_file(model, sr_api_key: str = SR_AUTH[0], sr_api_secret: str = SR_AUTH[1]) -> dict:
+    """The SCHEMA_REGISTRY_CREDENTIALS_FILE content for every registry of `model`."""
+    return {sr.id: dict(zip(("api_key", "api_secret"), sr_credentials(sr.id, sr_api_key, sr_api_secret),
+                            strict=True)) for sr in model.schema_registries}
+
+
 def fixed_clock(now: datetime = FIXED_NOW) -> Callable[[], datetime]:
     return lambda: now
 

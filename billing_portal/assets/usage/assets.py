@@ -36,7 +36,7 @@ from billing_portal.resources import ClockResource, ConfluentCloudResource, Usag
 from billing_portal.warehouse.copy import copy_frame
 
 NOT_USED = ("points_outside_window", "points_without_cluster", "invalid_values", "duplicate_points",
-            "unknown_principal_points")
+            "unknown_principal_points", "zero_points")
 USAGE_COLUMNS = ["hour", "cluster_id", "principal_id", "request_bytes", "response_bytes"]
 
 
@@ -118,6 +118,7 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
     prometheus = usage_prometheus.client() if usage_prometheus.configured else None
     captured = {"metrics_api": 0, "prometheus": 0}
     expired, not_complete = [], []
+    forbidden: dict[str, str] = {}
     dropped: dict[str, int] = {}
     queried_total = 0
     for day in days:
@@ -132,7 +133,10 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
             for k in NOT_USED:
                 if (usage.attrs.get("stats") or {}).get(k):
                     dropped[k] = dropped.get(k, 0) + int(usage.attrs["stats"][k])
-            writes.append((usage, to_query, UsageSource.METRICS_API))
+            # a cluster the key may not read (403) is not captured: recorded, retried while it is recoverable
+            denied = (usage.attrs.get("stats") or {}).get("forbidden_clusters") or {}
+            forbidden.update({c: day.isoformat() for c in denied})
+            writes.append((usage, [c for c in to_query if c not in denied], UsageSource.METRICS_API))
             queried_total += len(to_query)
         uncaptured = [c for c in clusters if c not in stored]
         if state is DayState.EXPIRED and uncaptured and prometheus is not None:
@@ -167,6 +171,7 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
         "days_not_complete_yet": MetadataValue.json(not_complete),
         "days_expired_before_capture": MetadataValue.json(expired),
         "points_not_used": MetadataValue.json(dropped),
+        "clusters_forbidden": MetadataValue.json(forbidden),
         "metrics_retention_days": MetadataValue.int(retention),
         "now": MetadataValue.text(now.isoformat(timespec="seconds")),
     }

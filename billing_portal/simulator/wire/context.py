@@ -15,7 +15,7 @@ API, TELEMETRY, CATALOG, CONTROL = "api", "telemetry", "catalog", "control"
 def realm_of(path: str) -> str:
     if path.startswith("/v2/metrics/"):
         return TELEMETRY
-    if path.startswith("/catalog/"):
+    if path.startswith(("/catalog/", "/catalog-sr/")):
         return CATALOG
     if path.startswith("/_simulator/"):
         return CONTROL
@@ -37,6 +37,8 @@ class RequestContext:
     request_id: str
     realm: str
     family: str
+    restricted: object | None = None  # the RestrictedKey that authenticated the request, if any
+    key_id: str | None = None
 
     @property
     def path(self) -> str:
@@ -45,6 +47,13 @@ class RequestContext:
     @property
     def model(self):
         return self.state.model
+
+    @property
+    def registry_id(self) -> str | None:
+        """The Schema Registry of a catalog request (`/catalog-sr/{lsrc}/…`; None for the root catalog)."""
+        if self.path.startswith("/catalog-sr/"):
+            return self.path.split("/")[2] or None
+        return None
 
     @property
     def view(self):

@@ -59,7 +59,8 @@ def served_rows(ctx: RequestContext, day: date) -> list[dict[str, Any]]:
     active data faults."""
     state = ctx.state
     variant = state.faults.restate_variant(day, ctx.path)
-    rows = list(state.model.bill(day, variant=variant, flavor=state.config.flavor).rows)
+    rows = list(state.model.bill(day, variant=variant, flavor=state.config.flavor,
+                                 billing_model=state.config.billing_model).rows)
     for kind, build in fault_rows.BUILDERS.items():
         for fault in state.faults.matching(kind, ctx.path):
             if fault.params.get("day") in (None, day):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from billing_portal.simulator.entities import (
@@ -30,6 +30,7 @@ from billing_portal.simulator.wire.context import RequestContext
 from billing_portal.simulator.wire.envelopes import ApiError, Reply, bad_request, json_reply
 
 DEFAULT_PAGE_SIZE = 10
+ECKU_ORG_CREATED = datetime(2024, 6, 3, 9, 12, tzinfo=UTC)
 MAX_PAGE_SIZE = 100
 
 
@@ -58,8 +59,10 @@ class Renderer:
 
     def organization(self, _obj=None) -> dict[str, Any]:
         o = self.org
+        # an org billed by eCKU was created after 2024-04-16; a legacy-billed one before
+        created = o.created_at if self.ctx.state.config.billing_model == "legacy" else ECKU_ORG_CREATED
         return {"api_version": "org/v2", "kind": "Organization", "id": o.id,
-                "metadata": self.meta(f"/org/v2/organizations/{o.id}", "", o.created_at) | {
+                "metadata": self.meta(f"/org/v2/organizations/{o.id}", "", created) | {
                     "resource_name": self.crn_org},
                 "display_name": o.display_name, "jit_enabled": False}
 
@@ -145,14 +148,44 @@ class Renderer:
                 "status": {"phase": "PROVISIONED", "current_cfu": max(1, p.max_cfu // 3)}}
 
     def schema_registry(self, s: SchemaRegistry) -> dict[str, Any]:
-        endpoint = self.base  # the Stream Catalog is served by this same simulator
+        # each registry at its own path of this simulator; its catalog at another (as live, the two differ)
+        endpoint = f"{self.base}/sr/{s.id}"
+        catalog = f"{self.base}/catalog-sr/{s.id}"
         return {"api_version": "srcm/v3", "kind": "Cluster", "id": s.id,
                 "metadata": self.meta(f"/srcm/v3/clusters/{s.id}",
                                       f"environment={s.env_id}/schema-registry={s.id}", s.created_at),
                 "spec": {"display_name": "Stream Governance Package", "package": s.package,
-                         "http_endpoint": endpoint, "catalog_http_endpoint": endpoint, "cloud": s.cloud,
+                         "http_endpoint": endpoint, "catalog_http_endpoint": catalog, "cloud": s.cloud,
                          "region": s.region, "environment": self.env_ref(s.env_id)},
                 "status": {"phase": "PROVISIONED"}}
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    id: str
+    display_name: str
+    issuer: str
+
+
+def identity_providers(ctx: RequestContext) -> list[IdentityProvider]:
+    ids = sorted({p.provider_id for p in ctx.model.identity_pools if p.provider_id})
+    return [IdentityProvider(i, "Corporate OIDC", f"https://login.{i}.example/") for i in ids]
+
+
+def render_identity_provider(r: Renderer, p: IdentityProvider) -> dict[str, Any]:
+    return {"api_version": "iam/v2", "kind": "IdentityProvider", "id": p.id,
+            "metadata": r.meta(f"/iam/v2/identity-providers/{p.id}", f"identity-provider={p.id}",
+                               r.org.created_at),
+            "display_name": p.display_name, "description": "OIDC provider of the corporate SSO", "state": "ENABLED",
+            "issuer": p.issuer, "jwks_uri": p.issuer + ".well-known/jwks.json"}
+
+
+def render_identity_pool(r: Renderer, p) -> dict[str, Any]:
+    return {"api_version": "iam/v2", "kind": "IdentityPool", "id": p.id,
+            "metadata": r.meta(f"/iam/v2/identity-providers/{p.provider_id}/identity-pools/{p.id}",
+                               f"identity-provider={p.provider_id}/identity-pool={p.id}", r.org.created_at),
+            "display_name": p.display_name, "description": p.description, "identity_claim": p.identity_claim,
+            "filter": p.filter, "principal": p.id, "state": "ENABLED"}
 
 
 @dataclass(frozen=True)
@@ -229,7 +262,28 @@ def get_handler(family: ListFamily):
     return handle
 
 
+def identity_pools(ctx: RequestContext, provider_id: str) -> Reply:
+    if provider_id not in {p.id for p in identity_providers(ctx)}:
+        raise ApiError(404, "resource_not_found", f"The requested resource '{provider_id}' was not found")
+    family = ListFamily(f"/iam/v2/identity-providers/{provider_id}/identity-pools", "iam/v2", "IdentityPoolList",
+                        False, lambda c, env: [p for p in c.model.identity_pools if p.provider_id == provider_id],
+                        render_identity_pool)
+    return list_handler(family)(ctx)
+
+
+def certificate_pools(ctx: RequestContext, ca_id: str) -> Reply:
+    raise ApiError(404, "resource_not_found", f"The requested resource '{ca_id}' was not found")
+
+
+FAMILIES.append(ListFamily("/iam/v2/identity-providers", "iam/v2", "IdentityProviderList", False,
+                           lambda ctx, env: identity_providers(ctx), render_identity_provider))
+# mTLS identity pools hang off certificate authorities; this org has none
+FAMILIES.append(ListFamily("/iam/v2/certificate-authorities", "iam/v2", "CertificateAuthorityList", False,
+                           lambda ctx, env: [], lambda r, o: {}))
+
 ROUTES = []
 for _family in FAMILIES:
     ROUTES.append(("GET", _family.path, list_handler(_family)))
     ROUTES.append(("GET", _family.path + "/<object_id>", get_handler(_family)))
+ROUTES += [("GET", "/iam/v2/identity-providers/<provider_id>/identity-pools", identity_pools),
+           ("GET", "/iam/v2/certificate-authorities/<ca_id>/identity-pools", certificate_pools)]

@@ -47,11 +47,22 @@ class RateLimiter:
         return RateState(limit=limit, remaining=max(0, limit - count), reset=reset, exceeded=exceeded)
 
 
-def headers(bucket: str, state: RateState) -> list[tuple[str, str]]:
+ENDPOINT_SHARE = 5  # live telemetry: an endpoint-scope window beside the global one, a fifth of its size
+
+
+def headers(bucket: str, state: RateState, two_sets: bool = False) -> list[tuple[str, str]]:
+    """The bucket's rate-limit headers. `two_sets` (telemetry, live flavor): a global and an endpoint-scope set in
+    each header, e.g. `rateLimit-remaining: 299, 59` — the smaller remaining is the one that binds."""
     if bucket == "telemetry":
         names = ("rateLimit-limit", "rateLimit-remaining", "rateLimit-reset")
     elif bucket == "api":
         names = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
     else:
         return []
-    return list(zip(names, (str(state.limit), str(state.remaining), str(state.reset)), strict=True))
+    values = [str(state.limit), str(state.remaining), str(state.reset)]
+    if two_sets and bucket == "telemetry":
+        limit2 = max(1, state.limit // ENDPOINT_SHARE)
+        used = state.limit - state.remaining
+        values = [f"{state.limit}, {limit2}", f"{state.remaining}, {max(0, limit2 - used)}",
+                  f"{state.reset}, {state.reset}"]
+    return list(zip(names, values, strict=True))

@@ -5,6 +5,9 @@ Wire format (FLAT, the default): ``{"data":[{"timestamp":"2024-05-01T01:00:00.00
 more groups follow; the next page is the *identical* body POSTed with ``?page_token=TOKEN`` (a token used with a
 different body is a 400). Rows grouped by ``metric.principal_id`` of a user also carry ``principal_name`` (live rows
 may carry extra keys). GROUPED: ``{"data":[{<labels>,"points":[{"timestamp","value"},…]}],"meta":…}``.
+Live flavor, as the live API answers: timestamps without milliseconds, zero-valued points for the hours a group had
+no activity, no ``meta`` on the last page, two ``rateLimit-*`` header sets; a key denied some environments gets a
+403 for a query on their clusters. ``request_bytes``/``response_bytes`` carry ``metric.type`` (Produce / Fetch).
 See ``simulator/metrics.py`` for the query semantics.
 """
 
@@ -24,11 +27,28 @@ from billing_portal.simulator.wire.envelopes import ApiError, Reply, bad_request
 def _groups(ctx: RequestContext, query: metrics.MetricQuery, digest: str, now: datetime) -> list[metrics.Group]:
     cutoff = now.replace(minute=0, second=0, microsecond=0)
     retention = ctx.state.config.metrics_retention_days
-    return ctx.state.metrics_cache.get((digest, cutoff), lambda: metrics.evaluate(ctx.model, query, now, retention))
+    live = ctx.state.config.flavor == "live"
+    return ctx.state.metrics_cache.get((digest, cutoff), lambda: metrics.evaluate(ctx.model, query, now, retention,
+                                                                                  zero_points=live))
+
+
+def _check_authorized(ctx: RequestContext, query: metrics.MetricQuery) -> None:
+    """A key denied some environments may only query their clusters' metrics: live answers 403."""
+    rk = ctx.restricted
+    if rk is None or not getattr(rk, "denied_scopes", None):
+        return
+    named = metrics.filter_values(query.filter, metrics.KAFKA_ID)
+    denied = {c.id for c in ctx.model.kafka_clusters if c.env_id in rk.denied_scopes}
+    if named and named <= denied:
+        raise ApiError(403, "forbidden_access", "Query must filter by at least one of your authorized resources")
+    if named & denied:
+        raise ApiError(403, "forbidden_access",
+                       f"Forbidden access to resource.kafka.id {sorted(named & denied)[0]}")
 
 
 def _rows(ctx: RequestContext, groups: list[metrics.Group], fmt: str) -> list[dict[str, Any]]:
     users = ctx.model.user_by_id
+    millis = ctx.state.config.flavor != "live"
     out: list[dict[str, Any]] = []
     for group in groups:
         labels = dict(group.labels)
@@ -37,11 +57,11 @@ def _rows(ctx: RequestContext, groups: list[metrics.Group], fmt: str) -> list[di
         if user is not None:
             extra["principal_name"] = user.full_name
         if fmt == "GROUPED":
-            out.append({**labels, **extra, "points": [{"timestamp": metrics.timestamp(t), "value": v}
+            out.append({**labels, **extra, "points": [{"timestamp": metrics.timestamp(t, millis), "value": v}
                                                       for t, v in zip(group.timestamps, group.values, strict=True)]})
             continue
         for t, v in zip(group.timestamps, group.values, strict=True):
-            row: dict[str, Any] = {"timestamp": metrics.timestamp(t)}
+            row: dict[str, Any] = {"timestamp": metrics.timestamp(t, millis)}
             row.update(labels)
             row.update(extra)
             row["value"] = v
@@ -62,6 +82,7 @@ def query(ctx: RequestContext, dataset: str) -> Reply:
     except metrics.QueryError as exc:
         source = {"parameter": exc.parameter} if exc.parameter else None
         raise ApiError(400, exc.code, exc.detail, source=source) from None
+    _check_authorized(ctx, q)
     digest = tokens.digest("metrics", orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode())
     offset = pagination.offset_from(ctx, ctx.request.args.get("page_token"), digest)
     groups = _groups(ctx, q, digest, now)
@@ -69,6 +90,8 @@ def query(ctx: RequestContext, dataset: str) -> Reply:
     pagination_meta: dict[str, Any] = {"page_size": q.limit}
     if offset + q.limit < len(groups):
         pagination_meta["next_page_token"] = pagination.issue(ctx, offset + q.limit, digest)
+    elif ctx.state.config.flavor == "live":
+        return json_reply({"data": _rows(ctx, page, q.format)})  # live: the last page may carry no `meta` at all
     return json_reply({"data": _rows(ctx, page, q.format), "meta": {"pagination": pagination_meta}})
 
 
