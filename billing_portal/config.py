@@ -56,6 +56,9 @@ class Settings(BaseModel):
     SCHEMA_REGISTRY_URL: str | None = None
     SCHEMA_REGISTRY_API_KEY: SecretStr | None = None
     SCHEMA_REGISTRY_API_SECRET: SecretStr | None = None
+    # YAML: Schema Registry id (lsrc-…) or environment id (env-…) → {api_key, api_secret}, one per environment's
+    # registry (the Stream Catalog is per environment); see billing_portal/confluent/registries.py.
+    SCHEMA_REGISTRY_CREDENTIALS_FILE: Path | None = None
 
     # The Metrics API keeps about 7 days: usage of a day is captured while it exists (daily, by the usage capture
     # schedule) and never replaced; older days without captured usage are allocated by the fallback ladder with
@@ -85,7 +88,7 @@ class Settings(BaseModel):
     BILLING_PORTAL_BUDGETS_FILE: Path | None = None
 
     @field_validator("BILLING_PORTAL_MAPPING_FILE", "BILLING_PORTAL_ALLOCATION_FILE", "BILLING_PORTAL_BUDGETS_FILE",
-                     mode="before")
+                     "SCHEMA_REGISTRY_CREDENTIALS_FILE", mode="before")
     @classmethod
     def _optional_path(cls, v):
         return None if v in (None, "") else v

@@ -48,6 +48,8 @@ def build_resources() -> dict:
         "schema_registry": SchemaRegistryResource(url=s.SCHEMA_REGISTRY_URL,
                                                   api_key=_secret("SCHEMA_REGISTRY_API_KEY"),
                                                   api_secret=_secret("SCHEMA_REGISTRY_API_SECRET"),
+                                                  credentials_file=str(s.SCHEMA_REGISTRY_CREDENTIALS_FILE)
+                                                  if s.SCHEMA_REGISTRY_CREDENTIALS_FILE else None,
                                                   max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
                                                   retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
                                                   read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),

@@ -28,6 +28,19 @@ SIM_KEY, SIM_SECRET = "SIMKEY", "SIMSECRET"
 SIM_SR_KEY, SIM_SR_SECRET = "SIMSRKEY", "SIMSRSECRET"
 
 
+def _registry_keys(home: Path, seed: int, scale: str) -> Path:
+    """The simulated org's Schema Registry keys (one per environment, as live) as a credentials file."""
+    import yaml  # noqa: PLC0415
+
+    from billing_portal.simulator import build_model  # noqa: PLC0415
+    from billing_portal.simulator.testing import sr_credentials_file  # noqa: PLC0415
+
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "simulator-schema-registry-keys.yaml"
+    path.write_text(yaml.safe_dump(sr_credentials_file(build_model(seed, scale), SIM_SR_KEY, SIM_SR_SECRET)))
+    return path
+
+
 def _port_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -97,8 +110,8 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
         env.update(CCLOUD_API_KEY=SIM_KEY, CCLOUD_API_SECRET=SIM_SECRET,
                    CCLOUD_API_URL=f"http://127.0.0.1:{simulator_port}",
                    CCLOUD_TELEMETRY_URL=f"http://127.0.0.1:{simulator_port}",
-                   SCHEMA_REGISTRY_URL=f"http://127.0.0.1:{simulator_port}",
-                   SCHEMA_REGISTRY_API_KEY=SIM_SR_KEY, SCHEMA_REGISTRY_API_SECRET=SIM_SR_SECRET)
+                   SCHEMA_REGISTRY_CREDENTIALS_FILE=str(_registry_keys(
+                       Path(env.get("BILLING_PORTAL_HOME") or ".billing_portal"), seed, scale)))
     configured_start = env.get("BILLING_START_DATE")
     if simulate and (not configured_start or dt.date.fromisoformat(configured_start) > start):
         env["BILLING_START_DATE"] = start.isoformat()

@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from billing_portal.simulator.server import start_simulator
 
 BIN = Path(sys.executable).parent / "billing-portal"
@@ -24,9 +26,40 @@ def simulator_env(sim_url: str, database_url: str, home: Path, **extra: str) -> 
         SCHEMA_REGISTRY_URL=sim_url, SCHEMA_REGISTRY_API_KEY="SIMSRKEY", SCHEMA_REGISTRY_API_SECRET="SIMSRSECRET",
         BILLING_START_DATE="2025-01-01",
     )
-    env.update(extra)
     (home / "dagster").mkdir(parents=True, exist_ok=True)
+    creds = simulator_registry_keys(sim_url)
+    if creds:
+        # every environment's registry with its own key, as on a real org (the single URL/key would serve one)
+        path = home / "schema-registry-keys.yaml"
+        path.write_text(yaml.safe_dump(creds))
+        for k in ("SCHEMA_REGISTRY_URL", "SCHEMA_REGISTRY_API_KEY", "SCHEMA_REGISTRY_API_SECRET"):
+            env.pop(k)
+        env["SCHEMA_REGISTRY_CREDENTIALS_FILE"] = str(path)
+    env.update(extra)
     return env
+
+
+def simulator_registry_keys(sim_url: str) -> dict:
+    """SCHEMA_REGISTRY_CREDENTIALS_FILE content for a simulator (each registry's key), {} for another server."""
+    import requests  # noqa: PLC0415
+
+    from billing_portal.simulator.testing import CLOUD_AUTH, sr_credentials  # noqa: PLC0415
+
+    try:
+        health = requests.get(sim_url + "/_simulator/health", timeout=5)
+        if health.status_code != 200:
+            return {}
+        envs = requests.get(sim_url + "/org/v2/environments", params={"page_size": 99}, auth=CLOUD_AUTH,
+                            timeout=10).json()["data"]
+        out = {}
+        for e in envs:
+            for sr in requests.get(sim_url + "/srcm/v3/clusters", params={"environment": e["id"]}, auth=CLOUD_AUTH,
+                                   timeout=10).json()["data"]:
+                key, secret = sr_credentials(sr["id"])
+                out[sr["id"]] = {"api_key": key, "api_secret": secret}
+        return out
+    except (requests.RequestException, KeyError, ValueError):
+        return {}
 
 
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 600, cwd: Path | None = None,

@@ -20,6 +20,24 @@ from billing_portal.simulator.testing import MovableClock
 SIM_KEYS = {"api_key": "SIMKEY", "api_secret": "SIMSECRET"}
 
 
+_KEY_FILES: dict[str, str] = {}
+
+
+def _registry_keys_file(sim_url: str) -> str:
+    """A SCHEMA_REGISTRY_CREDENTIALS_FILE with every registry's key of the simulator (written once per simulator)."""
+    if sim_url not in _KEY_FILES:
+        import tempfile  # noqa: PLC0415
+
+        import yaml  # noqa: PLC0415
+
+        from billing_portal_tests.pipeline import simulator_registry_keys  # noqa: PLC0415
+
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            yaml.safe_dump(simulator_registry_keys(sim_url), f)
+        _KEY_FILES[sim_url] = f.name
+    return _KEY_FILES[sim_url]
+
+
 def resources(sim_url: str, database_url: str, now: dt.datetime, **overrides) -> dict:
     from billing_portal.resources import (  # noqa: PLC0415
         AllocationRulesResource,
@@ -32,9 +50,9 @@ def resources(sim_url: str, database_url: str, now: dt.datetime, **overrides) ->
 
     out = {
         "warehouse": WarehouseResource(database_url=database_url),
+        "schema_registry": SchemaRegistryResource(credentials_file=_registry_keys_file(sim_url)),
         "confluent": ConfluentCloudResource(api_url=sim_url, telemetry_url=sim_url, max_attempts=3,
                                             retry_budget_seconds=10, **SIM_KEYS),
-        "schema_registry": SchemaRegistryResource(url=sim_url, api_key="SIMSRKEY", api_secret="SIMSRSECRET"),
         "usage_prometheus": UsagePrometheusResource(url=None),
         "clock": ClockResource(now=now.isoformat()),
         "allocation_rules": AllocationRulesResource(),

@@ -121,6 +121,18 @@ class Bench:
         wait_http(self.sim_url + "/", 120, self.procs[-1])
         self.echo(f"bench: scale={self.scale}, {where}, simulator on {self.sim_url}")
 
+    def _registry_keys(self) -> Path:
+        """Every environment's Schema Registry key of the simulated org (one registry per environment, as live)."""
+        path = self.home / "schema-registry-keys.yaml"
+        if not path.exists():
+            import yaml  # noqa: PLC0415
+
+            from billing_portal.simulator import build_model  # noqa: PLC0415
+            from billing_portal.simulator.testing import sr_credentials_file  # noqa: PLC0415
+
+            path.write_text(yaml.safe_dump(sr_credentials_file(build_model(self.seed, self.scale))))
+        return path
+
     def _env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CCLOUD_", "SCHEMA_REGISTRY_", "BILLING_"))}
         env.update(DATABASE_URL=self.url if hasattr(self, "url") else "", BILLING_PORTAL_HOME=str(self.home),
@@ -128,7 +140,8 @@ class Bench:
                    SCHEMA_REGISTRY_API_KEY="SIMSRKEY", SCHEMA_REGISTRY_API_SECRET="SIMSRSECRET",
                    BILLING_START_DATE="2020-01-01", PYTHONWARNINGS="ignore")
         if hasattr(self, "sim_url"):
-            env.update(CCLOUD_API_URL=self.sim_url, CCLOUD_TELEMETRY_URL=self.sim_url, SCHEMA_REGISTRY_URL=self.sim_url)
+            env.update(CCLOUD_API_URL=self.sim_url, CCLOUD_TELEMETRY_URL=self.sim_url,
+                       SCHEMA_REGISTRY_CREDENTIALS_FILE=str(self._registry_keys()))
         env.update(extra)
         return env
 

@@ -7,11 +7,14 @@ below that, see `HttpConfig.catalog_requests_per_second`).
 - Entities: `GET /catalog/v1/search/basic?type=T&types=T&limit=500&offset=N` (both spellings of the type parameter,
   as live callers send), offset paging until a short page. A full page that brings nothing new means the server
   ignores `offset` → error rather than an endless crawl.
-- Tags: `GET /catalog/v1/entity/type/{type}/name/{qualifiedName}/tags` per entity, attributes kept as JSON text.
-  An entity whose search result carries an empty `classificationNames` list has no tags, so its tags are not
-  fetched (this halves the calls on large catalogs); when the field is absent they are fetched. A 404 → no tags.
-- Business metadata: `GET …/name/{qualifiedName}/businessmetadata` per entity (list of `{typeName, attributes}`;
-  the Atlas map form `{typeName: {attributes}}` is accepted too). A 404 → none.
+- Tags: inline in the search results, as live: `classifications[{typeName, attributes}]` (attributes kept as JSON
+  text), else `classificationNames[]` (names without attributes). Only a server that inlines neither is asked
+  `GET /catalog/v1/entity/type/{type}/name/{qualifiedName}/tags` per entity (a 404 → no tags).
+- Business metadata (not in search results): `GET …/name/{qualifiedName}/businessmetadata` per entity (list of
+  `{typeName, attributes}`; the Atlas map form `{typeName: {attributes}}` is accepted too; a 404 → none), only where
+  it can exist: the registry's `GET /catalog/v1/types/businessmetadatadefs` say which entity types definitions apply
+  to (`applicableEntityTypes`; `cf_entity` = all); none defined (an ESSENTIALS package) → no reads at all.
+- `stats` counts every read (search pages, per-entity reads, definitions) for the asset metadata and the bench.
 - Per-entity reads run concurrently on a bounded pool (`max_workers`).
 
 Qualified names are parsed into `sr_id`, `cluster_id`, `topic`: `lsrc-x:lkc-y:orders` → (lsrc-x, lkc-y, orders);
@@ -21,6 +24,7 @@ Qualified names are parsed into `sr_id`, `cluster_id`, `topic`: `lsrc-x:lkc-y:or
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +41,8 @@ from billing_portal.errors import ConfluentApiError
 log = logging.getLogger(__name__)
 
 SEARCH_PATH = "/catalog/v1/search/basic"
+BM_DEFS_PATH = "/catalog/v1/types/businessmetadatadefs"
+ANY_ENTITY = "cf_entity"  # the supertype of every Confluent entity: business metadata may go anywhere
 SEARCH_LIMIT = 500
 ENTITY_COLUMNS = ["sr_id", "entity_type", "qualified_name", "cluster_id", "topic", "name", "owner", "owner_email",
                   "classification_names", "raw"]
@@ -93,6 +99,7 @@ class CatalogClient:
         self.http = http
         self.max_workers = max(1, int(max_workers))
         self.page_limit = int(page_limit)
+        self.reads = 0  # search pages and definition reads made (per-entity reads are counted in the stats)
 
     def __repr__(self) -> str:
         return f"CatalogClient({self.http!r}, max_workers={self.max_workers})"
@@ -105,6 +112,7 @@ class CatalogClient:
         while True:
             params = {"type": entity_type, "types": entity_type, "limit": self.page_limit, "offset": offset}
             doc = self.http.get(SEARCH_PATH, params, not_found_empty=True, api="catalog")
+            self.reads += 1
             if doc is not None and not isinstance(doc, dict):
                 raise ConfluentApiError(f"unexpected response from {SEARCH_PATH}: expected a JSON object",
                                         url=SEARCH_PATH)
@@ -138,9 +146,40 @@ class CatalogClient:
             return [{"typeName": k, "attributes": v} for k, v in doc.items()]
         return []
 
+    def business_metadata_types(self) -> set[str] | None:
+        """Entity types business metadata may be attached to, from the registry's definitions: an empty set when
+        the registry defines none (an ESSENTIALS package has no business metadata), None when unknown (the
+        definitions could not be read: read business metadata everywhere)."""
+        try:
+            defs = self.http.get(BM_DEFS_PATH, not_found_empty=True, api="catalog")
+        except ConfluentApiError as exc:
+            log.warning("catalog: business-metadata definitions unreadable (%s): reading it for every entity", exc)
+            return None
+        self.reads += 1
+        if not isinstance(defs, list):
+            return set() if defs is None else None
+        types: set[str] = set()
+        for d in defs:
+            for attr in (d.get("attributeDefs") or []) if isinstance(d, dict) else []:
+                raw = ((attr or {}).get("options") or {}).get("applicableEntityTypes")
+                try:
+                    values = json.loads(raw) if isinstance(raw, str) else (raw or [])
+                except ValueError:
+                    values = []
+                types.update(str(v) for v in values if v)
+            if isinstance(d, dict) and not d.get("attributeDefs"):
+                types.add(ANY_ENTITY)
+        return types
+
     def fetch_snapshot(self, types: Sequence[str] = ("kafka_logical_cluster", "kafka_topic")) -> CatalogSnapshot:
+        """Every entity of `types` with its tags (inline in the search results) and business metadata (one read per
+        entity, only where the registry's definitions allow it)."""
         entities: list[dict] = []
-        stats: dict[str, Any] = {"tag_reads": 0, "tag_reads_skipped": 0, "bm_reads": 0, "entities_without_name": 0}
+        tags_rows: list[dict] = []
+        stats: dict[str, Any] = {"search_pages": 0, "tag_reads": 0, "bm_reads": 0, "bm_defs_reads": 0,
+                                 "entities_without_name": 0, "tags_inline": 0}
+        pages_before = self.reads
+        need_tag_reads: list[dict] = []
         for entity_type in types:
             for e in self.search(entity_type):
                 attrs = e.get("attributes") if isinstance(e.get("attributes"), dict) else {}
@@ -153,41 +192,66 @@ class CatalogClient:
                 etype = text_or_none(e.get("typeName")) or entity_type
                 sr_id, cluster_id, topic = parse_qualified_name(qn, etype)
                 names = e.get("classificationNames")
-                entities.append({
+                ent = {
                     "sr_id": sr_id, "entity_type": etype, "qualified_name": qn, "cluster_id": cluster_id,
                     "topic": topic, "name": text_or_none(attrs.get("name")) or text_or_none(e.get("displayText")),
                     "owner": text_or_none(attrs.get("owner")), "owner_email": text_or_none(attrs.get("ownerEmail")),
                     "classification_names": pg_text_array(names) if isinstance(names, list) else None,
-                    "raw": json_text(e), "_fetch_tags": not (isinstance(names, list) and not names),
-                })
-
-        def read(ent: dict) -> tuple[list[dict], list[dict]]:
-            tags = self.entity_tags(ent["entity_type"], ent["qualified_name"]) if ent["_fetch_tags"] else []
-            bms = self.entity_business_metadata(ent["entity_type"], ent["qualified_name"])
-            return tags, bms
-
-        tags_rows: list[dict] = []
-        bm_rows: list[dict] = []
-        if entities:
-            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(entities)),
-                                    thread_name_prefix="ccloud-catalog") as pool:
-                results = list(pool.map(read, entities))
-            for ent, (tags, bms) in zip(entities, results, strict=True):
+                    "raw": json_text(e),
+                }
+                entities.append(ent)
                 key = {k: ent[k] for k in ("sr_id", "entity_type", "qualified_name", "cluster_id", "topic")}
-                stats["tag_reads" if ent["_fetch_tags"] else "tag_reads_skipped"] += 1
-                stats["bm_reads"] += 1
-                for t in tags:
-                    name = text_or_none(t.get("typeName"))
-                    if name:
-                        tags_rows.append({**key, "tag": name, "attributes": _attributes_text(t.get("attributes"))})
-                for b in bms:
-                    name = text_or_none(b.get("typeName"))
-                    if name:
-                        bm_rows.append({**key, "bm_type": name, "attributes": _attributes_text(b.get("attributes"))})
-        for ent in entities:
-            ent.pop("_fetch_tags")
+                classifications = e.get("classifications")
+                if isinstance(classifications, list):  # tags inline, with their attributes
+                    for t in classifications:
+                        name = text_or_none(t.get("typeName")) if isinstance(t, dict) else None
+                        if name:
+                            tags_rows.append({**key, "tag": name, "attributes": _attributes_text(t.get("attributes"))})
+                            stats["tags_inline"] += 1
+                elif isinstance(names, list):  # names only: the tags, without attributes
+                    for name in (text_or_none(n) for n in names):
+                        if name:
+                            tags_rows.append({**key, "tag": name, "attributes": None})
+                            stats["tags_inline"] += 1
+                else:  # an old server that does not inline tags: read them per entity
+                    need_tag_reads.append(ent)
+        stats["search_pages"] = self.reads - pages_before
+        bm_types = self.business_metadata_types()
+        stats["bm_defs_reads"] = 1
+
+        def wants_bm(ent: dict) -> bool:
+            return bm_types is None or ANY_ENTITY in bm_types or ent["entity_type"] in bm_types
+
+        bm_targets = [e for e in entities if wants_bm(e)]
+
+        def read_tags(ent: dict) -> list[dict]:
+            return self.entity_tags(ent["entity_type"], ent["qualified_name"])
+
+        def read_bm(ent: dict) -> list[dict]:
+            return self.entity_business_metadata(ent["entity_type"], ent["qualified_name"])
+
+        bm_rows: list[dict] = []
+        with ThreadPoolExecutor(max_workers=max(1, self.max_workers), thread_name_prefix="ccloud-catalog") as pool:
+            tag_results = list(pool.map(read_tags, need_tag_reads))
+            bm_results = list(pool.map(read_bm, bm_targets))
+        for ent, tags in zip(need_tag_reads, tag_results, strict=True):
+            key = {k: ent[k] for k in ("sr_id", "entity_type", "qualified_name", "cluster_id", "topic")}
+            stats["tag_reads"] += 1
+            for t in tags:
+                name = text_or_none(t.get("typeName"))
+                if name:
+                    tags_rows.append({**key, "tag": name, "attributes": _attributes_text(t.get("attributes"))})
+        for ent, bms in zip(bm_targets, bm_results, strict=True):
+            key = {k: ent[k] for k in ("sr_id", "entity_type", "qualified_name", "cluster_id", "topic")}
+            stats["bm_reads"] += 1
+            for b in bms:
+                name = text_or_none(b.get("typeName"))
+                if name:
+                    bm_rows.append({**key, "bm_type": name, "attributes": _attributes_text(b.get("attributes"))})
         stats.update(entities=len(entities), tags=len(tags_rows), business_metadata=len(bm_rows))
-        log.info("catalog: %d entities, %d tags, %d business metadata", len(entities), len(tags_rows), len(bm_rows))
+        stats["reads"] = stats["search_pages"] + stats["tag_reads"] + stats["bm_reads"] + stats["bm_defs_reads"]
+        log.info("catalog: %d entities, %d tags, %d business metadata in %d reads", len(entities), len(tags_rows),
+                 len(bm_rows), stats["reads"])
         return CatalogSnapshot(
             entities=typed_frame(entities, ENTITY_COLUMNS),
             tags=typed_frame(tags_rows, TAG_COLUMNS),

@@ -41,7 +41,7 @@ from billing_portal.confluent.normalize import (
     typed_frame,
 )
 from billing_portal.confluent.pagination import iter_envelope
-from billing_portal.errors import ConfluentApiError
+from billing_portal.errors import ConfluentApiError, ConfluentAuthError
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,16 @@ def _schema_registry(o: dict, ctx: dict) -> dict:
             "catalog_http_endpoint": text_or_none(spec.get("catalog_http_endpoint"))}
 
 
+def parse_identity_pool(o: dict, ctx: dict | None = None) -> dict:
+    """An IdentityPool (iam/v2, OAuth or mTLS): its principal is the pool id (`pool-…`)."""
+    ctx = ctx or {}
+    return {"pool_id": text_or_none(o.get("id")), "display_name": text_or_none(o.get("display_name")),
+            "description": text_or_none(o.get("description")),
+            "identity_claim": text_or_none(o.get("identity_claim")), "filter": text_or_none(o.get("filter")),
+            "principal": text_or_none(o.get("principal")), "state": text_or_none(o.get("state")),
+            "provider_id": ctx.get("provider_id")}
+
+
 def _connector(o: dict, ctx: dict) -> dict:
     config = dig(o, "info", "config")
     config = config if isinstance(config, dict) else {}
@@ -166,7 +176,21 @@ TABLES: dict[str, TableSpec] = {
                                      _flink, nullable_ints=("max_cfu",)),
     "schema_registries": TableSpec(["sr_id", "display_name", "env_id", "http_endpoint", "catalog_http_endpoint",
                                     "raw"], _schema_registry),
+    "identity_pools": TableSpec(["pool_id", "display_name", "description", "identity_claim", "filter", "principal",
+                                 "state", "provider_id", "raw"], parse_identity_pool),
 }
+# Identity pools hang off identity providers (OAuth) and certificate authorities (mTLS).
+POOL_PARENTS = {"/iam/v2/identity-providers": "/iam/v2/identity-providers/{id}/identity-pools",
+                "/iam/v2/certificate-authorities": "/iam/v2/certificate-authorities/{id}/identity-pools"}
+# The role a 403 on a list most likely means the key lacks (named in the skipped scope and in a failed run).
+ROLE_FOR = {"organizations": "OrganizationAdmin", "environments": "OrganizationAdmin",
+            "service_accounts": "OrganizationAdmin", "users": "OrganizationAdmin", "api_keys": "OrganizationAdmin",
+            "identity_pools": "OrganizationAdmin",
+            "kafka_clusters": "EnvironmentAdmin (or CloudClusterAdmin) on the environment",
+            "ksqldb_clusters": "EnvironmentAdmin on the environment",
+            "flink_compute_pools": "EnvironmentAdmin (or FlinkAdmin) on the environment",
+            "schema_registries": "EnvironmentAdmin on the environment",
+            "connectors": "EnvironmentAdmin (or CloudClusterAdmin) on the environment"}
 
 ORG_LISTS = {
     "organizations": "/org/v2/organizations",
@@ -202,9 +226,13 @@ class ObjectsSnapshot:
     ksqldb_clusters: pd.DataFrame
     flink_compute_pools: pd.DataFrame
     schema_registries: pd.DataFrame
+    identity_pools: pd.DataFrame = field(default_factory=lambda: typed_frame([], TABLES["identity_pools"].columns))
     quarantine: pd.DataFrame = field(default_factory=lambda: typed_frame([], QUARANTINE_COLUMNS,
                                                                          objects=("usage_date", "amount")))
     stats: dict[str, Any] = field(default_factory=dict)
+    # scopes the key may not read (a 403 on an environment's list): {table, env_id, path, role}; their objects are
+    # neither seen nor gone in this observation
+    skipped: list[dict] = field(default_factory=list)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in TABLES}
@@ -276,38 +304,94 @@ class ObjectsClient:
                                     f"name, got {type(doc).__name__}", url=path)
         return doc
 
+    def identity_pools(self) -> list[tuple[str, dict]]:
+        """(provider or certificate-authority id, pool) for every OAuth and mTLS identity pool."""
+        out = []
+        for parents, children in POOL_PARENTS.items():
+            for parent in self.list(parents):
+                pid = text_or_none(parent.get("id")) if isinstance(parent, dict) else None
+                if pid:
+                    out.extend((pid, pool) for pool in self.list(children.format(id=quote(pid, safe=""))))
+        return out
+
     def fetch_snapshot(self, snapshot_date: dt.date | None = None) -> ObjectsSnapshot:
-        """Every table, collected now. `snapshot_date` only dates quarantine rows (default: today, UTC)."""
+        """Every table, collected now. `snapshot_date` only dates quarantine rows (default: today, UTC).
+
+        A 403 on one environment's list (clusters, ksqlDB, Flink, Schema Registry, connectors) or on the identity
+        pools skips that scope (`skipped`, and a quarantine row naming the scope and the role the key lacks); a 401,
+        a 403 on an organization-wide list, or a 403 on every environment-scoped list fails with one line."""
         day = snapshot_date or dt.datetime.now(dt.UTC).date()
         quarantine: list[dict] = []
         stats: dict[str, Any] = {}
+        skipped: list[dict] = []
         collectors = {name: _Collector(name, day, quarantine, stats) for name in TABLES}
+        env_calls = 0
+
+        def forbidden(exc: ConfluentApiError, table: str, env_id: str | None, path: str) -> bool:
+            if not (isinstance(exc, ConfluentAuthError) and exc.status == 403):
+                return False
+            scope = {"table": table, "env_id": env_id, "path": path, "role": ROLE_FOR[table]}
+            skipped.append(scope)
+            quarantine.append({"source": "objects", "usage_date": day, "amount": None, "raw": json_text(scope),
+                               "reason": f"forbidden_scope: 403 on {path}{' for ' + env_id if env_id else ''}: the "
+                                         f"key lacks {ROLE_FOR[table]} ({table})"})
+            log.warning("objects: %s%s answered 403 (the key lacks %s): skipped", path,
+                        f" for {env_id}" if env_id else "", ROLE_FOR[table])
+            return True
 
         with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="ccloud-objects") as pool:
             org_futures = {name: pool.submit(self.list, path) for name, path in ORG_LISTS.items()}
+            pools_future = pool.submit(self.identity_pools)
             for name, fut in org_futures.items():
                 for obj in fut.result():
                     collectors[name].add(obj)
+            try:
+                for provider, obj in pools_future.result():
+                    collectors["identity_pools"].add(obj, {"provider_id": provider})
+            except ConfluentApiError as exc:
+                if not forbidden(exc, "identity_pools", None, "/iam/v2/identity-providers"):
+                    raise
             env_ids = sorted(collectors["environments"].records)
-            env_futures = [(name, env_id, pool.submit(self.list, path, {"environment": env_id}))
+            env_futures = [(name, env_id, path, pool.submit(self.list, path, {"environment": env_id}))
                            for env_id in env_ids for name, path in ENV_LISTS.items()]
-            for name, env_id, fut in env_futures:
-                for obj in fut.result():
+            for name, env_id, path, fut in env_futures:
+                env_calls += 1
+                try:
+                    objs = fut.result()
+                except ConfluentApiError as exc:
+                    if forbidden(exc, name, env_id, path):
+                        continue
+                    raise
+                for obj in objs:
                     collectors[name].add(obj, {"env_id": env_id})
             clusters = [(r["env_id"] or "", cid) for cid, r in sorted(collectors["kafka_clusters"].records.items())]
             conn_futures = [(env_id, cid, pool.submit(self.list_connectors, env_id, cid))
                             for env_id, cid in clusters if env_id]
             for env_id, cid, fut in conn_futures:
-                for name, obj in fut.result().items():
+                env_calls += 1
+                try:
+                    found = fut.result()
+                except ConfluentApiError as exc:
+                    if forbidden(exc, "connectors", env_id, f"/connect/v1/environments/{env_id}/clusters/{cid}"):
+                        continue
+                    raise
+                for name, obj in found.items():
                     raw_obj = _scrubbed(obj)
                     collectors["connectors"].add(obj, {"env_id": env_id, "cluster_id": cid, "name": name}, raw_obj)
+        env_denied = [s for s in skipped if s["env_id"]]
+        if env_calls and len(env_denied) == env_calls:
+            raise ConfluentAuthError(f"Confluent objects API refused every environment-scoped list (403 Forbidden on "
+                                     f"{len(env_denied)} lists): the Cloud API key needs {ROLE_FOR['kafka_clusters']}"
+                                     f" (or OrganizationAdmin)", status=403)
 
         stats.update({name: len(c.records) for name, c in collectors.items()})
         stats["quarantined"] = len(quarantine)
         frames = {name: c.frame() for name, c in collectors.items()}
         log.info("core objects: %s", ", ".join(f"{n}={len(f)}" for n, f in frames.items()))
+        stats["skipped_scopes"] = len(skipped)
         return ObjectsSnapshot(**frames, quarantine=typed_frame(quarantine, QUARANTINE_COLUMNS,
-                                                                 objects=("usage_date", "amount")), stats=stats)
+                                                                 objects=("usage_date", "amount")), stats=stats,
+                               skipped=skipped)
 
 
 def _scrubbed(obj: Any) -> Any:

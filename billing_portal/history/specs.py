@@ -57,6 +57,7 @@ HISTORY_SPECS: dict[str, HistorySpec] = {s.table: s for s in (
     HistorySpec("ksqldb_clusters", "objects", ("ksqldb_id",), "env_id"),
     HistorySpec("flink_compute_pools", "objects", ("pool_id",), "env_id"),
     HistorySpec("schema_registries", "objects", ("sr_id",), "env_id"),
+    HistorySpec("identity_pools", "objects", ("pool_id",), "provider_id"),
     HistorySpec("catalog_entities", "catalog", ("entity_type", "qualified_name"), "sr_id"),
     HistorySpec("catalog_tags", "catalog", ("entity_type", "qualified_name", "tag"), "sr_id"),
     HistorySpec("catalog_business_metadata", "catalog", ("entity_type", "qualified_name", "bm_type"), "sr_id"),

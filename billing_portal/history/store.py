@@ -126,7 +126,9 @@ def merge_table(conn: psycopg.Connection, spec: HistorySpec, frame: pd.DataFrame
     changes.unchanged = cur.rowcount
 
     scope_ok = sql.SQL("TRUE")
-    if spec.scope and skipped_scopes:
+    if "*" in skipped_scopes:
+        scope_ok = sql.SQL("FALSE")
+    elif spec.scope and skipped_scopes:
         scope_ok = sql.SQL("NOT coalesce({} = ANY(%(skipped)s), false)").format(sql.Identifier("h", spec.scope))
     closed = conn.execute(sql.SQL(
         "UPDATE {} h SET valid_to = %(t)s WHERE h.valid_to IS NULL AND {} AND NOT EXISTS"
@@ -157,11 +159,15 @@ def merge_table(conn: psycopg.Connection, spec: HistorySpec, frame: pd.DataFrame
 
 def record_observation(conn: psycopg.Connection, source: str, observed_at: dt.datetime,
                        frames: Mapping[str, pd.DataFrame], run_id: str | None = None,
-                       skipped: Mapping[str, list[str]] | None = None) -> Observation:
+                       skipped: Mapping[str, list[str]] | None = None,
+                       skipped_detail: list[dict] | None = None,
+                       skipped_by_table: Mapping[str, list[str]] | None = None) -> Observation:
     """Merge one observation of `source` into history, inside the caller's transaction (all tables or none).
 
     `skipped` maps a scope column (`env_id`, `sr_id`) to the scope values that were not observed (their versions are
-    neither closed nor confirmed). Observations of a source are serialized and must move forward in time."""
+    neither closed nor confirmed); `skipped_by_table` does the same for one table only (its scope column's values;
+    `*` = the whole table); `skipped_detail` says why, per scope (stored with the observation).
+    Observations of a source are serialized and must move forward in time."""
     from billing_portal.resources.warehouse import lock_partition  # noqa: PLC0415
 
     if observed_at.tzinfo is None:
@@ -177,7 +183,10 @@ def record_observation(conn: psycopg.Connection, source: str, observed_at: dt.da
         spec = HISTORY_SPECS[table]
         if spec.source != source:
             raise ValueError(f"{table} belongs to source {spec.source}, not {source}")
-        scopes = skipped.get(spec.scope, []) if spec.scope else []
+        scopes = list(skipped.get(spec.scope, [])) if spec.scope else []
+        scopes += list((skipped_by_table or {}).get(table, []))
+        if "*" in scopes:  # the whole table was not observed: nothing of it is closed
+            scopes = ["*"]
         result_changes[table] = merge_table(conn, spec, frame, observed_at, previous, scopes)
     import orjson  # noqa: PLC0415
 
@@ -186,6 +195,7 @@ def record_observation(conn: psycopg.Connection, source: str, observed_at: dt.da
         " VALUES (%s, %s, %s, %s, %s, %s) RETURNING observation_id",
         (source, observed_at, run_id, orjson.dumps({t: c.seen for t, c in result_changes.items()}).decode(),
          orjson.dumps({t: c.as_dict() for t, c in result_changes.items()}).decode(),
-         orjson.dumps(skipped).decode())).fetchone()
+         orjson.dumps({**skipped, **({"tables": dict(skipped_by_table)} if skipped_by_table else {}),
+                       "detail": skipped_detail or []}).decode())).fetchone()
     return Observation(observation_id=int(row[0]), source=source, observed_at=observed_at, changes=result_changes,
                        skipped=skipped)

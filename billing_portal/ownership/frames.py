@@ -26,6 +26,8 @@ OBJECT_COLUMNS: dict[str, tuple[str, ...]] = {
                         "raw"),
     "flink_compute_pools": ("pool_id", "display_name", "env_id", "cloud", "region", "max_cfu", "raw"),
     "schema_registries": ("sr_id", "display_name", "env_id", "http_endpoint", "catalog_http_endpoint", "raw"),
+    "identity_pools": ("pool_id", "display_name", "description", "identity_claim", "filter", "principal", "state",
+                       "provider_id", "raw"),
 }
 
 CATALOG_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -74,6 +76,7 @@ class CoreObjects:
     ksqldb_clusters: pd.DataFrame | None = None
     flink_compute_pools: pd.DataFrame | None = None
     schema_registries: pd.DataFrame | None = None
+    identity_pools: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         _frames_post_init(self, OBJECT_COLUMNS)

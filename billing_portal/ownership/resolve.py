@@ -95,6 +95,10 @@ def _principal_universe(objects: CoreObjects, usage: pd.DataFrame | None) -> dic
                                 strict=True):
         if text(pid):
             out[text(pid)] = ("user", text(full) or text(email))
+    ip = objects.identity_pools
+    for pid, name in zip(ip["pool_id"].tolist(), ip["display_name"].tolist(), strict=True):
+        if text(pid):
+            out[text(pid)] = ("identity_pool", text(name))
     keys = objects.api_keys
     for owner, kind in zip(keys["owner_id"].tolist(), keys["owner_kind"].tolist(), strict=True):
         o = text(owner)
@@ -122,6 +126,11 @@ def resolve_principals(objects: CoreObjects, mapping: OwnershipMapping, profiles
     sa_owner = {text(p): owner_from_description(text(d)) or owner_from_display_name(text(n))
                 for p, d, n in zip(sa["principal_id"].tolist(), sa["description"].tolist(),
                                    sa["display_name"].tolist(), strict=True) if text(p)}
+    # identity pools follow the same conventions as service accounts (`Owner: …` in the description, -owner-<x>)
+    ip = objects.identity_pools
+    sa_owner.update({text(p): owner_from_description(text(d)) or owner_from_display_name(text(n))
+                     for p, d, n in zip(ip["pool_id"].tolist(), ip["description"].tolist(),
+                                        ip["display_name"].tolist(), strict=True) if text(p)})
     rows = []
     for pid, (ptype, display) in universe.items():
         a = _Attribution()

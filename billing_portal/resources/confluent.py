@@ -54,12 +54,14 @@ class ConfluentCloudResource(ConfigurableResource):
 
 
 class SchemaRegistryResource(ConfigurableResource):
-    """Schema Registry key for the Stream Catalog (tags and business metadata). Optional: when `url` is empty the
-    catalog asset records an empty snapshot and says so in its metadata."""
+    """Schema Registry keys for the Stream Catalog of every environment (tags and business metadata): a credentials
+    file (SCHEMA_REGISTRY_CREDENTIALS_FILE: registry or environment id → key) and/or the single
+    SCHEMA_REGISTRY_URL/_API_KEY/_API_SECRET of a one-registry org. Optional: with neither, no catalog is read."""
 
     url: str | None = None
     api_key: str | None = None
     api_secret: str | None = None
+    credentials_file: str | None = None
     max_workers: int = 8
     max_attempts: int = 8
     retry_budget_seconds: float = 300.0
@@ -67,13 +69,23 @@ class SchemaRegistryResource(ConfigurableResource):
 
     @property
     def configured(self) -> bool:
-        return bool(self.url and self.api_key and self.api_secret)
+        return bool(self.credentials_file or (self.url and self.api_key and self.api_secret))
 
-    def catalog(self):
+    def plan(self, registries):
+        """(targets, skipped) for the discovered registries (see confluent/registries.py)."""
+        from billing_portal.confluent.registries import load_credentials, plan_catalogs  # noqa: PLC0415
+
+        return plan_catalogs(registries, load_credentials(self.credentials_file), self.url, self.api_key,
+                             self.api_secret)
+
+    def catalog(self, target=None):
+        """A catalog client for one target (default: the single configured URL and key)."""
         from billing_portal.confluent.catalog import CatalogClient  # noqa: PLC0415
         from billing_portal.confluent.http import ConfluentHttp  # noqa: PLC0415
 
-        http = ConfluentHttp(self.url, self.api_key, self.api_secret, config=_http_config(self), family="catalog")
+        url, key, secret = (target.url, target.api_key, target.api_secret) if target is not None else (
+            self.url, self.api_key, self.api_secret)
+        http = ConfluentHttp(url, key, secret, config=_http_config(self), family="catalog")
         return CatalogClient(http, max_workers=self.max_workers)
 
 

@@ -29,6 +29,7 @@ OBJECT_TABLES = {
     "ksqldb_clusters": "ksqlDB clusters (ksqldbcm/v2) and their credential identity.",
     "flink_compute_pools": "Flink compute pools (fcpm/v2).",
     "schema_registries": "Schema Registry clusters (srcm/v3) and their catalog endpoints.",
+    "identity_pools": "OAuth and mTLS identity pools (iam/v2): `pool-…` principals with their descriptions.",
 }
 assert tuple(OBJECT_TABLES) == HISTORY_OBJECT_TABLES
 
@@ -47,12 +48,18 @@ def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResour
     observe, why = should_observe(days, now, latest_observation(warehouse, "objects"))
     changes: dict[str, dict] = {}
     quarantined = None
+    snapshot = None
     if observe:
         snapshot = confluent.objects().fetch_snapshot()
         frames = {name: getattr(snapshot, name) for name in OBJECT_TABLES}
         quarantined = snapshot.quarantine
         with warehouse.transaction() as conn:
-            obs = record_observation(conn, "objects", now, frames, run_id=context.run_id)
+            # a scope the key may not read (403 on an environment's list) keeps the versions it had
+            skipped_by_table: dict[str, list[str]] = {}
+            for scope in snapshot.skipped:
+                skipped_by_table.setdefault(scope["table"], []).append(scope["env_id"] or "*")
+            obs = record_observation(conn, "objects", now, frames, run_id=context.run_id,
+                                     skipped_by_table=skipped_by_table, skipped_detail=snapshot.skipped)
             # objects that could not be used (no id, a conflicting duplicate) are kept aside under the newest day
             # of the run (the day this observation was made for)
             replace_quarantine(conn, "objects", days[-1], quarantined)
@@ -81,6 +88,8 @@ def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResour
                                               str(last["basis"]["latest_observed_at"])),
             "changes": MetadataValue.json(changes.get(name, {})),
             "days_before_first_observation": MetadataValue.int(before_first),
+            "skipped_scopes": MetadataValue.json([x for x in (snapshot.skipped if observe else [])
+                                                  if x["table"] == name]),
             "quarantined_objects": MetadataValue.int(
                 int((quarantined["reason"].str.endswith(f"({name})")).sum())
                 if quarantined is not None and len(quarantined) else 0),

@@ -12,7 +12,8 @@ from billing_portal.resources import AllocationRulesResource, WarehouseResource
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
        deps=["catalog_tags", "principal_usage", "service_accounts", "users", "api_keys", "kafka_clusters",
-             "environments", "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries"])
+             "environments", "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries",
+             "identity_pools"])
 def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
               allocation_rules: AllocationRulesResource) -> MaterializeResult:
     """Principal and resource attribution per day (tables principal_attribution, resource_attribution)."""
