@@ -10,16 +10,21 @@ LOCAL_DAGSTER_YAML = """\
 # Written by billing_portal.dagster_home for local runs (make demo, billing-portal materialize).
 telemetry:
   enabled: false
-run_queue:
-  max_concurrent_runs: 4
-  tag_concurrency_limits:
-    # Never two runs writing the same partition or range at once (the second waits in the queue).
-    - key: "dagster/partition"
-      value: {applyLimitPerUniqueValue: true}
-      limit: 1
-    - key: "dagster/asset_partition_range_start"
-      value: {applyLimitPerUniqueValue: true}
-      limit: 1
+concurrency:
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      # Never two runs writing the same partition or range at once (the second waits in the queue).
+      - key: "dagster/partition"
+        value: {applyLimitPerUniqueValue: true}
+        limit: 1
+      - key: "dagster/asset_partition_range_start"
+        value: {applyLimitPerUniqueValue: true}
+        limit: 1
+  # collection assets: one slot each of the pools confluent_api and confluent_catalog across runs (Confluent's
+  # limits)
+  pools:
+    default_limit: 1
 """
 
 

@@ -245,6 +245,20 @@ WHERE scope_type = 'total' AND $__timeFilter(usage_date)
 ORDER BY 1"""
 
 
+SKIPPED_SCOPES = """SELECT o.source, o.observed_at AS "observed at",
+       coalesce(d ->> 'sr_id', d ->> 'env_id', d ->> 'table') AS "scope",
+       coalesce(d ->> 'reason', '403: the key lacks ' || (d ->> 'role')) AS "reason"
+FROM (SELECT DISTINCT ON (source) source, observed_at, skipped FROM observations
+      WHERE observed_at <= $__timeTo() ORDER BY source, observed_at DESC) o,
+     jsonb_array_elements(coalesce(o.skipped -> 'detail', '[]'::jsonb)) d
+UNION ALL
+SELECT 'none', NULL, NULL, 'every scope was read' WHERE NOT EXISTS (
+  SELECT 1 FROM (SELECT DISTINCT ON (source) skipped FROM observations WHERE observed_at <= $__timeTo()
+                 ORDER BY source, observed_at DESC) o2
+  WHERE jsonb_array_length(coalesce(o2.skipped -> 'detail', '[]'::jsonb)) > 0)
+ORDER BY 1, 3"""
+
+
 # --- panels ------------------------------------------------------------------------------------------------------
 class Layout:
     def __init__(self):
@@ -615,6 +629,11 @@ GROUP BY 1 ORDER BY "cost" DESC""", w=12, h=9,
               overrides=units(high=PCT, medium=PCT, low=PCT, coverage=PCT, unallocated=PCT,
                               **{"usage expired": PCT})),
         table(lay, "Allocation issues", issues_table(v), w=12, h=9, overrides=units(days="none", rows="none")),
+        table(lay, "Scopes not read (latest observations)", SKIPPED_SCOPES, w=24, h=6, unit="none",
+              description="What the newest observation of objects and of the catalog could not read up to the range "
+                          "end: a Schema Registry without a key (SCHEMA_REGISTRY_CREDENTIALS_FILE) or refusing it, an "
+                          "environment the Cloud key is denied (403). Their objects and tags keep the history they "
+                          "had; new ones there are unknown until the key can read them."),
     ]
     return dashboard("bp-confidence-metrics", "Confidence Metrics",
                      "Data quality of the chargeback: confidence, coverage, unallocated cost and what to fix.", v,

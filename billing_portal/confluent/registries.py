@@ -72,6 +72,7 @@ class Target:
     url: str
     api_key: str
     api_secret: str
+    source: str = "SCHEMA_REGISTRY_CREDENTIALS_FILE"  # or SCHEMA_REGISTRY_API_KEY (the single key)
 
     def __repr__(self) -> str:  # never the secret
         return f"Target(sr_id={self.sr_id!r}, env_id={self.env_id!r}, url={self.url!r})"
@@ -109,7 +110,7 @@ def plan_catalogs(registries: pd.DataFrame, credentials: dict[str, RegistryKey],
         elif single and (_norm(url) in (_norm(r.get("catalog_http_endpoint")), _norm(r.get("http_endpoint")))
                          or (len(rows) == 1 and not credentials)):
             matched_single = True
-            targets.append(Target(sr_id, env_id, url.rstrip("/"), api_key, api_secret))
+            targets.append(Target(sr_id, env_id, url.rstrip("/"), api_key, api_secret, "SCHEMA_REGISTRY_API_KEY"))
         elif not endpoint:
             skipped.append(Skipped(sr_id, env_id, "the registry has no catalog endpoint"))
         else:
@@ -117,5 +118,5 @@ def plan_catalogs(registries: pd.DataFrame, credentials: dict[str, RegistryKey],
                                                   "SCHEMA_REGISTRY_CREDENTIALS_FILE"))
     if single and not matched_single and not credentials:
         # no registry discovered with that endpoint (objects not observed yet, or another host name): as configured
-        targets.append(Target(None, None, url.rstrip("/"), api_key, api_secret))
+        targets.append(Target(None, None, url.rstrip("/"), api_key, api_secret, "SCHEMA_REGISTRY_API_KEY"))
     return targets, skipped

@@ -161,7 +161,8 @@ def record_observation(conn: psycopg.Connection, source: str, observed_at: dt.da
                        frames: Mapping[str, pd.DataFrame], run_id: str | None = None,
                        skipped: Mapping[str, list[str]] | None = None,
                        skipped_detail: list[dict] | None = None,
-                       skipped_by_table: Mapping[str, list[str]] | None = None) -> Observation:
+                       skipped_by_table: Mapping[str, list[str]] | None = None,
+                       extra_counts: Mapping[str, int] | None = None) -> Observation:
     """Merge one observation of `source` into history, inside the caller's transaction (all tables or none).
 
     `skipped` maps a scope column (`env_id`, `sr_id`) to the scope values that were not observed (their versions are
@@ -193,7 +194,8 @@ def record_observation(conn: psycopg.Connection, source: str, observed_at: dt.da
     row = conn.execute(
         "INSERT INTO observations (source, observed_at, run_id, counts, changes, skipped)"
         " VALUES (%s, %s, %s, %s, %s, %s) RETURNING observation_id",
-        (source, observed_at, run_id, orjson.dumps({t: c.seen for t, c in result_changes.items()}).decode(),
+        (source, observed_at, run_id,
+         orjson.dumps({**{t: c.seen for t, c in result_changes.items()}, **(extra_counts or {})}).decode(),
          orjson.dumps({t: c.as_dict() for t, c in result_changes.items()}).decode(),
          orjson.dumps({**skipped, **({"tables": dict(skipped_by_table)} if skipped_by_table else {}),
                        "detail": skipped_detail or []}).decode())).fetchone()

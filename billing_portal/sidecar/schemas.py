@@ -433,6 +433,13 @@ class Health(Schema):
     status = fields.String(required=True)
 
 
+class SkippedScope(Schema):
+    source = fields.String(required=True, metadata={"description": "objects | catalog"})
+    observed_at = fields.String(required=True, metadata={"format": "date-time"})
+    scope = fields.String(allow_none=True, required=True, metadata={"description": "lsrc-…, env-… or a table"})
+    reason = fields.String(required=True)
+
+
 class Ready(Schema):
     status = fields.String(required=True)
     database = fields.String(required=True)
@@ -440,6 +447,9 @@ class Ready(Schema):
     partition_age_hours = fields.Float(allow_none=True, required=True,
                                        metadata={"description": "Hours since the end of that day (UTC)."})
     materialized_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+    skipped_scopes = fields.List(fields.Nested(SkippedScope), required=True, metadata={
+        "description": "What the latest observations of objects and catalog could not read (a Schema Registry "
+                       "without a key or refusing it, an environment the Cloud key is denied), and why."})
 
 
 class CollectRun(Schema):

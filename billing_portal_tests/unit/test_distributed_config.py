@@ -39,10 +39,12 @@ def test_instance_config_validates_against_dagsters_schema(env):
     assert launcher_config["run_k8s_config"]["container_config"]["resources"]["limits"]["memory"] == "3Gi"
     coordinator = config["run_coordinator"]
     assert coordinator["class"] == "QueuedRunCoordinator"
-    value = _validate(QueuedRunCoordinator.config_type(), coordinator["config"])
+    # the run queue lives under `concurrency.runs` (beside the pools of the collection assets)
+    value = _validate(QueuedRunCoordinator.config_type(), config["concurrency"]["runs"])
     limits = {lim["key"]: lim for lim in value["tag_concurrency_limits"]}
     assert limits["billing-portal/confluent-org"]["limit"] == 2
     assert limits["dagster/partition"]["limit"] == 1
+    assert config["concurrency"]["pools"]["default_limit"] == 1
 
 
 def test_queued_coordinator_instantiates_from_the_file(env):
@@ -51,8 +53,8 @@ def test_queued_coordinator_instantiates_from_the_file(env):
 
     config, _ = dagster_instance_config(str(ROOT), "dagster-k8s.yaml")
     rc = config["run_coordinator"]
-    coordinator = ConfigurableClassData(rc["module"], rc["class"], yaml.safe_dump(rc["config"])).rehydrate(
-        as_type=object)
+    coordinator = ConfigurableClassData(rc["module"], rc["class"], yaml.safe_dump(config["concurrency"]["runs"])
+                                        ).rehydrate(as_type=object)
     queue = coordinator.get_run_queue_config()
     assert queue.max_concurrent_runs == 4
     assert {lim["key"] for lim in queue.tag_concurrency_limits} >= {"billing-portal/confluent-org", "dagster/partition"}
@@ -76,8 +78,8 @@ def test_helm_values_match_the_instance_config(env):
     values = yaml.safe_load((ROOT / "values.yaml").read_text())
     config, _ = dagster_instance_config(str(ROOT), "dagster-k8s.yaml")
     queued = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
-    assert queued["maxConcurrentRuns"] == config["run_coordinator"]["config"]["max_concurrent_runs"]
-    assert queued["tagConcurrencyLimits"] == config["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert queued["maxConcurrentRuns"] == config["concurrency"]["runs"]["max_concurrent_runs"]
+    assert queued["tagConcurrencyLimits"] == config["concurrency"]["runs"]["tag_concurrency_limits"]
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
     helm = values["runLauncher"]["config"]["k8sRunLauncher"]
     inst = config["run_launcher"]["config"]

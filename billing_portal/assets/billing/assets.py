@@ -32,6 +32,7 @@ def _org_id(warehouse: WarehouseResource, day) -> str | None:
     backfill_policy=SINGLE_RUN,
     group_name="billing",
     kinds={"postgres"},
+    pool="confluent_api",
     deps=["organizations"],
     check_specs=[AssetCheckSpec("no_quarantined_rows", asset="billing_costs",
                                 description="WARN when bill rows could not be parsed and were kept aside.")],

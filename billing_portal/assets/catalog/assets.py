@@ -29,24 +29,42 @@ def crawl(context, schema_registry: SchemaRegistryResource, registries):
     targets, skipped = schema_registry.plan(registries)
     parts: dict[str, list] = {t: [] for t in FRAMES}
     stats: dict[str, dict] = {}
-    for target in targets:
-        label = target.sr_id or target.url
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    def read(target):
         try:
-            snap = schema_registry.catalog(target).fetch_snapshot()
+            return target, schema_registry.catalog(target).fetch_snapshot(), None
         except ConfluentApiError as exc:
+            return target, None, exc
+
+    # registries in parallel: the catalog's rate limit (75 reads/s) is per registry, and each client paces its own
+    with ThreadPoolExecutor(max_workers=max(1, min(4, len(targets))), thread_name_prefix="catalog-registry") as pool:
+        results = list(pool.map(read, targets))
+    for target, snap, exc in results:
+        label = target.sr_id or target.url
+        if exc is not None:
             if exc.status in (401, 403):
-                skipped.append(Skipped(target.sr_id, target.env_id, f"{exc.status}: {str(exc).splitlines()[0]}"))
-                context.log.warning(f"catalog of {label} skipped: {str(exc).splitlines()[0]}")
+                what = "rejected its key" if exc.status == 401 else "refused its key the catalog (403)"
+                reason = (f"{exc.status}: the registry {what}; key from {target.source} (a Schema Registry key of this "
+                          "registry whose owner has DataSteward or ResourceOwner on it)")
+                skipped.append(Skipped(target.sr_id, target.env_id, reason))
+                context.log.warning(f"catalog of {label} skipped: {reason}")
                 continue
-            raise
+            raise exc
         for table, attr in FRAMES.items():
             parts[table].append(getattr(snap, attr))
         stats[label] = {k: int(v) for k, v in snap.stats.items() if isinstance(v, int | float)}
     from billing_portal.confluent.catalog import BM_COLUMNS, ENTITY_COLUMNS, TAG_COLUMNS  # noqa: PLC0415
 
     columns = {"catalog_entities": ENTITY_COLUMNS, "catalog_tags": TAG_COLUMNS, "catalog_business_metadata": BM_COLUMNS}
-    frames = {t: (pd.concat(p, ignore_index=True) if p else pd.DataFrame(columns=columns[t]))
-              for t, p in parts.items()}
+    def combine(table: str, frames_of_registries: list) -> pd.DataFrame:
+        if not frames_of_registries:
+            return pd.DataFrame(columns=columns[table])
+        # plain Python values: Arrow mis-encodes pandas string columns concatenated from several frames
+        rows = [r for f in frames_of_registries for r in f.astype(object).where(f.notna(), None).to_dict("records")]
+        return pd.DataFrame(rows, columns=columns[table], dtype=object)
+
+    frames = {t: combine(t, p) for t, p in parts.items()}
     # a configured URL that matched no discovered registry can still serve one: it is not skipped then
     crawled = set(frames["catalog_entities"]["sr_id"].dropna()) if len(frames["catalog_entities"]) else set()
     skipped = [s for s in skipped if s.sr_id not in crawled]
@@ -54,7 +72,7 @@ def crawl(context, schema_registry: SchemaRegistryResource, registries):
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="catalog", kinds={"postgres"},
-       deps=["schema_registries"])
+       deps=["schema_registries"], pool="confluent_catalog")
 def catalog_tags(context: AssetExecutionContext, schema_registry: SchemaRegistryResource,
                  warehouse: WarehouseResource, clock: ClockResource) -> MaterializeResult:
     """Catalog tags and business metadata by qualified name (`lsrc-…:lkc-…:topic`) of every environment, used to
@@ -77,7 +95,9 @@ def catalog_tags(context: AssetExecutionContext, schema_registry: SchemaRegistry
         with warehouse.transaction() as conn:
             obs = record_observation(conn, "catalog", now, frames, run_id=context.run_id,
                                      skipped={"sr_id": [s.sr_id for s in skipped if s.sr_id]},
-                                     skipped_detail=[s.as_dict() for s in skipped])
+                                     skipped_detail=[s.as_dict() for s in skipped],
+                                     extra_counts={"reads": sum(x.get("reads", 0) for x in stats.values()),
+                                                   "registries": len(stats)})
         changes = {t: c.as_dict() for t, c in obs.changes.items()}
     else:
         context.log.info(f"catalog not collected: {why}")

@@ -40,6 +40,7 @@ assert tuple(OBJECT_TABLES) == HISTORY_OBJECT_TABLES
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
     name="core_objects",
+    pool="confluent_api",
 )
 def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResource, warehouse: WarehouseResource,
                  clock: ClockResource):

@@ -102,7 +102,7 @@ def missing_but_recoverable(warehouse: WarehouseResource, now: dt.datetime, rete
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="usage", kinds={"postgres"},
-       deps=["kafka_clusters"],
+       deps=["kafka_clusters"], pool="confluent_api",
        check_specs=[AssetCheckSpec(
            "usage_captured", asset="principal_usage",
            description="WARN while a day's usage is still missing but recoverable from the Metrics API (with the "

@@ -34,9 +34,20 @@ def readyz():
     with db.pool().connection() as conn:
         conn.execute("SELECT 1")
         newest, materialized_at = newest_complete_day(conn)
+        # what the latest observations could not read (a registry without a key, an environment the key is denied)
+        latest = conn.execute(
+            "SELECT DISTINCT ON (source) source, observed_at, skipped FROM observations"
+            " ORDER BY source, observed_at DESC").fetchall()
     age = None
     if newest is not None:
         end = day_start(newest + dt.timedelta(days=1))
         age = round((dt.datetime.now(dt.UTC) - end).total_seconds() / 3600, 2)
+    skipped = []
+    for r in latest:
+        for d in (r["skipped"] or {}).get("detail") or []:
+            skipped.append({"source": r["source"], "observed_at": ts(r["observed_at"]),
+                            "scope": d.get("sr_id") or d.get("env_id") or d.get("table"),
+                            "reason": d.get("reason") or f"403: the key lacks {d.get('role')}"})
     return json_response({"status": "ready", "database": "ok", "newest_complete_partition": day(newest),
-                          "partition_age_hours": age, "materialized_at": ts(materialized_at)})
+                          "partition_age_hours": age, "materialized_at": ts(materialized_at),
+                          "skipped_scopes": skipped})
