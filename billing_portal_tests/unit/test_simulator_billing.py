@@ -86,21 +86,33 @@ def test_every_product_is_billed(live):
     assert products >= {"KAFKA", "CONNECT", "KSQL", "FLINK", "STREAM_GOVERNANCE", "CLUSTER_LINK", "AUDIT_LOG",
                         "SUPPORT_CLOUD_BUSINESS", "PROMO_CREDIT", "TABLEFLOW", "NEW_PRODUCT_X"}
     line_types = {x.line_type for x in live.lines}
-    assert line_types >= {"KAFKA_BASE", "KAFKA_PARTITION", "KAFKA_STORAGE", "KAFKA_NETWORK_READ",
+    # eCKU billing (the default: an org created after 2024-04-16): no base or partition charges
+    assert not line_types & {"KAFKA_BASE", "KAFKA_PARTITION"}
+    assert line_types >= {"KAFKA_NUM_CKUS", "KAFKA_STORAGE", "KAFKA_NETWORK_READ",
                           "KAFKA_NETWORK_WRITE", "KAFKA_REST_PRODUCE", "CONNECT_CAPACITY", "CONNECT_NUM_TASKS",
                           "CONNECT_THROUGHPUT", "FLINK_NUM_CFUS", "SCHEMA_REGISTRY", "GOVERNANCE_BASE",
                           "CLUSTER_LINKING_PER_LINK", "AUDIT_LOG_READ", "SUPPORT", "PROMO_CREDIT", "SOMETHING_NEW"}
 
 
-def test_live_quirks(live):
+def test_live_quirks(live, model):
     types = {x.line_type for x in live.lines}
     assert {"KAFKA_NUM_CKUS", "KAFKA_NUM_CKU", "KSQL_NUM_CSUS", "KSQL_NUM_CSU"} <= types
     assert all(x.row["api_version"] == "v1" for x in live.lines)
     support = next(x.row for x in live.lines if x.line_type == "SUPPORT")
     assert support["resource"] is None
     assert not {"price", "unit", "quantity"} & set(support)
-    partition_missing = [x.row for x in live.lines if x.line_type == "KAFKA_PARTITION" and "price" not in x.row]
+    legacy = model.bill(DAY, billing_model="legacy")
+    partition_missing = [x.row for x in legacy.lines if x.line_type == "KAFKA_PARTITION" and "price" not in x.row]
     assert partition_missing and "unit" not in partition_missing[0] and "quantity" in partition_missing[0]
+
+
+def test_ecku_and_legacy_billing_models(model):
+    ecku, legacy = (model.bill(DAY, billing_model=m) for m in ("ecku", "legacy"))
+    eckus = [x for x in ecku.lines if x.line_type == "KAFKA_NUM_CKUS" and x.row.get("unit") == "eCKU-hour"]
+    non_dedicated = {c.id for c in model.kafka_clusters if c.kind != "Dedicated"}
+    assert {x.resource_id for x in eckus} == non_dedicated
+    assert {x.line_type for x in legacy.lines} >= {"KAFKA_BASE", "KAFKA_PARTITION"}
+    assert not [x for x in legacy.lines if x.row.get("unit") == "eCKU-hour"]
 
 
 def test_spec_flavor_is_complete(spec):
