@@ -30,11 +30,13 @@ migrate: install
 test: install
 	$(PYTEST) billing_portal_tests
 
+# Contract tests on recorded live shapes (billing_portal_tests/contract/): the parsers alone are unit tests, the
+# clients over HTTP integration tests.
 test-unit: install
-	$(PYTEST) billing_portal_tests/unit
+	$(PYTEST) billing_portal_tests/unit $(wildcard billing_portal_tests/contract/test_shapes_*.py)
 
 test-integration: install
-	$(PYTEST) billing_portal_tests/integration
+	$(PYTEST) billing_portal_tests/integration $(wildcard billing_portal_tests/contract/test_wire_*.py)
 
 test-smoke: install
 	$(PYTEST) billing_portal_tests/smoke

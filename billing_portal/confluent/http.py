@@ -8,8 +8,10 @@ endpoint) with one key. What it does, faithful to ../shared/CONFLUENT_API.md:
   full jitter (see `retry.py`), within a retry budget (attempts and total sleep). A response that says the rate-limit
   window is exhausted (remaining 0) also holds back *later* requests from every thread until the reset (capped).
 - 401 → `ConfluentAuthError` naming the variables to check; 403 → `ConfluentAuthError` naming the missing role for
-  the API family; other 4xx → `ConfluentApiError` with the status, the endpoint path and the API's own detail; a 404
-  on a list call → `None` (the caller treats it as an empty list: a product that is not enabled).
+  the API family, with the API's own reason when it gives one other than "Forbidden Access" (a 403 also means "not
+  available in this cloud" or "deleted"); other 4xx → `ConfluentApiError` with the status, the endpoint path and
+  the API's own detail; a 404 on a list call → `None` (the caller treats it as an empty list: a product that is not
+  enabled).
 - Credentials live only inside the `requests` auth object: they are never in a message, log line or `repr`, and
   they are sent only to the configured origin — absolute URLs for another scheme/host/port are refused here (the
   paginator rebases them first, see `pagination.py`).
@@ -146,6 +148,17 @@ def _detail_from_body(body: bytes) -> str:
                     parts.append(doc[key])
                     break
     return "; ".join(parts) if parts else orjson.dumps(doc)[:200].decode("utf-8", "replace")
+
+
+def _api_reason(body: bytes) -> str:
+    """The API's own explanation when its JSON error body gives one (`errors[].detail` or `message`), else ''."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ""
+    if not isinstance(doc, dict) or not (doc.get("errors") or doc.get("message")):
+        return ""
+    return " ".join(_detail_from_body(body).split())[:300]
 
 
 class _Policy:
@@ -373,6 +386,9 @@ class ConfluentHttp:
                 who = f"the Schema Registry API key in {key_var} needs {role}"
             else:
                 who = f"the owner of the Cloud API key in {key_var} needs the role {role}"
+            said = _api_reason(body)
+            if said and "forbidden access" not in said.lower():  # e.g. "not available in …", "… was not found"
+                who += f"; Confluent said: {said}"
             return ConfluentAuthError(
                 f"Confluent {api} API refused {where} (403 Forbidden): {who}", status=403, url=endpoint)
         detail = _detail_from_body(body) or reason or ""
