@@ -156,16 +156,18 @@ class CatalogClient:
             log.warning("catalog: business-metadata definitions unreadable (%s): reading it for every entity", exc)
             return None
         self.reads += 1
-        if not isinstance(defs, list):
-            return set() if defs is None else None
+        if not isinstance(defs, list):  # no definitions endpoint (404) or an unexpected answer: unknown
+            return None
         types: set[str] = set()
         for d in defs:
             for attr in (d.get("attributeDefs") or []) if isinstance(d, dict) else []:
                 raw = ((attr or {}).get("options") or {}).get("applicableEntityTypes")
                 try:
-                    values = json.loads(raw) if isinstance(raw, str) else (raw or [])
+                    values = json.loads(raw) if isinstance(raw, str) else raw
                 except ValueError:
-                    values = []
+                    values = None
+                if not isinstance(values, list):
+                    values = [ANY_ENTITY]  # unreadable: assume it may apply anywhere
                 types.update(str(v) for v in values if v)
             if isinstance(d, dict) and not d.get("attributeDefs"):
                 types.add(ANY_ENTITY)

@@ -1,4 +1,6 @@
-"""CatalogClient against a fixture Stream Catalog: offset paging, tags, business metadata, 404s, pacing."""
+"""CatalogClient against a fixture Stream Catalog: offset paging, tags (inline in search results as live: with their
+attributes in `classifications`, or names only in `classificationNames`; read per entity only when neither is
+there), business metadata, 404s, pacing."""
 
 from __future__ import annotations
 
@@ -96,6 +98,7 @@ def test_entities_tags_and_business_metadata_from_the_reference(server):
     assert sorted(zip(tags["qualified_name"], tags["tag"], strict=True)) == [
         ("lsrc-8wrx70:lkc-m80307", "team_payments"), ("lsrc-8wrx70:lkc-m80307:orders", "PII"),
         ("lsrc-8wrx70:lkc-m80307:orders", "cost_center_42")]
+    assert tags[tags["tag"] == "team_payments"]["attributes"].isna().all()  # a name only: no attributes
     cc = tags[tags["tag"] == "cost_center_42"].iloc[0]
     assert json.loads(cc["attributes"]) == {"cost_center": "CC-42"}
     assert cc["topic"] == "orders" and cc["cluster_id"] == "lkc-m80307" and cc["sr_id"] == "lsrc-8wrx70"
@@ -112,9 +115,11 @@ def test_404_tags_mean_no_tags_and_empty_classifications_skip_the_read(server):
     paths = [unquote(r.path) for r in server.requests]
     assert "/catalog/v1/entity/type/kafka_topic/name/lsrc-8wrx70:lkc-m80307:gone/tags" in paths  # 404 → none
     assert "/catalog/v1/entity/type/kafka_topic/name/lsrc-8wrx70:lkc-m80307:clicks/tags" not in paths
+    assert "/catalog/v1/entity/type/kafka_topic/name/lsrc-8wrx70:lkc-m80307:orders/tags" not in paths  # inline
     assert "/catalog/v1/entity/type/kafka_topic/name/lsrc-8wrx70:lkc-m80307:clicks/businessmetadata" in paths
     assert "gone" not in set(snap.tags["topic"])
-    assert snap.stats["tag_reads_skipped"] == 1 and snap.stats["tag_reads"] == 3
+    assert snap.stats["tag_reads"] == 1 and snap.stats["tags_inline"] == 3
+    assert snap.stats["reads"] == snap.stats["search_pages"] + 1 + snap.stats["bm_reads"] + 1
 
 
 def test_search_pages_by_offset_until_a_short_page(server):
@@ -159,10 +164,10 @@ def test_per_entity_reads_are_concurrent_bounded_and_paced(server):
     t0 = time.monotonic()
     client.fetch_snapshot(types=("kafka_topic",))
     elapsed = time.monotonic() - t0
-    reads = [r for r in server.requests if r.path != SEARCH]
+    reads = [r for r in server.requests if r.path not in (SEARCH, "/catalog/v1/types/businessmetadatadefs")]
     assert len(reads) == 40
     assert 2 <= fake.peak <= 4
-    assert elapsed >= 40 / 100.0 * 0.9  # 41 requests at ≤ 100/s
+    assert elapsed >= 40 / 100.0 * 0.9  # 42 requests at ≤ 100/s
     starts = sorted(r.at for r in server.requests)
     assert starts[-1] - starts[0] >= (len(starts) - 1) / 100.0 * 0.9  # arrivals spread at the paced rate
 

@@ -1,10 +1,11 @@
-"""The Stream Catalog over HTTP (same server, Schema Registry key)."""
+"""The Stream Catalog over HTTP: each environment's Schema Registry at its own catalog endpoint with its own key
+(the root /catalog/v1 is the first environment's registry, with the simulator's single SR key)."""
 
 import pytest
 import requests
 
 from billing_portal.simulator import build_model, start_simulator
-from billing_portal.simulator.testing import SR_AUTH, fixed_clock
+from billing_portal.simulator.testing import SR_AUTH, fixed_clock, sr_credentials
 
 MODEL = build_model(42, "small")
 
@@ -15,10 +16,28 @@ def sim():
         yield handle
 
 
-def search(sim, **params):
-    r = requests.get(sim.url + "/catalog/v1/search/basic", params=params, auth=SR_AUTH)
+def base(sim, sr_id: str) -> str:
+    return f"{sim.url}/catalog-sr/{sr_id}"
+
+
+def search_one(sim, sr_id: str, **params):
+    r = requests.get(base(sim, sr_id) + "/catalog/v1/search/basic", params=params, auth=sr_credentials(sr_id))
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def search(sim, **params):
+    """Every registry's answer, entities concatenated (each registry holds its environment's entities only)."""
+    docs = [search_one(sim, sr.id, **params) for sr in MODEL.schema_registries]
+    out = dict(docs[0])
+    entities = [e for d in docs for e in d.get("entities", [])]
+    if entities or any("entities" in d for d in docs):
+        out["entities"] = entities
+    return out
+
+
+def registry_of(topic):
+    return MODEL.schema_registry_by_env[MODEL.cluster_by_id[topic.cluster_id].env_id]
 
 
 def qualified(topic):
@@ -27,15 +46,18 @@ def qualified(topic):
 
 
 def test_offset_paging_returns_every_topic_once(sim):
-    names, offset = [], 0
-    while True:
-        doc = search(sim, type="kafka_topic", limit=10, offset=offset)
-        assert doc["searchParameters"]["limit"] == 10 and doc["searchParameters"]["offset"] == offset
-        page = doc.get("entities", [])
-        names += [e["attributes"]["qualifiedName"] for e in page]
-        if len(page) < 10:
-            break
-        offset += 10
+    names = []
+    for sr in MODEL.schema_registries:
+        offset = 0
+        while True:
+            doc = search_one(sim, sr.id, type="kafka_topic", limit=10, offset=offset)
+            assert doc["searchParameters"]["limit"] == 10 and doc["searchParameters"]["offset"] == offset
+            page = doc.get("entities", [])
+            names += [e["attributes"]["qualifiedName"] for e in page]
+            assert all(n.startswith(sr.id + ":") for n in names[-len(page):]) if page else True
+            if len(page) < 10:
+                break
+            offset += 10
     assert sorted(names) == sorted(qualified(t) for t in MODEL.topics)
     assert len(set(names)) == len(names)
 
@@ -66,20 +88,35 @@ def test_empty_search_has_no_entities_key_live(sim):
 
 def test_tags_and_business_metadata(sim):
     tagged = next(t for t in MODEL.topics if t.tags)
-    r = requests.get(f"{sim.url}/catalog/v1/entity/type/kafka_topic/name/{qualified(tagged)}/tags", auth=SR_AUTH)
+    sr = registry_of(tagged).id
+    r = requests.get(f"{base(sim, sr)}/catalog/v1/entity/type/kafka_topic/name/{qualified(tagged)}/tags",
+                     auth=sr_credentials(sr))
     assert [t["typeName"] for t in r.json()] == list(tagged.tags)
     assert all(t["entityName"] == qualified(tagged) and t["entityType"] == "kafka_topic" for t in r.json())
-    with_bm = next(t for t in MODEL.topics if t.business_metadata)
-    r = requests.get(f"{sim.url}/catalog/v1/entity/type/kafka_topic/name/{qualified(with_bm)}/businessmetadata",
-                     auth=SR_AUTH)
+    # business metadata exists only on ADVANCED registries
+    with_bm = next(t for t in MODEL.topics if t.business_metadata and registry_of(t).package == "ADVANCED")
+    sr = registry_of(with_bm).id
+    r = requests.get(f"{base(sim, sr)}/catalog/v1/entity/type/kafka_topic/name/{qualified(with_bm)}"
+                     "/businessmetadata", auth=sr_credentials(sr))
     (bm,) = r.json()
     assert bm["typeName"] == "cost_allocation" and bm["attributes"] == with_bm.business_metadata
-    cluster_id, info = next((k, v) for k, v in MODEL.cluster_catalog.items() if v.business_metadata)
+    essentials = next(t for t in MODEL.topics if t.business_metadata and registry_of(t).package != "ADVANCED")
+    sr = registry_of(essentials).id
+    r = requests.get(f"{base(sim, sr)}/catalog/v1/entity/type/kafka_topic/name/{qualified(essentials)}"
+                     "/businessmetadata", auth=sr_credentials(sr))
+    assert r.json() == []
+    cluster_id, info = next((k, v) for k, v in MODEL.cluster_catalog.items() if v.business_metadata
+                            and MODEL.schema_registry_by_env[MODEL.cluster_by_id[k].env_id].package == "ADVANCED")
     cluster = MODEL.cluster_by_id[cluster_id]
-    qn = f"{MODEL.schema_registry_by_env[cluster.env_id].id}:{cluster_id}"
-    r = requests.get(f"{sim.url}/catalog/v1/entity/type/kafka_logical_cluster/name/{qn}/businessmetadata",
-                     auth=SR_AUTH)
+    sr = MODEL.schema_registry_by_env[cluster.env_id].id
+    r = requests.get(f"{base(sim, sr)}/catalog/v1/entity/type/kafka_logical_cluster/name/{sr}:{cluster_id}"
+                     "/businessmetadata", auth=sr_credentials(sr))
     assert r.json()[0]["attributes"] == info.business_metadata
+    # another registry's entity is not in this registry's catalog
+    other = next(s for s in MODEL.schema_registries if s.id != sr)
+    r = requests.get(f"{base(sim, other.id)}/catalog/v1/entity/type/kafka_logical_cluster/name/{sr}:{cluster_id}"
+                     "/businessmetadata", auth=sr_credentials(other.id))
+    assert r.status_code == 404
 
 
 def test_bare_cluster_id_returns_nothing_and_unknown_names_404(sim):
@@ -98,7 +135,9 @@ def test_type_definitions(sim):
     tagdefs = requests.get(sim.url + "/catalog/v1/types/tagdefs", auth=SR_AUTH).json()
     names = {d["name"] for d in tagdefs}
     assert names >= {t for topic in MODEL.topics for t in topic.tags} and "PII" in names
-    (bm,) = requests.get(sim.url + "/catalog/v1/types/businessmetadatadefs", auth=SR_AUTH).json()
+    advanced = next(s for s in MODEL.schema_registries if s.package == "ADVANCED")
+    (bm,) = requests.get(base(sim, advanced.id) + "/catalog/v1/types/businessmetadatadefs",
+                         auth=sr_credentials(advanced.id)).json()
     assert bm["name"] == "cost_allocation"
     assert {a["name"] for a in bm["attributeDefs"]} == {"business_unit", "cost_center", "team", "owner",
                                                         "business_product"}

@@ -16,8 +16,10 @@ MODEL = build_model(42, "small")
 
 @pytest.fixture(scope="module")
 def sim():
-    # query semantics on a fixed past day: metrics kept forever here (retention has its own test)
-    with start_simulator(port=0, clock=fixed_clock(), model=MODEL, metrics_retention_days=0) as handle:
+    # query semantics on a fixed past day, in the spec's shapes: metrics kept forever here, and the live flavour's
+    # quirks (no meta, zero points, timestamps without milliseconds) have their own tests
+    with start_simulator(port=0, clock=fixed_clock(), model=MODEL, metrics_retention_days=0,
+                         flavor="spec") as handle:
         yield handle
 
 

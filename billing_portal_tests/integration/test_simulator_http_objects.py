@@ -112,7 +112,9 @@ def test_cluster_shapes(sim, http):
 def test_schema_registry_endpoints_point_at_the_simulator(sim, http):
     env = sim.model.environments[0].id
     (sr,) = collect(http, sim, "/srcm/v3/clusters", environment=env)[1]
-    assert sr["spec"]["http_endpoint"] == sim.url == sr["spec"]["catalog_http_endpoint"]
+    # each registry at its own path of the simulator; its catalog at another one, as live (the two differ)
+    assert sr["spec"]["http_endpoint"] == f"{sim.url}/sr/{sr['id']}"
+    assert sr["spec"]["catalog_http_endpoint"] == f"{sim.url}/catalog-sr/{sr['id']}"
 
 
 def test_api_key_filters_and_shapes(sim, http):
