@@ -1,7 +1,10 @@
 """`billing-portal demo`: the whole product on one machine, from one command.
 
-Starts the embedded PostgreSQL, the Confluent Cloud simulator, materializes the last N days through Dagster, then
-runs the Dagster webserver and daemon and the sidecar until Ctrl-C, which stops everything cleanly.
+Starts the embedded PostgreSQL, the Confluent Cloud simulator (live behaviour: bills 72 h late, metrics kept 7 days),
+replays what the daemon would have done had the portal run daily over the last N days (objects observed, usage
+captured while the Metrics API had it, with the simulator's clock moved), materializes the N days through Dagster,
+then runs the Dagster webserver and daemon and the sidecar until Ctrl-C, which stops everything cleanly. The newest
+three days have no bill yet (72 h), as on a real org.
 `--no-simulate` uses the configured Confluent Cloud credentials instead (`make dev`).
 """
 
@@ -26,6 +29,7 @@ from billing_portal.signals import stop_on_signals
 
 SIM_KEY, SIM_SECRET = "SIMKEY", "SIMSECRET"
 SIM_SR_KEY, SIM_SR_SECRET = "SIMSRKEY", "SIMSRSECRET"
+CAPTURE_CHUNK_DAYS = 6
 
 
 def _registry_keys(home: Path, seed: int, scale: str) -> Path:
@@ -54,6 +58,41 @@ def _port_free(port: int, host: str = "127.0.0.1") -> bool:
 def _bin(name: str) -> str:
     here = Path(sys.executable).parent / name
     return str(here) if here.exists() else (shutil.which(name) or name)
+
+
+def capture_chunks(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date, dt.datetime]]:
+    """The demo's days [start, end) in chunks of at most 6, each with the instant just after its last day ended: the
+    Metrics API (7 days) still has the whole chunk then."""
+    out, a = [], start
+    while a < end:
+        b = min(a + dt.timedelta(days=CAPTURE_CHUNK_DAYS), end)
+        out.append((a, b, dt.datetime.combine(b, dt.time(0, 20), tzinfo=dt.UTC)))
+        a = b
+    return out
+
+
+def warm_up(chunks, sim_url: str, env: dict) -> None:
+    """What the daemon would have done had the portal run daily over the demo's days (a live org keeps metrics 7
+    days only): move the simulator's clock to the end of each chunk, observe the objects the first time, capture the
+    chunk's usage; then give the simulator back the wall clock."""
+    import requests  # noqa: PLC0415
+
+    def at(t: dt.datetime) -> None:
+        requests.put(f"{sim_url}/_simulator/clock", json={"now": t.isoformat()}, timeout=10).raise_for_status()
+
+    for i, (a, b, t) in enumerate(chunks):
+        at(t)
+        run_env = dict(env, BILLING_PORTAL_NOW=t.isoformat())
+        jobs = ["core-objects", "usage"] if i == 0 else ["usage"]
+        for job in jobs:
+            click.echo(f"demo: as on {t:%Y-%m-%d %H:%M} UTC, {job} for {a} … {b - dt.timedelta(days=1)}")
+            proc = subprocess.run([_bin("billing-portal"), "materialize", "--start", a.isoformat(),
+                                   "--end", b.isoformat(), "--job", job], env=run_env, capture_output=True,
+                                  text=True, check=False)
+            if proc.returncode != 0:
+                raise BillingPortalError(f"demo warm-up ({job} for {a} … {b}) failed: "
+                                         + (proc.stdout + proc.stderr).strip().splitlines()[-1])
+    requests.put(f"{sim_url}/_simulator/clock", json={"wall": True}, timeout=10).raise_for_status()
 
 
 class Children:
@@ -133,11 +172,15 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
 
     children = Children(settings.home / "logs")
     try:
+        chunks = capture_chunks(start, today) if simulate and days else []
         if simulate:
+            clock = ["--clock", chunks[0][2].isoformat().replace("+00:00", "Z")] if chunks else []
             sim = children.start("simulator", [_bin("billing-portal"), "simulate", "--port", str(simulator_port),
-                                               "--seed", str(seed), "--scale", scale], env)
+                                               "--seed", str(seed), "--scale", scale, *clock], env)
             wait_http(f"http://127.0.0.1:{simulator_port}/org/v2/organizations", 60, sim)
             click.echo(f"simulator: http://127.0.0.1:{simulator_port} (seed {seed}, scale {scale})")
+        if chunks:
+            warm_up(chunks, f"http://127.0.0.1:{simulator_port}", env)
         if days:
             from billing_portal.pipeline_cli import run_materialization  # noqa: PLC0415
 

@@ -41,23 +41,32 @@ def parse_instant(text: str) -> datetime:
 
 
 class MovableClock:
-    """A clock tests move: frozen at `now` until `set()` or `advance()` (callable like the wall clock)."""
+    """A clock tests move: frozen at `now` until `set()` or `advance()` (callable like the wall clock);
+    `follow_wall()` makes it the wall clock from then on."""
 
     def __init__(self, now: datetime = FIXED_NOW):
         if now.tzinfo is None:
             raise ValueError("the clock needs an aware UTC datetime")
         self._now = now.astimezone(UTC)
+        self._wall = False
 
     def __call__(self) -> datetime:
-        return self._now
+        return datetime.now(UTC) if self._wall else self._now
 
     def set(self, now: datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("the clock needs an aware UTC datetime")
-        self._now = now.astimezone(UTC)
+        self._now, self._wall = now.astimezone(UTC), False
 
     def advance(self, delta: timedelta) -> None:
-        self._now += delta
+        self._now, self._wall = self() + delta, False
+
+    def follow_wall(self) -> None:
+        self._wall = True
+
+    @property
+    def frozen(self) -> bool:
+        return not self._wall
 
 
 def walk_list(session: requests.Session, url: str, params: dict[str, Any] | None = None,

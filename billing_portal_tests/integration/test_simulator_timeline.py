@@ -102,12 +102,15 @@ def test_owner_renamed_on_its_day_and_only_the_present_is_listed():
 def test_clock_is_moved_over_http_and_the_wall_clock_refuses():
     with start_simulator(clock=MovableClock(NOW), model=MODEL) as sim:
         url = sim.url + "/_simulator/clock"
-        assert requests.get(url, timeout=10).json() == {"now": "2026-10-20T06:00:00Z", "movable": True}
+        assert requests.get(url, timeout=10).json() == {"now": "2026-10-20T06:00:00Z", "movable": True,
+                                                        "frozen": True}
         r = requests.put(url, json={"advance_seconds": 3600}, timeout=10)
         assert r.status_code == 200 and r.json()["now"] == "2026-10-20T07:00:00Z"
         assert requests.put(url, json={"now": "2026-10-25T00:00:00Z"}, timeout=10).json()["now"] == \
             "2026-10-25T00:00:00Z"
         assert requests.put(url, json={"now": "yesterday"}, timeout=10).status_code == 400
+        wall = requests.put(url, json={"wall": True}, timeout=10).json()
+        assert not wall["frozen"] and wall["now"] > "2026-11"
     with start_simulator(model=MODEL) as sim:
         assert requests.put(sim.url + "/_simulator/clock", json={"advance_seconds": 1}, timeout=10).status_code == 409
 

@@ -37,7 +37,8 @@ def test_demo_boots_serves_costs_and_stops_cleanly(tmp_path, how):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CCLOUD_", "SCHEMA_REGISTRY_", "BILLING_", "DATABASE_URL", "DAGSTER_"))}
     env["BILLING_PORTAL_HOME"] = str(tmp_path / "home")  # the demo's own embedded PostgreSQL
-    args = [str(BIN), "demo", "--days", "2", "--dagster-port", str(ports["dagster"]),
+    # six days: the three oldest have their bill (published 72 h after the day), all six their usage
+    args = [str(BIN), "demo", "--days", "6", "--dagster-port", str(ports["dagster"]),
             "--sidecar-port", str(ports["sidecar"]), "--simulator-port", str(ports["simulator"])]
     log = open(tmp_path / "demo.out", "w+b")  # noqa: SIM115 - read back below
     proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
@@ -52,7 +53,8 @@ def test_demo_boots_serves_costs_and_stops_cleanly(tmp_path, how):
         assert requests.get(f"{sidecar}/healthz", timeout=10).status_code == 200
         today = dt.datetime.now(dt.UTC).date()
         costs = requests.get(f"{sidecar}/v1/costs", timeout=30, params={
-            "from_ts": f"{today - dt.timedelta(days=2)}T00:00:00Z", "to_ts": f"{today}T00:00:00Z", "limit": 100})
+            "from_ts": f"{today - dt.timedelta(days=6)}T00:00:00Z", "to_ts": f"{today - dt.timedelta(days=3)}T00:00:00Z",
+            "limit": 100})
         assert costs.status_code == 200
         assert len(costs.json()["data"]) == 100
         assert "ccloud_cost_usd_hourly" in requests.get(f"{sidecar}/metrics", timeout=30).text

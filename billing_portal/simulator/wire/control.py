@@ -3,8 +3,8 @@
 ``GET /_simulator/health`` · ``GET /_simulator/faults`` · ``POST /_simulator/faults`` with ``{"spec": "KIND:…"}``
 (201 with the fault; 400 ``{"error": …}`` for a bad spec) · ``DELETE /_simulator/faults`` (all) ·
 ``DELETE /_simulator/faults/{id}`` · ``GET /_simulator/clock`` · ``PUT /_simulator/clock`` with ``{"now": RFC3339}``
-or ``{"advance_seconds": N}`` (a simulator started with a movable clock, e.g. ``simulate --clock …``; 409 with the
-wall clock).
+or ``{"advance_seconds": N}`` or ``{"wall": true}`` (follow the wall clock from now on) — a simulator started with a
+movable clock, e.g. ``simulate --clock …``; 409 with the wall clock.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def health(ctx: RequestContext) -> Reply:
 def get_clock(ctx: RequestContext) -> Reply:
     clock = ctx.state.clock
     return json_reply({"now": ctx.state.clock().isoformat().replace("+00:00", "Z"),
-                       "movable": isinstance(clock, MovableClock)})
+                       "movable": isinstance(clock, MovableClock),
+                       "frozen": isinstance(clock, MovableClock) and clock.frozen})
 
 
 def put_clock(ctx: RequestContext) -> Reply:
@@ -40,12 +41,14 @@ def put_clock(ctx: RequestContext) -> Reply:
         return json_reply({"error": "this simulator runs on the wall clock: start it with --clock to move it"}, 409)
     try:
         body = orjson.loads(ctx.request.get_data() or b"{}")
-        if "now" in body:
+        if body.get("wall") is True:
+            clock.follow_wall()
+        elif "now" in body:
             clock.set(parse_instant(str(body["now"])))
         elif "advance_seconds" in body:
             clock.advance(timedelta(seconds=float(body["advance_seconds"])))
         else:
-            raise ValueError('body must be {"now": RFC3339} or {"advance_seconds": N}')
+            raise ValueError('body must be {"now": RFC3339}, {"advance_seconds": N} or {"wall": true}')
     except (orjson.JSONDecodeError, TypeError, AttributeError) as exc:
         return json_reply({"error": f'body must be {{"now": RFC3339}} or {{"advance_seconds": N}}: {exc}'}, 400)
     except ValueError as exc:
