@@ -12,7 +12,8 @@ from billing_portal.assets.confidence.assets import cost_confidence
 from billing_portal.assets.core_objects.assets import core_objects
 from billing_portal.assets.facts.assets import hourly_cost_facts
 from billing_portal.assets.ownership.assets import ownership
-from billing_portal.assets.usage.assets import principal_usage
+from billing_portal.assets.topics.assets import hourly_topic_facts
+from billing_portal.assets.usage.assets import principal_usage, topic_usage
 from billing_portal.config import get_settings, load_dotenv_file
 from billing_portal.jobs import JOBS, SCHEDULES
 from billing_portal.resources import (
@@ -24,7 +25,8 @@ from billing_portal.resources import (
     WarehouseResource,
 )
 
-ASSETS = [core_objects, billing_costs, catalog_tags, principal_usage, ownership, hourly_cost_facts, cost_confidence]
+ASSETS = [core_objects, billing_costs, catalog_tags, principal_usage, topic_usage, ownership, hourly_cost_facts,
+          cost_confidence, hourly_topic_facts]
 
 
 def _secret(name: str):

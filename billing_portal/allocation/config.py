@@ -87,6 +87,35 @@ DEFAULT_USAGE_DRIVEN: tuple[str, ...] = (
 )
 
 
+TopicMetric = Literal["received", "sent", "retained", "throughput"]
+
+
+class TopicSplit(_Strict):
+    """How a cluster line is split over the cluster's topics (the topic view).
+
+    `usage`: by each topic's bytes (`metric`: received = produce, sent = fetch, retained = stored, throughput =
+    received + sent), hour by hour; `even`: evenly over the cluster's active topics (topics with bytes that day);
+    `hybrid`: `usage_ratio` by usage, the rest evenly."""
+
+    method: SplitMethod
+    metric: TopicMetric = "throughput"
+    usage_ratio: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+DEFAULT_TOPIC_SPLITS: dict[str, TopicSplit] = {
+    "KAFKA_NETWORK_WRITE": TopicSplit(method="usage", metric="received"),
+    "KAFKA_NETWORK_READ": TopicSplit(method="usage", metric="sent"),
+    "KAFKA_STORAGE": TopicSplit(method="usage", metric="retained"),
+    "KAFKA_NUM_CKUS": TopicSplit(method="usage", metric="throughput"),
+    "KAFKA_NUM_CKU": TopicSplit(method="usage", metric="throughput"),
+    "KAFKA_REST_PRODUCE": TopicSplit(method="usage", metric="received"),
+    "CLUSTER_LINKING_READ": TopicSplit(method="usage", metric="sent"),
+    "CLUSTER_LINKING_WRITE": TopicSplit(method="usage", metric="received"),
+}
+# Topics of Kafka itself and of Confluent's services: not a data product of anyone, excluded from the split.
+DEFAULT_INTERNAL_TOPICS: tuple[str, ...] = ("__*", "_schemas", "_confluent*", "_confluent-*")
+
+
 def _upper_keys(v: dict) -> dict:
     return {str(k).strip().upper(): x for k, x in v.items()}
 
@@ -101,6 +130,10 @@ class AllocationConfig(_Strict):
     usage_driven_line_types: tuple[str, ...] = DEFAULT_USAGE_DRIVEN
     line_type_rules: dict[str, RuleName] = Field(default_factory=dict)
     unallocated_share_threshold: float = Field(default=0.05, ge=0.0, le=1.0)
+    # the topic view
+    topic_splits: dict[str, TopicSplit] = Field(default_factory=lambda: dict(DEFAULT_TOPIC_SPLITS))
+    default_topic_split: TopicSplit = Field(default_factory=lambda: TopicSplit(method="even"))
+    internal_topics: tuple[str, ...] = DEFAULT_INTERNAL_TOPICS  # glob patterns excluded from the topic view
 
     @field_validator("shared_splits", mode="before")
     @classmethod
@@ -109,6 +142,13 @@ class AllocationConfig(_Strict):
         if not isinstance(v, dict):
             return v
         return {**DEFAULT_SHARED_SPLITS, **_upper_keys(v)}
+
+    @field_validator("topic_splits", mode="before")
+    @classmethod
+    def _merge_topic_splits(cls, v):
+        if not isinstance(v, dict):
+            return v
+        return {**DEFAULT_TOPIC_SPLITS, **_upper_keys(v)}
 
     @field_validator("no_resource_rules", "line_type_rules", mode="before")
     @classmethod
@@ -122,6 +162,9 @@ class AllocationConfig(_Strict):
 
     def shared_split(self, line_type: str) -> SharedSplit:
         return self.shared_splits.get(line_type, self.default_shared_split)
+
+    def topic_split(self, line_type: str) -> TopicSplit:
+        return self.topic_splits.get(line_type, self.default_topic_split)
 
     def no_resource_rule(self, line_type: str) -> DistributionRule:
         return self.no_resource_rules.get(line_type, self.default_no_resource_rule)

@@ -39,13 +39,13 @@ def read_catalog(warehouse: WarehouseResource, day: dt.date) -> dict[str, pd.Dat
 
 
 def read_usage_sources(warehouse: WarehouseResource, day: dt.date, clusters, now: dt.datetime,
-                       retention_days: int) -> dict[str, str]:
+                       retention_days: int, metric_set: str = "principal") -> dict[str, str]:
     """Per Kafka cluster of the day: where its usage comes from (`UsageSource`: metrics_api, prometheus, missing —
     not captured but still recoverable — or expired)."""
-    from billing_portal.assets.usage.assets import stored_captures  # noqa: PLC0415
+    from billing_portal.assets.usage.assets import PRINCIPAL, TOPIC, stored_captures  # noqa: PLC0415
     from billing_portal.assets.usage.capture import day_state, source_of  # noqa: PLC0415
 
-    stored = stored_captures(warehouse, day)
+    stored = stored_captures(warehouse, day, TOPIC if metric_set == "topic" else PRINCIPAL)
     state = day_state(day, now, retention_days)
     return {c: str(source_of(c, stored, state)) for c in sorted(set(clusters) | set(stored))}
 

@@ -46,6 +46,10 @@ REQUEST_BYTES = METRIC_PREFIX + "request_bytes"
 RESPONSE_BYTES = METRIC_PREFIX + "response_bytes"
 CLUSTER_LABEL = "resource.kafka.id"
 PRINCIPAL_LABEL = "metric.principal_id"
+TOPIC_LABEL = "metric.topic"
+# topic metrics and the columns they fill
+TOPIC_METRICS = {METRIC_PREFIX + "received_bytes": "received_bytes", METRIC_PREFIX + "sent_bytes": "sent_bytes",
+                 METRIC_PREFIX + "retained_bytes": "retained_bytes"}
 UNKNOWN_PRINCIPAL = "unknown"
 USAGE_COLUMNS = ["hour", "cluster_id", "principal_id", "request_bytes", "response_bytes"]
 MAX_LIMIT = 1000
@@ -256,6 +260,49 @@ class MetricsClient:
         stats["queries"] = len(jobs)
         log.info("metrics %s..%s: %d clusters, %d queries, %d requests, %d rows", _iso(start), _iso(end),
                  len(set(cluster_ids)), len(jobs), stats["requests"], len(frame))
+        frame.attrs["stats"] = stats
+        return frame
+
+
+    # --- topic usage --------------------------------------------------------------------------------------
+    def fetch_topic_usage(self, cluster_ids: Sequence[str], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """Per hour, cluster and topic over `[start, end)` at PT1H: `received_bytes` and `sent_bytes` (counters: the
+        hour's bytes) and `retained_bytes` (gauge: the hour's average, summed over partitions), grouped by
+        `resource.kafka.id` and `metric.topic` — three queries per batch of clusters. Columns: `hour`,
+        `cluster_id`, `topic`, the three byte columns (0 where a metric has no point). Zero-valued points dropped."""
+        start, end = _utc(start), _utc(end)
+        stats: dict[str, Any] = {"points": 0, "zero_points": 0, "points_without_topic": 0}
+        columns = ["hour", "cluster_id", "topic", *TOPIC_METRICS.values()]
+        if not start < end or not cluster_ids:
+            frame = pd.DataFrame(columns=columns)
+            frame.attrs["stats"] = stats
+            return frame
+        before = self.http.request_count
+        jobs = self._jobs(tuple(TOPIC_METRICS), cluster_ids, start, end, (CLUSTER_LABEL, TOPIC_LABEL), "PT1H", ())
+        cells: dict[tuple, dict[str, float]] = {}
+        for metric, batch, rows in self._run_jobs(jobs, "cloud"):
+            column = TOPIC_METRICS[metric]
+            for r in rows:
+                cluster = r.get(CLUSTER_LABEL) or (batch[0] if len(batch) == 1 else None)
+                topic = r.get(TOPIC_LABEL)
+                value = _float(r.get("value"))
+                if not cluster or not topic:
+                    stats["points_without_topic"] += 1
+                    continue
+                if not value:
+                    stats["zero_points"] += 1
+                    continue
+                cell = cells.setdefault((r.get("timestamp"), str(cluster), str(topic)), {})
+                cell[column] = cell.get(column, 0.0) + value
+                stats["points"] += 1
+        frame = pd.DataFrame([(h, c, t, *(v.get(col, 0.0) for col in TOPIC_METRICS.values()))
+                              for (h, c, t), v in cells.items()], columns=columns)
+        frame["hour"] = pd.to_datetime(frame["hour"], utc=True, errors="coerce", format="ISO8601")
+        frame = frame[(frame["hour"] >= pd.Timestamp(start)) & (frame["hour"] < pd.Timestamp(end))]
+        frame = frame.groupby(["hour", "cluster_id", "topic"], as_index=False).sum()
+        frame = frame.sort_values(["hour", "cluster_id", "topic"], kind="stable").reset_index(drop=True)
+        stats["requests"] = self.http.request_count - before
+        stats["forbidden_clusters"] = {c: r for c, r in self.forbidden.items() if c in set(cluster_ids)}
         frame.attrs["stats"] = stats
         return frame
 

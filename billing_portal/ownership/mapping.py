@@ -83,6 +83,38 @@ class BusinessMetadataAttributes(_Strict):
         return {n.lower(): attr for attr in ATTRIBUTES for n in getattr(self, attr)}
 
 
+class TopicRule(Attributes):
+    """Attributes for the topics whose name matches `match` (a glob, `orders.*`) or `regex` (a full match), on the
+    clusters matching `cluster` (a glob; default every cluster). The first matching rule of the list wins; a
+    topic's own catalog tags and business metadata come first."""
+
+    match: str | None = None
+    regex: str | None = None
+    cluster: str = "*"
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            import re  # noqa: PLC0415
+
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return v
+
+    def matches(self, cluster_id: str, topic: str) -> bool:
+        import fnmatch  # noqa: PLC0415
+        import re  # noqa: PLC0415
+
+        if not fnmatch.fnmatchcase(cluster_id or "", self.cluster):
+            return False
+        if self.regex is not None:
+            return re.fullmatch(self.regex, topic) is not None
+        return self.match is not None and fnmatch.fnmatchcase(topic, self.match)
+
+
 class OwnershipMapping(_Strict):
     """The whole mapping file. Every section is optional; an empty mapping means "catalog and names only"."""
 
@@ -90,6 +122,7 @@ class OwnershipMapping(_Strict):
     principals: dict[str, Attributes] = Field(default_factory=dict)
     resources: dict[str, ResourceAttributes] = Field(default_factory=dict)
     owners: dict[str, OwnerAttributes] = Field(default_factory=dict)
+    topics: tuple[TopicRule, ...] = ()
     tag_conventions: TagConventions = Field(default_factory=TagConventions)
     business_metadata_attributes: BusinessMetadataAttributes = Field(default_factory=BusinessMetadataAttributes)
 

@@ -10,6 +10,7 @@ set; otherwise they stay uncaptured and their usage-driven lines are allocated b
 
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 from dagster import (
@@ -53,36 +54,60 @@ def clusters_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
     return sorted(known | {r[0] for r in billed})
 
 
-def stored_captures(warehouse: WarehouseResource, day: dt.date) -> dict[str, Capture]:
-    rows = warehouse.query("SELECT cluster_id, source, complete, row_count FROM usage_capture WHERE usage_date = %s",
-                           (day,))
+@dataclass(frozen=True)
+class MetricSet:
+    """What one usage asset captures: its table, its value columns and how the Metrics API (and optionally the
+    Prometheus history) answers them."""
+
+    name: str          # the usage_capture.metric_set value
+    table: str
+    key: str           # the column beside hour and cluster_id
+    values: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return ["hour", "cluster_id", self.key, *self.values]
+
+
+PRINCIPAL = MetricSet("principal", "principal_usage_hourly", "principal_id", ("request_bytes", "response_bytes"))
+TOPIC = MetricSet("topic", "topic_usage_hourly", "topic", ("received_bytes", "sent_bytes", "retained_bytes"))
+
+
+def stored_captures(warehouse: WarehouseResource, day: dt.date, metric_set: MetricSet = PRINCIPAL
+                    ) -> dict[str, Capture]:
+    rows = warehouse.query("SELECT cluster_id, source, complete, row_count FROM usage_capture WHERE usage_date = %s"
+                           " AND metric_set = %s", (day, metric_set.name))
     return {r[0]: Capture(r[0], r[1], bool(r[2]), int(r[3])) for r in rows}
 
 
 def _store(conn, day: dt.date, usage: pd.DataFrame, clusters: list[str], source: UsageSource,
-           captured_at: dt.datetime, run_id: str) -> int:
+           captured_at: dt.datetime, run_id: str, ms: MetricSet = PRINCIPAL) -> int:
     """Replace the usage of `clusters` on `day` with `usage` and record each capture (inside the caller's
     transaction)."""
-    conn.execute("DELETE FROM principal_usage_hourly WHERE usage_date = %s AND cluster_id = ANY(%s)",
-                 (day, clusters))
+    from psycopg import sql  # noqa: PLC0415
+
+    conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s AND cluster_id = ANY(%s)").format(
+        sql.Identifier(ms.table)), (day, clusters))
     frame = usage[usage["cluster_id"].isin(clusters)].assign(usage_date=day)
-    copy_frame(conn, "principal_usage_hourly", frame, ["usage_date", *USAGE_COLUMNS])
-    per = frame.groupby("cluster_id").agg(rows=("hour", "size"), req=("request_bytes", "sum"),
-                                          resp=("response_bytes", "sum"))
+    copy_frame(conn, ms.table, frame, ["usage_date", *ms.columns])
+    first, second = ms.values[0], ms.values[1]
+    per = frame.groupby("cluster_id").agg(rows=("hour", "size"), a=(first, "sum"), b=(second, "sum"))
     for cluster in clusters:
-        rows, req, resp = (int(per.at[cluster, "rows"]), float(per.at[cluster, "req"]),
-                           float(per.at[cluster, "resp"])) if cluster in per.index else (0, 0.0, 0.0)
+        rows, a, b = (int(per.at[cluster, "rows"]), float(per.at[cluster, "a"]),
+                      float(per.at[cluster, "b"])) if cluster in per.index else (0, 0.0, 0.0)
+        # request_bytes/response_bytes hold the totals of the set's first two columns (topic: received, sent)
         conn.execute(
-            "INSERT INTO usage_capture (usage_date, cluster_id, source, captured_at, complete, row_count,"
-            " request_bytes, response_bytes, run_id) VALUES (%s, %s, %s, %s, true, %s, %s, %s, %s)"
-            " ON CONFLICT (usage_date, cluster_id) DO UPDATE SET source = EXCLUDED.source,"
+            "INSERT INTO usage_capture (usage_date, cluster_id, metric_set, source, captured_at, complete, row_count,"
+            " request_bytes, response_bytes, run_id) VALUES (%s, %s, %s, %s, %s, true, %s, %s, %s, %s)"
+            " ON CONFLICT (usage_date, cluster_id, metric_set) DO UPDATE SET source = EXCLUDED.source,"
             " captured_at = EXCLUDED.captured_at, complete = true, row_count = EXCLUDED.row_count,"
             " request_bytes = EXCLUDED.request_bytes, response_bytes = EXCLUDED.response_bytes,"
-            " run_id = EXCLUDED.run_id", (day, cluster, str(source), captured_at, rows, req, resp, run_id))
+            " run_id = EXCLUDED.run_id", (day, cluster, ms.name, str(source), captured_at, rows, a, b, run_id))
     return len(frame)
 
 
-def missing_but_recoverable(warehouse: WarehouseResource, now: dt.datetime, retention: int) -> list[dict]:
+def missing_but_recoverable(warehouse: WarehouseResource, now: dt.datetime, retention: int,
+                            ms: MetricSet = PRINCIPAL) -> list[dict]:
     """Every complete day still inside the retention (whatever run this is) with clusters whose usage was not
     captured, and the hours left to capture it."""
     from billing_portal.config import get_settings  # noqa: PLC0415
@@ -93,7 +118,7 @@ def missing_but_recoverable(warehouse: WarehouseResource, now: dt.datetime, rete
         day = now.date() - dt.timedelta(days=back)
         if day < first or day_state(day, now, retention) is not DayState.RECOVERABLE:
             continue
-        stored = stored_captures(warehouse, day)
+        stored = stored_captures(warehouse, day, ms)
         absent = [c for c in clusters_for_day(warehouse, day) if c not in stored]
         if absent:
             out.append({"day": day.isoformat(), "clusters": len(absent),
@@ -101,21 +126,11 @@ def missing_but_recoverable(warehouse: WarehouseResource, now: dt.datetime, rete
     return out
 
 
-@asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="usage", kinds={"postgres"},
-       deps=["kafka_clusters"], pool="confluent_api",
-       check_specs=[AssetCheckSpec(
-           "usage_captured", asset="principal_usage",
-           description="WARN while a day's usage is still missing but recoverable from the Metrics API (with the "
-                       "hours left before it expires), and when a day's usage expired before it was captured.")])
-def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudResource, warehouse: WarehouseResource,
-                    clock: ClockResource, usage_prometheus: UsagePrometheusResource) -> MaterializeResult:
-    """Hourly `request_bytes` (produce) and `response_bytes` (fetch) by principal for every Kafka cluster, captured
-    once per cluster-day while the Metrics API has it (table usage_capture says when and from where)."""
+def capture(context, asset_name: str, ms: MetricSet, fetch, history_fetch, warehouse: WarehouseResource,
+            now: dt.datetime, retention: int, check_name: str) -> MaterializeResult:
+    """Capture `ms` for every day of the run's window (see the module docstring); `fetch(clusters, lo, hi)` asks
+    the Metrics API, `history_fetch` (or None) the Prometheus usage history for expired days."""
     days = window_days(context)
-    now = clock.current()
-    retention = confluent.metrics_retention_days
-    metrics = confluent.metrics()
-    prometheus = usage_prometheus.client() if usage_prometheus.configured else None
     captured = {"metrics_api": 0, "prometheus": 0}
     expired, not_complete = [], []
     forbidden: dict[str, str] = {}
@@ -124,12 +139,12 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
     for day in days:
         state = day_state(day, now, retention)
         clusters = clusters_for_day(warehouse, day)
-        stored = stored_captures(warehouse, day)
+        stored = stored_captures(warehouse, day, ms)
         lo, hi = day_bounds(day)
         writes: list[tuple[pd.DataFrame, list[str], UsageSource]] = []
         to_query = clusters_to_query(clusters, stored, state)
         if to_query:
-            usage = metrics.fetch_principal_usage(to_query, lo, hi)
+            usage = fetch(to_query, lo, hi)
             for k in NOT_USED:
                 if (usage.attrs.get("stats") or {}).get(k):
                     dropped[k] = dropped.get(k, 0) + int(usage.attrs["stats"][k])
@@ -139,8 +154,8 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
             writes.append((usage, [c for c in to_query if c not in denied], UsageSource.METRICS_API))
             queried_total += len(to_query)
         uncaptured = [c for c in clusters if c not in stored]
-        if state is DayState.EXPIRED and uncaptured and prometheus is not None:
-            history = prometheus.fetch_principal_usage(uncaptured, lo, hi)
+        if state is DayState.EXPIRED and uncaptured and history_fetch is not None:
+            history = history_fetch(uncaptured, lo, hi)
             found = sorted(set(history["cluster_id"]))  # a cluster Prometheus has nothing for stays uncaptured
             if found:
                 writes.append((history, found, UsageSource.PROMETHEUS))
@@ -149,20 +164,21 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
             expired.append({"day": day.isoformat(), "clusters": len(uncaptured)})
         elif state is DayState.NOT_COMPLETE:
             not_complete.append(day.isoformat())
-        with warehouse.transaction(partition=("principal_usage", day)) as conn:
-            written = {}
+        with warehouse.transaction(partition=(asset_name, day)) as conn:
             for usage, cl, source in writes:
-                written[str(source)] = _store(conn, day, usage, cl, source, now, context.run_id)
+                _store(conn, day, usage, cl, source, now, context.run_id, ms)
                 captured[str(source)] += len(cl)
-            total = conn.execute("SELECT count(*) FROM principal_usage_hourly WHERE usage_date = %s",
-                                 (day,)).fetchone()[0]
+            from psycopg import sql  # noqa: PLC0415
+
+            total = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE usage_date = %s").format(
+                sql.Identifier(ms.table)), (day,)).fetchone()[0]
             status = dict(conn.execute("SELECT source, count(*) FROM usage_capture WHERE usage_date = %s"
-                                       " GROUP BY source", (day,)).fetchall())
-            warehouse.record_status(conn, "principal_usage", day, total, None, context.run_id, {
-                "state": str(state), "clusters": len(clusters), "captured_now": {k: len(c) for _, c, k in writes},
+                                       " AND metric_set = %s GROUP BY source", (day, ms.name)).fetchall())
+            warehouse.record_status(conn, asset_name, day, total, None, context.run_id, {
+                "state": str(state), "clusters": len(clusters), "captured_now": {str(k): len(c) for _, c, k in writes},
                 "captures": status, "uncaptured": len([c for c in clusters if c not in stored and not any(
                     c in cl for _, cl, _ in writes)])})
-    recoverable_missing = missing_but_recoverable(warehouse, now, retention)
+    recoverable_missing = missing_but_recoverable(warehouse, now, retention, ms)
     metadata = {
         "days": MetadataValue.int(len(days)),
         "clusters_captured_from_metrics_api": MetadataValue.int(captured["metrics_api"]),
@@ -176,10 +192,42 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
         "now": MetadataValue.text(now.isoformat(timespec="seconds")),
     }
     check = AssetCheckResult(
-        check_name="usage_captured", passed=not recoverable_missing and not expired,
+        check_name=check_name, passed=not recoverable_missing and not expired,
         severity=AssetCheckSeverity.WARN,
         metadata={"missing_but_recoverable": MetadataValue.json(recoverable_missing),
                   "expired_before_capture": MetadataValue.json(expired),
                   "min_hours_left": MetadataValue.float(min((m["hours_left"] for m in recoverable_missing),
                                                             default=0.0))})
     return MaterializeResult(metadata=metadata, check_results=[check])
+
+
+@asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="usage", kinds={"postgres"},
+       deps=["kafka_clusters"], pool="confluent_api",
+       check_specs=[AssetCheckSpec(
+           "usage_captured", asset="principal_usage",
+           description="WARN while a day's usage is still missing but recoverable from the Metrics API (with the "
+                       "hours left before it expires), and when a day's usage expired before it was captured.")])
+def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudResource, warehouse: WarehouseResource,
+                    clock: ClockResource, usage_prometheus: UsagePrometheusResource) -> MaterializeResult:
+    """Hourly `request_bytes` (produce) and `response_bytes` (fetch) by principal for every Kafka cluster, captured
+    once per cluster-day while the Metrics API has it (table usage_capture says when and from where)."""
+    metrics = confluent.metrics()
+    prometheus = usage_prometheus.client() if usage_prometheus.configured else None
+    return capture(context, "principal_usage", PRINCIPAL, metrics.fetch_principal_usage,
+                   prometheus.fetch_principal_usage if prometheus else None, warehouse, clock.current(),
+                   confluent.metrics_retention_days, "usage_captured")
+
+
+@asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="usage", kinds={"postgres"},
+       deps=["kafka_clusters"], pool="confluent_api",
+       check_specs=[AssetCheckSpec(
+           "topic_usage_captured", asset="topic_usage",
+           description="WARN while a day's topic usage is still missing but recoverable, or expired uncaptured.")])
+def topic_usage(context: AssetExecutionContext, confluent: ConfluentCloudResource, warehouse: WarehouseResource,
+                clock: ClockResource) -> MaterializeResult:
+    """Hourly `received_bytes`, `sent_bytes` (counters) and `retained_bytes` (gauge, averaged) by topic for every
+    Kafka cluster, captured like principal usage (table topic_usage_hourly; usage_capture metric_set `topic`). The
+    topic view splits cluster lines by these."""
+    return capture(context, "topic_usage", TOPIC, confluent.metrics().fetch_topic_usage, None, warehouse,
+                   clock.current(),
+                   confluent.metrics_retention_days, "topic_usage_captured")

@@ -1,0 +1,123 @@
+"""The topic view through the real pipeline against a live-flavoured simulator: every Kafka-cluster line of the day
+split over its cluster's topics by received, sent and retained bytes, hour by hour, to the cent; owners from the
+topics' catalog tags and the mapping file's topic rules; a cluster whose topic metrics the key cannot read lands on
+topic UNALLOCATED; the principal view is the same as without the topic view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import psycopg
+import pytest
+import yaml
+
+from billing_portal.simulator import build_model, start_simulator
+from billing_portal.simulator.testing import MovableClock
+from billing_portal_tests.factories import module_database
+from billing_portal_tests.pipeline import materialize, newest_billed_day, simulator_env
+
+MODEL = build_model(42, "small")
+DAY = newest_billed_day()
+NOW = dt.datetime.combine(DAY + dt.timedelta(days=4), dt.time(2, 0), tzinfo=dt.UTC)
+DENIED = MODEL.environments[2].id
+
+
+@pytest.fixture(scope="module")
+def warehouse(pg_server_url, _template_db, tmp_path_factory):
+    gen = module_database(pg_server_url, _template_db)
+    url = next(gen)
+    home = tmp_path_factory.mktemp("topics")
+    mapping = home / "mapping.yaml"
+    untagged = next(t for t in MODEL.topics if not t.tags and not t.business_metadata and not t.owner)
+    mapping.write_text(yaml.safe_dump({"topics": [{"match": untagged.name, "team": "rule-team",
+                                                   "cost_center": "CC-RULE"}]}))
+    with start_simulator(clock=MovableClock(NOW), model=MODEL, restricted_keys=(f"K3:S3:{DENIED}",)) as sim:
+        env = simulator_env(sim.url, url, home, BILLING_PORTAL_NOW=NOW.isoformat(),
+                            BILLING_PORTAL_MAPPING_FILE=str(mapping), CCLOUD_API_KEY="K3", CCLOUD_API_SECRET="S3")
+        out = materialize(env, DAY, DAY + dt.timedelta(days=1)).stdout
+    yield url, out, untagged
+    gen.close()
+
+
+def q(url, sql, params=()):
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_the_topic_view_sums_to_every_kafka_cluster_line(warehouse):
+    url, out, _ = warehouse
+    assert "check hourly_topic_facts:topic_reconciliation passed" in out
+    per_line = q(url, "SELECT b.line_no, b.amount, coalesce(f.s, 0) FROM billing_costs b LEFT JOIN"
+                      " (SELECT line_no, sum(amount_usd) s FROM hourly_topic_facts GROUP BY 1) f USING (line_no)"
+                      " WHERE b.resource_id LIKE 'lkc-%%'")
+    assert per_line and all(billed == split for _, billed, split in per_line)
+    (other,) = q(url, "SELECT count(*) FROM hourly_topic_facts f JOIN billing_costs b USING (line_no)"
+                      " WHERE b.resource_id NOT LIKE 'lkc-%%'")[0]
+    assert other == 0, "only lines billed on a Kafka cluster"
+    # the principal view is still the whole bill
+    assert q(url, "SELECT sum(amount) FROM billing_costs")[0][0] == q(
+        url, "SELECT sum(amount_usd) FROM hourly_cost_facts")[0][0]
+
+
+def test_network_write_follows_each_topics_received_bytes_hour_by_hour(warehouse):
+    url, _, _ = warehouse
+    usage = MODEL.usage(DAY)
+    cluster = next(c for c in MODEL.kafka_clusters if not c.idle and c.env_id != DENIED)
+    ci = MODEL.cluster_index[cluster.id]
+    topics = [i for i, t in enumerate(MODEL.topics) if t.cluster_id == cluster.id]
+    received = {MODEL.topics[i].name: usage.topic_received[i] for i in topics}
+    rows = q(url, "SELECT topic, extract(hour FROM hour)::int, sum(amount_usd) FROM hourly_topic_facts"
+                  " WHERE cluster_id = %s AND line_type = 'KAFKA_NETWORK_WRITE' GROUP BY 1, 2", (cluster.id,))
+    (line_total,) = q(url, "SELECT sum(amount) FROM billing_costs WHERE resource_id = %s"
+                           " AND line_type = 'KAFKA_NETWORK_WRITE'", (cluster.id,))[0]
+    total_bytes = usage.cluster_request_total[ci]
+    assert rows and sum(r[2] for r in rows) == line_total
+    for topic, hour, amount in rows:
+        expected = line_total * Decimal(int(received[topic][hour])) / Decimal(int(total_bytes))
+        assert abs(amount - expected) <= Decimal("0.00000002") * 2, (topic, hour)
+    reasons = q(url, "SELECT DISTINCT allocation_reason, confidence FROM hourly_topic_facts WHERE cluster_id = %s"
+                     " AND line_type IN ('KAFKA_NETWORK_WRITE', 'KAFKA_NETWORK_READ', 'KAFKA_STORAGE')",
+                (cluster.id,))
+    assert set(reasons) <= {("topic_received_bytes", "high"), ("topic_sent_bytes", "high"),
+                            ("topic_retained_bytes", "high")}
+    storage = dict(q(url, "SELECT topic, sum(amount_usd) FROM hourly_topic_facts WHERE cluster_id = %s"
+                          " AND line_type = 'KAFKA_STORAGE' GROUP BY 1", (cluster.id,)))
+    retained = {MODEL.topics[i].name: usage.topic_retained[i].sum() for i in topics}
+    biggest = max(retained, key=retained.get)
+    assert max(storage, key=storage.get) == biggest
+    assert np.isclose(float(storage[biggest] / sum(storage.values())), retained[biggest] / sum(retained.values()),
+                      rtol=1e-6)
+
+
+def test_owners_from_the_catalog_then_the_mapping_rules(warehouse):
+    url, _, untagged = warehouse
+    tagged = next(t for t in MODEL.topics if any(x.startswith("team_") for x in t.tags)
+                  and MODEL.cluster_by_id[t.cluster_id].env_id != DENIED)
+    team = next(x.removeprefix("team_") for x in tagged.tags if x.startswith("team_"))
+    got = q(url, "SELECT DISTINCT team, attribution_source FROM topic_attribution WHERE topic = %s"
+                 " AND cluster_id = %s", (tagged.name, tagged.cluster_id))
+    bm_team = (tagged.business_metadata or {}).get("team")
+    assert got in ([(team, "catalog")], [(bm_team, "catalog")])
+    rule = q(url, "SELECT DISTINCT team, cost_center, attribution_source FROM topic_attribution WHERE topic = %s",
+             (untagged.name,))
+    if MODEL.cluster_by_id[untagged.cluster_id].env_id != DENIED:
+        assert rule == [("rule-team", "CC-RULE", "mapping")]
+    facts = q(url, "SELECT DISTINCT team FROM hourly_topic_facts WHERE topic = %s AND cluster_id = %s",
+              (tagged.name, tagged.cluster_id))
+    assert [f[0] for f in facts] == [got[0][0]] and facts[0][0] in (team, bm_team)
+
+
+def test_a_cluster_without_readable_topic_metrics_lands_on_unallocated(warehouse):
+    url, _, _ = warehouse
+    denied = [c.id for c in MODEL.kafka_clusters if c.env_id == DENIED]
+    rows = q(url, "SELECT DISTINCT topic, allocation_reason, team FROM hourly_topic_facts WHERE cluster_id = ANY(%s)",
+             (denied,))
+    assert rows and set(rows) == {("UNALLOCATED", "no_topic_metrics", "unallocated")}
+    (share,) = q(url, "SELECT sum(amount_usd) FILTER (WHERE topic = 'UNALLOCATED') / sum(amount_usd)"
+                      " FROM topic_cost_daily")[0]
+    assert 0 < share < 1
+    # the rollup is the facts
+    assert q(url, "SELECT sum(amount_usd), sum(fact_rows) FROM topic_cost_daily")[0] == q(
+        url, "SELECT sum(amount_usd), count(*) FROM hourly_topic_facts")[0]
