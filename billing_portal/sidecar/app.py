@@ -54,6 +54,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
         AUTO_404_RESPONSE=False,
         SECURITY_SCHEMES=auth.SECURITY_SCHEMES,
         TAGS=[{"name": "costs", "description": "Hourly cost facts, summaries and forecasts"},
+              {"name": "topics", "description": "The topic view: cluster costs split over topics"},
               {"name": "dimensions", "description": "Values of the dimensions"},
               {"name": "quality", "description": "Confidence, coverage and reconciliation"},
               {"name": "export", "description": "FOCUS export"},
@@ -92,9 +93,11 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
         health,
         reconciliation,
         summary,
+        topics,
     )
 
-    for module in (health, costs, summary, dimensions, confidence, reconciliation, forecast, export_focus, collect):
+    for module in (health, costs, summary, topics, dimensions, confidence, reconciliation, forecast, export_focus,
+                   collect):
         app.register_blueprint(module.bp)
 
     @app.get("/metrics")

@@ -50,6 +50,9 @@ GROUP_BY_NAMES = sorted(set(FACT_DIMENSIONS) | set(GROUP_BY_ALIASES), key=lambda
 GROUP_BY_PATTERN = "^(" + "|".join(GROUP_BY_NAMES) + ")(,(" + "|".join(GROUP_BY_NAMES) + "))*$"
 GROUP_BY_ERROR = ("unknown dimension; one of " + ", ".join(FACT_DIMENSIONS)
                   + " (or the names /v1/dimensions accepts: principal, bu, teams, …)")
+# /v1/dimensions also lists the topics of the topic view (not a dimension of the cost facts)
+TOPIC_DIMENSION_TYPES = {"topics": "topic", "topic": "topic"}
+DIMENSION_TYPE_VALUES = sorted(set(DIMENSION_TYPE_VALUES) | set(TOPIC_DIMENSION_TYPES))
 
 FILTER_DESCRIPTIONS = {
     "org_id": "Organization id", "env_id": "Environment id (env-…)", "cluster_id": "Kafka cluster id (lkc-…)",

@@ -12,7 +12,13 @@ from billing_portal.sidecar import db
 from billing_portal.sidecar.api.common import QUERY, responses
 from billing_portal.sidecar.encode import day, json_response, money
 from billing_portal.sidecar.query import Where, pick_source_for_range, range_and_filters
-from billing_portal.sidecar.schemas import DIMENSION_ALIASES, DIMENSION_TYPES, Dimensions, DimensionsQuery
+from billing_portal.sidecar.schemas import (
+    DIMENSION_ALIASES,
+    DIMENSION_TYPES,
+    TOPIC_DIMENSION_TYPES,
+    Dimensions,
+    DimensionsQuery,
+)
 
 bp = APIBlueprint("dimensions", __name__, tag="dimensions")
 
@@ -55,6 +61,8 @@ def _names(kind: str, ids: list[str]) -> dict[str, dict]:
     "and attributes of the newest snapshot. Null values (e.g. costs without a cluster) are not listed."),
     responses=responses(400, 503))
 def dimensions(query_data: dict):
+    if query_data["dimension_type"] in TOPIC_DIMENSION_TYPES:
+        return _topics(query_data)
     kind = canonical(query_data["dimension_type"])
     column = DIMENSION_TYPES[kind]
     from_ts, to_ts = query_data.get("from_ts") or EPOCH, query_data.get("to_ts") or FOREVER
@@ -75,3 +83,20 @@ def dimensions(query_data: dict):
             item["attributes"] = extra["attributes"]
         data.append(item)
     return json_response({"dimension_type": kind, "column": column, "count": len(data), "data": data})
+
+
+def _topics(query_data: dict):
+    """The topics of the topic view (topic_cost_daily), each with its cluster, environment and owner attributes."""
+    from_ts, to_ts = query_data.get("from_ts") or EPOCH, query_data.get("to_ts") or FOREVER
+    rows = db.fetch_all(
+        "SELECT topic AS value, min(usage_date) AS first_seen, max(usage_date) AS last_seen, sum(amount_usd)"
+        " AS amount_usd, string_agg(DISTINCT cluster_id, ',') AS clusters, string_agg(DISTINCT env_id, ',') AS envs,"
+        " string_agg(DISTINCT team, ',') AS teams, string_agg(DISTINCT business_product, ',') AS products"
+        " FROM topic_cost_daily WHERE usage_date >= %(lo)s AND usage_date < %(hi)s"
+        " GROUP BY 1 ORDER BY 1", {"lo": from_ts.date(), "hi": (to_ts - dt.timedelta(microseconds=1)).date()
+                                     + dt.timedelta(days=1)})
+    data = [{"value": r["value"], "name": None, "first_seen": day(r["first_seen"]), "last_seen": day(r["last_seen"]),
+             "amount_usd": money(r["amount_usd"]),
+             "attributes": {"cluster_id": r["clusters"], "env_id": r["envs"], "team": r["teams"],
+                            "business_product": r["products"]}} for r in rows]
+    return json_response({"dimension_type": "topics", "column": "topic", "count": len(data), "data": data})

@@ -1,0 +1,291 @@
+"""The topic view over HTTP: `GET /v1/topics` (hourly topic facts, filtered, keyset pages, CSV) and
+`GET /v1/topics/summary` (sums by dimensions and UTC buckets, exactly the envelope of /v1/costs/summary).
+
+Dimensions: `TOPIC_DIMENSIONS` (the columns of hourly_topic_facts a row is grouped or filtered by). Summaries read
+the day rollup topic_cost_daily when the range is whole days and the granularity a day or coarser, else the facts.
+Values are bound parameters and columns come from the whitelist, as everywhere in the sidecar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from apiflask import APIBlueprint, Schema
+from marshmallow import ValidationError, fields, validate, validates_schema
+from psycopg import sql
+
+from billing_portal.sidecar import db, pagination
+from billing_portal.sidecar.api.common import QUERY, responses
+from billing_portal.sidecar.api.summary import bucket
+from billing_portal.sidecar.encode import csv_lines, csv_response, day, json_response, money, ts
+from billing_portal.sidecar.errors import bad_parameter
+from billing_portal.sidecar.fields import Timestamp, dim_filter
+from billing_portal.sidecar.query import CASE_FOLDED, Source, Where, aligned, day_start, period_expression
+from billing_portal.sidecar.schemas import (
+    DEFAULT_LIMIT,
+    MAX_HOURLY_RANGE_DAYS,
+    MAX_LIMIT,
+    MAX_RANGE_DAYS,
+    MAX_SUMMARY_ROWS,
+    Summary,
+    amount,
+    format_field,
+    opt_str,
+)
+
+bp = APIBlueprint("topics", __name__, tag="topics")
+
+TOPIC_FACTS = "hourly_topic_facts"
+TOPIC_DIMENSIONS: tuple[str, ...] = (
+    "org_id", "env_id", "cluster_id", "topic", "product", "line_type", "owner", "team", "business_unit",
+    "business_product", "cost_center", "allocation_method", "allocation_reason", "confidence",
+)
+TOPIC_FIELDS: tuple[str, ...] = (
+    "hour", "usage_date", "org_id", "env_id", "cluster_id", "product", "line_type", "topic", "owner", "team",
+    "business_unit", "business_product", "cost_center", "amount_usd", "allocation_method", "allocation_reason",
+    "confidence", "line_no",
+)
+FACTS_SOURCE = Source(TOPIC_FACTS, dimensions=frozenset(TOPIC_DIMENSIONS))
+ROLLUP_SOURCE = Source("topic_cost_daily", grain="day", dimensions=frozenset(TOPIC_DIMENSIONS),
+                       time_column="usage_date")
+DESCRIPTIONS = {"topic": "Topic name (UNALLOCATED: a cluster line without topic metrics)",
+                "cluster_id": "Kafka cluster id (lkc-…)", "env_id": "Environment id (env-…)",
+                "org_id": "Organization id", "product": "Confluent product (KAFKA, CLUSTER_LINK, …)",
+                "line_type": "Bill line type", "owner": "The topic's owner", "team": "Team",
+                "business_unit": "Business unit", "business_product": "Business (data) product",
+                "cost_center": "Cost center", "allocation_method": "topic_usage_share, even_active_topics, …",
+                "allocation_reason": "topic_received_bytes, no_topic_metrics, …",
+                "confidence": "high, medium, low"}
+GROUP_BY_PATTERN = "^(" + "|".join(sorted(TOPIC_DIMENSIONS, key=lambda n: -len(n))) + ")(,(" + "|".join(
+    sorted(TOPIC_DIMENSIONS, key=lambda n: -len(n))) + "))*$"
+
+_TopicFilters = type("TopicFilters", (Schema,), {
+    d: dim_filter(f"{DESCRIPTIONS[d]}. Repeat the parameter for several values (OR). "
+                  + ("Case-insensitive (a fixed vocabulary)." if d in CASE_FOLDED else "Exact, case-sensitive."))
+    for d in TOPIC_DIMENSIONS})
+
+
+class TopicRangeQuery(_TopicFilters):
+    from_ts = Timestamp(required=True, metadata={"description": "Start, inclusive (RFC3339 with offset).",
+                                                 "example": "2024-01-01T00:00:00Z"})
+    to_ts = Timestamp(required=True, metadata={"description": "End, exclusive (RFC3339 with offset).",
+                                               "example": "2024-01-31T23:59:59Z"})
+
+    @validates_schema(skip_on_field_errors=True)
+    def _range(self, data, **kwargs):
+        if data["from_ts"] >= data["to_ts"]:
+            raise ValidationError("must be after from_ts (the range is [from_ts, to_ts))", field_name="to_ts")
+        if data["to_ts"] - data["from_ts"] > dt.timedelta(days=MAX_RANGE_DAYS):
+            raise ValidationError(f"the range may cover at most {MAX_RANGE_DAYS} days", field_name="to_ts")
+
+
+class TopicsQuery(TopicRangeQuery):
+    limit = fields.Integer(validate=validate.Range(1, MAX_LIMIT, error=f"must be between 1 and {MAX_LIMIT}"),
+                           metadata={"description": f"Page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT}; JSON only)."})
+    cursor = fields.String(validate=[validate.Length(min=1, max=512), validate.Regexp(r"^[A-Za-z0-9_-]+$")],
+                           metadata={"description": "The `next` value of the previous page, with the same filters."})
+    format = format_field()
+
+    @validates_schema(skip_on_field_errors=True)
+    def _csv_pages(self, data, **kwargs):
+        if data.get("format") == "csv":
+            for name in ("limit", "cursor"):
+                if name in data:
+                    raise ValidationError("format=csv streams the whole range: leave out limit and cursor",
+                                          field_name=name)
+
+
+class TopicSummaryQuery(TopicRangeQuery):
+    group_by = fields.List(
+        fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
+            "unknown dimension; one of " + ", ".join(TOPIC_DIMENSIONS)))]),
+        load_default=list, validate=validate.Length(max=20),
+        metadata={"description": "Dimensions to group by (repeat or comma-separate): " + ", ".join(TOPIC_DIMENSIONS)})
+    granularity = fields.String(load_default="total", validate=validate.OneOf(["hour", "day", "month", "total"]),
+                                metadata={"description": "Time buckets (UTC). hour is limited to "
+                                                         f"{MAX_HOURLY_RANGE_DAYS} days."})
+    format = format_field()
+
+    @validates_schema(skip_on_field_errors=True)
+    def _hourly(self, data, **kwargs):
+        if data.get("granularity") == "hour" and data["to_ts"] - data["from_ts"] > dt.timedelta(
+                days=MAX_HOURLY_RANGE_DAYS):
+            raise ValidationError(f"granularity=hour allows at most {MAX_HOURLY_RANGE_DAYS} days", field_name="to_ts")
+
+
+class TopicFact(Schema):
+    hour = fields.String(required=True, metadata={"format": "date-time", "description": "Start of the UTC hour."})
+    usage_date = fields.String(required=True, metadata={"format": "date"})
+    org_id = opt_str()
+    env_id = opt_str()
+    cluster_id = fields.String(required=True)
+    product = fields.String(required=True)
+    line_type = fields.String(required=True)
+    topic = fields.String(required=True)
+    owner = opt_str()
+    team = opt_str()
+    business_unit = opt_str()
+    business_product = opt_str()
+    cost_center = opt_str()
+    amount_usd = amount(required=True)
+    allocation_method = fields.String(required=True)
+    allocation_reason = fields.String(required=True)
+    confidence = fields.String(required=True)
+    line_no = fields.Integer(required=True, metadata={"description": "The bill line (billing_costs) of the day."})
+
+
+class TopicsPage(Schema):
+    data = fields.List(fields.Nested(TopicFact), required=True)
+    count = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    next = fields.String(allow_none=True, required=True,
+                         metadata={"description": "Cursor of the next page (pass as `cursor`), null on the last."})
+
+
+def filters_of(data: dict) -> dict[str, list[str]]:
+    out = {}
+    for d in TOPIC_DIMENSIONS:
+        if data.get(d):
+            fold = CASE_FOLDED.get(d)
+            values = [v.upper() if fold == "upper" else v.lower() if fold == "lower" else v for v in data[d]]
+            out[d] = list(dict.fromkeys(values))
+    return out
+
+
+def where_of(source: Source, from_ts: dt.datetime, to_ts: dt.datetime, filters: dict[str, list[str]]) -> Where:
+    w = Where()
+    t = sql.Identifier(source.time_column)
+    w.add(sql.SQL("{} >= %(from_ts)s AND {} < %(to_ts)s").format(t, t), from_ts=from_ts, to_ts=to_ts)
+    for name, values in sorted(filters.items()):
+        if name not in TOPIC_DIMENSIONS:
+            raise ValueError(f"not a topic dimension: {name}")
+        w.add(sql.SQL("{} = ANY(%({})s)").format(sql.Identifier(name), sql.SQL(f"f_{name}")),
+              **{f"f_{name}": list(values)})
+    return w
+
+
+def split_group_by(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for raw in values:
+        for name in (x.strip() for x in raw.split(",")):
+            if name and name not in out:
+                out.append(name)
+    return out
+
+
+def topic_days(conn, from_ts: dt.datetime, to_ts: dt.datetime) -> list[dt.date]:
+    rows = conn.execute(
+        "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s AND c.relname ~ '_p[0-9]{8}$'",
+        (TOPIC_FACTS,)).fetchall()
+    first, last = from_ts.date(), (to_ts - dt.timedelta(microseconds=1)).date()
+    days = sorted(dt.datetime.strptime(r["name"][-8:], "%Y%m%d").date() for r in rows)
+    return [d for d in days if first <= d <= last]
+
+
+SELECT = sql.SQL(", ").join(sql.Identifier(f) for f in TOPIC_FIELDS)
+
+
+def _row(r: dict) -> dict:
+    item = {k: r[k] for k in TOPIC_FIELDS}
+    item["hour"], item["usage_date"], item["amount_usd"] = ts(r["hour"]), day(r["usage_date"]), money(r["amount_usd"])
+    return item
+
+
+@bp.get("/v1/topics")
+@bp.input(TopicsQuery, **QUERY)
+@bp.output(TopicsPage)
+@bp.doc(tags=["topics"], summary="Hourly topic facts", description=(
+    "The topic view: every line billed on a Kafka cluster split over the cluster's topics (hour × bill line × "
+    "topic), with an hour in [from_ts, to_ts), at most 366 days, same filters, paging and CSV as /v1/costs. "
+    "Topic `UNALLOCATED`: a cluster line without topic metrics."), responses=responses(400, 503, csv=True))
+def list_topics(query_data: dict):
+    from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
+    filters = filters_of(query_data)
+    if query_data["format"] == "csv":
+        where = where_of(FACTS_SOURCE, from_ts, to_ts, filters)
+        stmt = sql.SQL("SELECT {} FROM hourly_topic_facts WHERE {} ORDER BY usage_date, fact_no").format(
+            SELECT, where.sql())
+        rows = db.stream(stmt, where.params)
+        return csv_response(csv_lines(TOPIC_FIELDS, rows), "topics.csv", rows)
+    limit = query_data.get("limit", DEFAULT_LIMIT)
+    fp = pagination.fingerprint(from_ts, to_ts, {"view": ["topic"], **filters})
+    c_day, c_no = pagination.decode(query_data["cursor"], fp) if "cursor" in query_data else (None, -1)
+    rows: list[dict] = []
+    with db.pool().connection() as conn:
+        for d in topic_days(conn, from_ts, to_ts):
+            if c_day is not None and d < c_day:
+                continue
+            lo, hi = day_start(d), day_start(d + dt.timedelta(days=1))
+            w = where_of(FACTS_SOURCE, max(lo, from_ts), min(hi, to_ts), filters)
+            w.add(sql.SQL("fact_no > %(c_no)s"), c_no=c_no if d == c_day else -1)
+            stmt = sql.SQL("SELECT {}, fact_no FROM hourly_topic_facts WHERE {} ORDER BY fact_no "
+                           "LIMIT %(limit)s").format(SELECT, w.sql())
+            rows.extend(conn.execute(stmt, {**w.params, "limit": limit + 1 - len(rows)}).fetchall())
+            if len(rows) > limit:
+                break
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = pagination.encode(rows[-1]["usage_date"], rows[-1]["fact_no"], fp) if more else None
+    return json_response({"data": [_row(r) for r in rows], "count": len(rows), "limit": limit, "next": nxt})
+
+
+def summary_statement(source: Source, group_by: list[str], granularity: str, where: Where,
+                      limit: int | None = None) -> sql.Composed:
+    select: list[sql.Composable] = []
+    period = period_expression(source, granularity)
+    if period is not None:
+        select.append(sql.SQL("{} AS period_start").format(period))
+    select.extend(sql.Identifier(d) for d in group_by)
+    select.append(sql.SQL("sum(amount_usd) AS amount_usd"))
+    n_keys = len(group_by) + (1 if period is not None else 0)
+    stmt = sql.SQL("SELECT {} FROM {} WHERE {}").format(sql.SQL(", ").join(select), sql.Identifier(source.relation),
+                                                       where.sql())
+    if n_keys:
+        keys = sql.SQL(", ").join(sql.SQL(str(i + 1)) for i in range(n_keys))
+        stmt = sql.SQL("{} GROUP BY {} ORDER BY {}").format(stmt, keys, keys)
+    if limit is not None:
+        stmt = sql.SQL("{} LIMIT {}").format(stmt, sql.Literal(int(limit)))
+    return stmt
+
+
+@bp.get("/v1/topics/summary")
+@bp.input(TopicSummaryQuery, **QUERY)
+@bp.output(Summary)
+@bp.doc(tags=["topics"], summary="Topic cost summary by dimensions and time buckets", description=(
+    "The topic view summed in [from_ts, to_ts) by `group_by` (" + ", ".join(TOPIC_DIMENSIONS) + ") and "
+    "`granularity` (hour ≤ 31 days, day, month, total): exactly the envelope of /v1/costs/summary. The total of "
+    "a range is the total of its Kafka-cluster bill lines."), responses=responses(400, 503, csv=True))
+def topics_summary(query_data: dict):
+    from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
+    group_by = split_group_by(query_data["group_by"])
+    granularity = query_data["granularity"]
+    filters = filters_of(query_data)
+    use_rollup = granularity != "hour" and aligned(from_ts, "day") and aligned(to_ts, "day")
+    source = ROLLUP_SOURCE if use_rollup else FACTS_SOURCE
+    where = where_of(source, from_ts, to_ts, filters)
+    has_period = granularity != "total"
+    if query_data["format"] == "csv":
+        rows = db.stream(summary_statement(source, group_by, granularity, where), where.params)
+        header = ["period_start", "period_end", *group_by, "amount_usd"]
+
+        def lines():
+            for r in rows:
+                lo, hi = bucket(r[0] if has_period else None, granularity, from_ts, to_ts)
+                yield (lo, hi, *(r[1:] if has_period else r))
+
+        return csv_response(csv_lines(header, lines()), "topics-summary.csv", rows)
+    rows = db.fetch_all(summary_statement(source, group_by, granularity, where, limit=MAX_SUMMARY_ROWS + 1),
+                        where.params)
+    if len(rows) > MAX_SUMMARY_ROWS:
+        raise bad_parameter("group_by", f"more than {MAX_SUMMARY_ROWS} rows: narrow the range, group by fewer "
+                                        "dimensions, use a coarser granularity or format=csv", code="result_too_large")
+    data, total = [], Decimal(0)
+    for r in rows:
+        lo, hi = bucket(r["period_start"] if has_period else None, granularity, from_ts, to_ts)
+        data.append({"period_start": ts(lo), "period_end": ts(hi), "group": {d: r[d] for d in group_by},
+                     "amount_usd": money(r["amount_usd"])})
+        total += r["amount_usd"] or 0
+    return json_response({"from_ts": ts(from_ts), "to_ts": ts(to_ts), "granularity": granularity,
+                          "group_by": group_by, "data": data, "total_usd": money(total)})
