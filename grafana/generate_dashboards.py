@@ -33,6 +33,9 @@ FILTER = {
     "business_unit": "('__all' IN ($business_unit) OR coalesce({p}business_unit, 'unknown') IN ($business_unit))",
     "team": "('__all' IN ($team) OR coalesce({p}team, 'unknown') IN ($team))",
     "principal": "('__all' IN ($principal) OR {p}principal_id IN ($principal))",
+    "business_product": ("('__all' IN ($business_product) OR coalesce({p}business_product, 'unknown')"
+                         " IN ($business_product))"),
+    "topic": "('__all' IN ($topic) OR {p}topic IN ($topic))",
 }
 
 VARIABLE_SQL = {
@@ -58,10 +61,35 @@ VARIABLE_SQL = {
                   " GROUP BY principal_id ORDER BY sum(amount_usd) DESC LIMIT 1000"),
 }
 VARIABLE_ORDER = ("env", "cluster", "business_unit", "team", "principal")
+# The topic dashboard's variables read the topic view (topic_cost_daily): its teams and data products are the
+# topics' owners, not the principals'.
+TOPIC_VARIABLE_SQL = {
+    "env": VARIABLE_SQL["env"],
+    "cluster": VARIABLE_SQL["cluster"],
+    "business_unit": ("Business unit",
+                      "SELECT DISTINCT coalesce(business_unit, 'unknown') AS __value FROM topic_cost_daily"
+                      " WHERE $__timeFilter(usage_date) ORDER BY 1"),
+    "business_product": ("Data product",
+                         "SELECT DISTINCT coalesce(business_product, 'unknown') AS __value FROM topic_cost_daily"
+                         " WHERE $__timeFilter(usage_date)"
+                         " AND ('__all' IN ($business_unit) OR coalesce(business_unit, 'unknown') IN ($business_unit))"
+                         " ORDER BY 1"),
+    "team": ("Topic team",
+             "SELECT DISTINCT coalesce(team, 'unknown') AS __value FROM topic_cost_daily"
+             " WHERE $__timeFilter(usage_date)"
+             " AND ('__all' IN ($business_product) OR coalesce(business_product, 'unknown') IN ($business_product))"
+             " ORDER BY 1"),
+    "topic": ("Topic",
+              "SELECT topic AS __value FROM topic_cost_daily WHERE $__timeFilter(usage_date)"
+              " AND ('__all' IN ($cluster) OR cluster_id IN ($cluster))"
+              " AND ('__all' IN ($team) OR coalesce(team, 'unknown') IN ($team))"
+              " GROUP BY topic ORDER BY sum(amount_usd) DESC LIMIT 1000"),
+}
+TOPIC_VARIABLE_ORDER = ("env", "cluster", "business_unit", "business_product", "team", "topic")
 
 
-def variable(name: str) -> dict:
-    label, query = VARIABLE_SQL[name]
+def variable(name: str, catalog: dict | None = None) -> dict:
+    label, query = (catalog or VARIABLE_SQL)[name]
     return {"name": name, "label": label, "type": "query", "datasource": DS_PG, "query": query,
             "definition": query, "refresh": 2, "multi": True, "includeAll": True, "allValue": ALL_VALUE,
             "current": {"selected": True, "text": ["All"], "value": ["$__all"]}, "options": [], "sort": 0,
@@ -343,14 +371,14 @@ PCT = "percentunit"
 
 
 def dashboard(uid: str, title: str, description: str, variables: tuple[str, ...], panels: list[dict],
-              time_from: str = "now-30d") -> dict:
+              time_from: str = "now-30d", catalog: dict | None = None, order: tuple[str, ...] = VARIABLE_ORDER) -> dict:
     return {
         "uid": uid, "title": title, "description": description,
         "tags": ["confluent", "billing-portal", "finops"], "timezone": "utc", "editable": True,
         "graphTooltip": 1, "schemaVersion": 39, "version": 1, "refresh": "",
         "time": {"from": time_from, "to": "now"},
         "timepicker": {"refresh_intervals": ["5m", "15m", "1h", "6h", "1d"]},
-        "templating": {"list": [variable(v) for v in VARIABLE_ORDER if v in variables]},
+        "templating": {"list": [variable(v, catalog) for v in order if v in variables]},
         "annotations": {"list": []},
         "links": [{"type": "dashboards", "tags": ["billing-portal"], "asDropdown": True, "title": "Dashboards",
                    "includeVars": True, "keepTime": True}],
@@ -640,6 +668,106 @@ GROUP BY 1 ORDER BY "cost" DESC""", w=12, h=9,
                      panels)
 
 
+THROUGHPUT_LINES = "('KAFKA_NETWORK_WRITE', 'KAFKA_NETWORK_READ', 'KAFKA_NUM_CKUS', 'KAFKA_NUM_CKU')"
+
+
+def by_topic() -> dict:
+    v = TOPIC_VARIABLE_ORDER
+    lay = Layout()
+
+    def topic_total(extra: str = "") -> str:
+        return f"""SELECT sum(amount_usd) AS "cost" FROM topic_cost_daily
+WHERE $__timeFilter(usage_date){where(v)}{extra}"""
+
+    def topic_dims(dims: list[tuple[str, str]], limit: int = 200) -> str:
+        cols = ", ".join(f"coalesce({c}, 'unknown') AS \"{label}\"" for c, label in dims)
+        return f"""SELECT {cols}, sum(amount_usd) AS "cost"
+FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v)}
+GROUP BY {", ".join(str(i + 1) for i in range(len(dims)))} ORDER BY "cost" DESC LIMIT {limit}"""
+
+    panels = [
+        stat(lay, "Topic view cost", topic_total(), w=6,
+             description="Every line billed on a Kafka cluster, split over the cluster's topics (the same total as "
+                         "those lines in the principal view)."),
+        stat(lay, "UNALLOCATED topic share", f"""SELECT sum(amount_usd) FILTER (WHERE topic = 'UNALLOCATED')
+       / nullif(sum(amount_usd), 0) AS share
+FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v, skip=('topic',))}""", unit=PCT, w=6,
+             description="Cluster lines without topic metrics (or whose topic usage expired before capture)."),
+        stat(lay, "Topics with cost", f"""SELECT count(DISTINCT (cluster_id, topic)) AS "topics"
+FROM topic_cost_daily WHERE $__timeFilter(usage_date) AND topic <> 'UNALLOCATED'{where(v)}""", unit="none", w=6),
+        stat(lay, "High confidence share (topic view)", f"""SELECT sum(amount_usd) FILTER (WHERE confidence = 'high')
+       / nullif(sum(amount_usd), 0) AS share
+FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v)}""", unit=PCT, w=6),
+        table(lay, "Top topics", f"""SELECT topic AS "topic", cluster_id AS "cluster", max(owner) AS "owner",
+       max(coalesce(team, 'unknown')) AS "team", max(coalesce(business_product, 'unknown')) AS "data product",
+       max(coalesce(cost_center, 'unknown')) AS "cost center",
+       sum(amount_usd) FILTER (WHERE line_type IN {THROUGHPUT_LINES}) AS "throughput",
+       sum(amount_usd) FILTER (WHERE line_type = 'KAFKA_STORAGE') AS "storage",
+       sum(amount_usd) FILTER (WHERE line_type NOT IN {THROUGHPUT_LINES} AND line_type <> 'KAFKA_STORAGE')
+         AS "base and other",
+       sum(amount_usd) AS "cost", sum(amount_usd) / nullif(sum(sum(amount_usd)) OVER (), 0) AS "share"
+FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v)}
+GROUP BY topic, cluster_id ORDER BY "cost" DESC LIMIT 200""", w=24, h=10, overrides=units(share=PCT)),
+        ts(lay, "Daily cost of the top 10 topics", f"""WITH d AS (
+  SELECT usage_date, topic || ' · ' || cluster_id AS k, sum(amount_usd) AS a
+  FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v)}
+  GROUP BY 1, 2
+), top AS (SELECT k FROM d GROUP BY k ORDER BY sum(abs(a)) DESC LIMIT 10)
+SELECT $__timeGroupAlias(usage_date, '1d'), CASE WHEN k IN (SELECT k FROM top) THEN k ELSE 'other' END AS metric,
+       sum(a) AS value
+FROM d GROUP BY 1, 2 ORDER BY 1, 2""", stacked=True, w=24, h=9),
+        pie(lay, "Cost by data product", topic_dims([("business_product", "data product")]), w=8, h=9),
+        pie(lay, "Cost by team (topic owners)", topic_dims([("team", "team")]), w=8, h=9),
+        bargauge(lay, "Cost by business unit (topic owners)", topic_dims([("business_unit", "business unit")]),
+                 w=8, h=9),
+        table(lay, "Throughput vs storage per topic", f"""WITH u AS (
+  SELECT cluster_id, topic, sum(received_bytes) / 1e9 AS gb_in, sum(sent_bytes) / 1e9 AS gb_out,
+         avg(retained_bytes) / 1e9 AS gb_retained
+  FROM topic_usage_hourly
+  WHERE $__timeFilter(usage_date){where(("cluster", "topic"))}
+  GROUP BY 1, 2
+), c AS (
+  SELECT cluster_id, topic,
+         sum(amount_usd) FILTER (WHERE line_type IN {THROUGHPUT_LINES}) AS throughput,
+         sum(amount_usd) FILTER (WHERE line_type = 'KAFKA_STORAGE') AS storage
+  FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v)}
+  GROUP BY 1, 2
+)
+SELECT c.topic AS "topic", c.cluster_id AS "cluster", u.gb_in::numeric AS "GB in", u.gb_out::numeric AS "GB out",
+       u.gb_retained::numeric AS "GB retained (avg)", c.throughput AS "throughput cost", c.storage AS "storage cost",
+       c.storage / nullif(coalesce(c.throughput, 0) + coalesce(c.storage, 0), 0) AS "storage share"
+FROM c LEFT JOIN u USING (cluster_id, topic)
+WHERE c.topic <> 'UNALLOCATED'
+ORDER BY coalesce(c.throughput, 0) + coalesce(c.storage, 0) DESC LIMIT 200""", w=24, h=9,
+              overrides=units(**{"GB in": "none", "GB out": "none", "GB retained (avg)": "none",
+                                 "storage share": PCT}),
+              description="Bytes from the captured topic usage (topic_usage_hourly); cost of the throughput lines "
+                          "(network write/read, CKUs) and of storage per topic."),
+        ts(lay, "UNALLOCATED topic share per day", f"""SELECT $__timeGroupAlias(usage_date, '1d'),
+       'UNALLOCATED share' AS metric,
+       sum(amount_usd) FILTER (WHERE topic = 'UNALLOCATED') / nullif(sum(amount_usd), 0) AS value
+FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v, skip=('topic',))}
+GROUP BY 1, 2 ORDER BY 1""", unit=PCT, w=12, h=8),
+        table(lay, "UNALLOCATED by cluster and reason", f"""SELECT cluster_id AS "cluster",
+       allocation_reason AS "reason", line_type AS "line type", sum(amount_usd) AS "cost"
+FROM topic_cost_daily WHERE $__timeFilter(usage_date) AND topic = 'UNALLOCATED'{where(v, skip=('topic',))}
+GROUP BY 1, 2, 3
+UNION ALL
+SELECT 'none', 'every cluster line has topic metrics', '', 0 WHERE NOT EXISTS (
+  SELECT 1 FROM topic_cost_daily WHERE $__timeFilter(usage_date) AND topic = 'UNALLOCATED'{where(v, skip=('topic',))})
+ORDER BY 4 DESC""", w=12, h=8),
+        ts(lay, "Trend of the selected topics by line type", f"""SELECT $__timeGroupAlias(usage_date, '1d'),
+       line_type AS metric, sum(amount_usd) AS value
+FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v)}
+GROUP BY 1, 2 ORDER BY 1, 2""", stacked=True, bars=True, w=24, h=9,
+           description="Pick one or more topics in the Topic variable; at All, the whole topic view."),
+    ]
+    return dashboard("bp-cost-by-topic", "Cost by Topic",
+                     "The topic view: Kafka cluster cost split over topics by bytes received, sent and retained; "
+                     "data products, teams and the UNALLOCATED topic.", v, panels,
+                     catalog=TOPIC_VARIABLE_SQL, order=TOPIC_VARIABLE_ORDER)
+
+
 DASHBOARDS = {
     "clevel-cost-overview.json": clevel,
     "ccloud_chargeback.json": chargeback,
@@ -648,6 +776,7 @@ DASHBOARDS = {
     "cost-by-principal.json": by_principal,
     "historical_costs.json": historical,
     "confidence-metrics.json": confidence,
+    "cost-by-topic.json": by_topic,
 }
 
 

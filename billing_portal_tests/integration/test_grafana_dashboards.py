@@ -22,7 +22,8 @@ from billing_portal_tests.grafana_sql import TimeRange, Variable, render
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD_DIR = REPO / "grafana" / "dashboards"
 EXPECTED = {"clevel-cost-overview.json", "ccloud_chargeback.json", "cost-by-business-unit.json",
-            "cost-by-cluster.json", "cost-by-principal.json", "historical_costs.json", "confidence-metrics.json"}
+            "cost-by-cluster.json", "cost-by-principal.json", "historical_costs.json", "confidence-metrics.json",
+            "cost-by-topic.json"}
 PG_TYPES = {"grafana-postgresql-datasource", "postgres"}
 PREVIOUS_PERIOD = "$__timeFrom()::date - 1"
 
@@ -60,10 +61,10 @@ def sql_targets(dash: dict):
 
 
 # --- static checks -----------------------------------------------------------------------------------------------
-def test_the_seven_dashboards_exist_with_stable_unique_uids_and_usd_units():
+def test_the_eight_dashboards_exist_with_stable_unique_uids_and_usd_units():
     assert {p.name for p in DASHBOARD_DIR.glob("*.json")} == EXPECTED
     uids = [load(n)["uid"] for n in sorted(EXPECTED)]
-    assert len(set(uids)) == 7 and all(re.fullmatch(r"bp-[a-z0-9-]+", u) for u in uids), uids
+    assert len(set(uids)) == len(EXPECTED) and all(re.fullmatch(r"bp-[a-z0-9-]+", u) for u in uids), uids
     for name in EXPECTED:
         dash = load(name)
         assert dash["timezone"] == "utc"
