@@ -139,8 +139,27 @@ class SummaryQuery(RangeQuery):
             raise ValidationError(f"granularity=hour allows at most {MAX_HOURLY_RANGE_DAYS} days", field_name="to_ts")
 
 
+FOCUS_VIEWS = ("principal", "topic")
+# principal-view dimensions the topic view does not have (a filter on them with view=topic is a 400)
+PRINCIPAL_ONLY_DIMENSIONS = ("resource_id", "resource_type", "principal_id", "principal_type")
+
+
 class FocusQuery(RangeQuery):
-    pass
+    view = fields.String(load_default="principal", validate=validate.OneOf(FOCUS_VIEWS), metadata={
+        "description": "principal (default): the hourly cost facts, every bill line split over principals; topic: "
+                       "the topic view, every Kafka-cluster line split over the cluster's topics "
+                       "(AllocatedResourceId = cluster/topic)."})
+    topic = dim_filter("Topic name (view=topic only). Repeat the parameter for several values (OR). Exact, "
+                       "case-sensitive.")
+
+    @validates_schema(skip_on_field_errors=True)
+    def _view_filters(self, data, **kwargs):
+        if data.get("view") == "topic":
+            for name in PRINCIPAL_ONLY_DIMENSIONS:
+                if data.get(name):
+                    raise ValidationError("not a dimension of the topic view (view=topic)", field_name=name)
+        elif data.get("topic"):
+            raise ValidationError("filters the topic view only: add view=topic", field_name="topic")
 
 
 class DimensionsQuery(Schema):

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FOCUS_DIR = ROOT / "billing_portal_tests" / "focus"
 VENV = Path(os.environ.get("FOCUS_VALIDATOR_VENV", ROOT / ".venv-focus"))
 MIN_ROWS = 5_000
+MIN_TOPIC_ROWS = 1_000  # the small org's Kafka clusters × their topics × lines × hours
 
 # What the Confluent export supports, as the validator's applicability criteria (see docs/API.md): the rules that
 # depend on these are checked instead of skipped. Not claimed: availability zones, capacity reservations,
@@ -122,6 +123,19 @@ def explain_failures(exe: Path, data: Path, version: str, workdir: Path, failed:
     return "\n".join(lines[:200])
 
 
+def _export(url: str, day: dt.date, tmp_path_factory, **params) -> tuple[Path, list[dict]]:
+    lo = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    hi = lo + dt.timedelta(days=1)
+    with LiveServer(sidecar_app(url)) as srv:
+        r = requests.get(srv.url + "/v1/export/focus", params={
+            "from_ts": lo.strftime("%Y-%m-%dT%H:%M:%SZ"), "to_ts": hi.strftime("%Y-%m-%dT%H:%M:%SZ"), **params},
+            timeout=300)
+    assert r.status_code == 200, r.text[:500]
+    path = tmp_path_factory.mktemp("focus") / f"focus-{params.get('view', 'principal')}-{day}.csv"
+    path.write_bytes(r.content)
+    return path, list(csv.DictReader(io.StringIO(r.text)))
+
+
 @pytest.fixture(scope="module")
 def exported_day(simulated_warehouse, tmp_path_factory):
     """The simulated warehouse's day with the most facts, exported over HTTP: (day, CSV path, rows)."""
@@ -130,36 +144,58 @@ def exported_day(simulated_warehouse, tmp_path_factory):
         day, n = conn.execute("SELECT usage_date, count(*) FROM hourly_cost_facts GROUP BY 1 ORDER BY 2 DESC, 1"
                               " LIMIT 1").fetchone()
     assert n >= MIN_ROWS, f"the simulated day {day} has {n} facts, fewer than {MIN_ROWS}"
-    lo = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-    hi = lo + dt.timedelta(days=1)
-    with LiveServer(sidecar_app(url)) as srv:
-        r = requests.get(srv.url + "/v1/export/focus", params={
-            "from_ts": lo.strftime("%Y-%m-%dT%H:%M:%SZ"), "to_ts": hi.strftime("%Y-%m-%dT%H:%M:%SZ")}, timeout=300)
-    assert r.status_code == 200, r.text[:500]
-    path = tmp_path_factory.mktemp("focus") / f"focus-{day}.csv"
-    path.write_bytes(r.content)
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    path, rows = _export(url, day, tmp_path_factory)
     assert len(rows) == n
     return day, path, rows
 
 
-def test_the_focus_validator_finds_no_failing_rule(validator, exported_day, tmp_path):
-    day, path, rows = exported_day
+@pytest.fixture(scope="module")
+def exported_topic_day(simulated_warehouse, tmp_path_factory):
+    """The same kind of day of the topic view (view=topic): (day, CSV path, rows)."""
+    url = simulated_warehouse.database_url
+    with psycopg.connect(url) as conn:
+        day, n = conn.execute("SELECT usage_date, count(*) FROM hourly_topic_facts GROUP BY 1 ORDER BY 2 DESC, 1"
+                              " LIMIT 1").fetchone()
+    assert n >= MIN_TOPIC_ROWS, f"the simulated day {day} has {n} topic facts, fewer than {MIN_TOPIC_ROWS}"
+    path, rows = _export(url, day, tmp_path_factory, view="topic")
+    assert len(rows) == n
+    return day, path, rows
+
+
+def validate_all(validator: Path, path: Path, rows: list[dict], day, tmp_path: Path) -> None:
     sets = rule_sets(VENV)
     assert "1.2" in sets, f"no FOCUS 1.2 rules in the validator venv: {sorted(sets)}"
-    summary = {}
     for version, model in sets.items():
         results = run_validator(validator, path, version, tmp_path)
         alternatives = or_alternatives(model)
         failed = sorted(r for r, s in results.items() if s == "failed"
                         and not (r in alternatives and results.get(alternatives[r]) == "passed"))
         checked = sum(1 for s in results.values() if s != "skipped")
-        summary[version] = {"rules": len(results), "checked": checked, "failed": failed}
-        print(f"FOCUS {version}: {len(rows)} rows of {day}, {len(results)} rules, {checked} checked, "
+        print(f"FOCUS {version}: {len(rows)} rows of {day} ({path.name}), {len(results)} rules, {checked} checked, "
               f"{len(failed)} failed")
         assert not failed, (f"FOCUS {version}: {len(failed)} failing rules: {failed}\n"
                             + explain_failures(validator, path, version, tmp_path, failed))
         assert checked >= 150, f"FOCUS {version}: only {checked} rules were checked (applicability?)"
+
+
+def test_the_focus_validator_finds_no_failing_rule(validator, exported_day, tmp_path):
+    day, path, rows = exported_day
+    validate_all(validator, path, rows, day, tmp_path)
+
+
+def test_the_topic_view_export_passes_the_validator_and_sums_to_the_cluster_lines(
+        validator, exported_topic_day, simulated_warehouse, tmp_path):
+    day, path, rows = exported_topic_day
+    validate_all(validator, path, rows, day, tmp_path)
+    with psycopg.connect(simulated_warehouse.database_url) as conn:
+        billed = conn.execute("SELECT sum(amount) FROM billing_costs WHERE usage_date = %s"
+                              " AND resource_id LIKE 'lkc-%%'", (day,)).fetchone()[0]
+    assert sum(Decimal(r["BilledCost"]) for r in rows) == billed
+    assert {r["x_View"] for r in rows} == {"topic"}
+    for r in rows:
+        assert r["AllocatedResourceId"] == f"{r['x_ClusterId']}/topic={r['x_Topic']}" and r["x_Topic"]
+        assert r["ResourceId"] == r["x_ClusterId"] and r["x_PrincipalId"] == ""
+    assert "UNALLOCATED" in {r["x_Topic"] for r in rows} or len({r["x_Topic"] for r in rows}) > 1
 
 
 def test_the_export_holds_what_the_validator_cannot_check(simulated_warehouse, exported_day):

@@ -5,7 +5,9 @@ topic UNALLOCATED; the principal view is the same as without the topic view."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import numpy as np
@@ -176,3 +178,20 @@ def test_topic_dimensions_and_bad_parameters(api):
     inverted = requests.get(f"{api.url}/v1/topics?from_ts=2024-02-01T00:00:00Z&to_ts=2024-01-01T00:00:00Z",
                             timeout=30)
     assert inverted.status_code == 400 and "to_ts" in inverted.text
+
+
+def test_the_focus_export_of_the_topic_view_and_its_filters(warehouse, api):
+    url, _, _ = warehouse
+    topic = q(url, "SELECT topic FROM hourly_topic_facts WHERE topic <> 'UNALLOCATED' LIMIT 1")[0][0]
+    r = requests.get(f"{api.url}/v1/export/focus?{_range()}&view=topic&topic={topic}", timeout=60)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    (expected,) = q(url, "SELECT sum(amount_usd) FROM hourly_topic_facts WHERE topic = %s", (topic,))[0]
+    assert rows and {x["x_Topic"] for x in rows} == {topic}
+    assert sum(Decimal(x["BilledCost"]) for x in rows) == expected
+    principal = requests.get(f"{api.url}/v1/export/focus?{_range()}&view=topic&principal_id=sa-1", timeout=30)
+    assert principal.status_code == 400 and "principal_id" in principal.text and "topic view" in principal.text
+    no_view = requests.get(f"{api.url}/v1/export/focus?{_range()}&topic={topic}", timeout=30)
+    assert no_view.status_code == 400 and "view=topic" in no_view.text
+    bad_view = requests.get(f"{api.url}/v1/export/focus?{_range()}&view=cluster", timeout=30)
+    assert bad_view.status_code == 400 and "view" in bad_view.text

@@ -20,6 +20,7 @@ from psycopg import sql
 
 from billing_portal.money import UNIT
 from billing_portal.sidecar import db, focus
+from billing_portal.sidecar.api import topics
 from billing_portal.sidecar.api.common import QUERY, filters_from
 from billing_portal.sidecar.encode import csv_lines, csv_response, money, ts
 from billing_portal.sidecar.query import FACTS_SOURCE, range_and_filters
@@ -43,7 +44,7 @@ FOCUS_COLUMNS = (
     "x_PrincipalId", "x_PrincipalType", "x_AllocationMethod", "x_AllocationReason", "x_Confidence",
     "x_Team", "x_BusinessUnit", "x_CostCenter", "x_Owner", "x_BusinessProduct",
     "x_ClusterId", "x_Product", "x_LineType", "x_UsageDate", "x_LineNo", "x_NetworkAccessType",
-    "x_ConfluentUnit", "x_ConfluentPrice", "x_ConfluentQuantity",
+    "x_ConfluentUnit", "x_ConfluentPrice", "x_ConfluentQuantity", "x_View", "x_Topic",
 )
 PROVIDER = "Confluent"
 
@@ -65,11 +66,31 @@ LEFT JOIN (SELECT DISTINCT ON (env_id) env_id, display_name FROM environments
            ORDER BY env_id, snapshot_date DESC) e ON e.env_id = f.env_id
 WHERE {where}
 """
+# The topic view (view=topic): the same columns from hourly_topic_facts; the allocated resource is the topic.
+TOPIC_STATEMENT = """
+SELECT f.hour, f.usage_date, f.line_no, f.org_id, f.env_id, f.cluster_id AS resource_id,
+       'kafka_cluster' AS resource_type, f.cluster_id, f.product, f.line_type, NULL AS principal_id,
+       NULL AS principal_type, f.owner, f.team, f.business_unit, f.business_product, f.cost_center, f.amount_usd,
+       f.allocation_method, f.allocation_reason, f.confidence,
+       b.resource_name, b.description, b.price, b.unit, b.quantity, b.original_amount, b.amount AS line_amount,
+       b.network_access_type, COALESCE(b.tier_dimensions->>'region', k.region) AS region,
+       COALESCE(b.tier_dimensions->>'provider', k.cloud) AS cloud,
+       o.display_name AS org_name, e.display_name AS env_name, f.topic
+FROM hourly_topic_facts f
+LEFT JOIN billing_costs b ON b.usage_date = f.usage_date AND b.line_no = f.line_no
+LEFT JOIN (SELECT DISTINCT ON (cluster_id) cluster_id, region, cloud FROM kafka_clusters
+           ORDER BY cluster_id, snapshot_date DESC) k ON k.cluster_id = f.cluster_id
+LEFT JOIN (SELECT DISTINCT ON (org_id) org_id, display_name FROM organizations
+           ORDER BY org_id, snapshot_date DESC) o ON o.org_id = f.org_id
+LEFT JOIN (SELECT DISTINCT ON (env_id) env_id, display_name FROM environments
+           ORDER BY env_id, snapshot_date DESC) e ON e.env_id = f.env_id
+WHERE {where}
+"""
 FIELDS = ("hour", "usage_date", "line_no", "org_id", "env_id", "resource_id", "resource_type", "cluster_id",
           "product", "line_type", "principal_id", "principal_type", "owner", "team", "business_unit",
           "business_product", "cost_center", "amount_usd", "allocation_method", "allocation_reason", "confidence",
           "resource_name", "description", "price", "unit", "quantity", "original_amount", "line_amount",
-          "network_access_type", "region", "cloud", "org_name", "env_name")
+          "network_access_type", "region", "cloud", "org_name", "env_name", "topic")
 ZERO = Decimal(0)
 
 
@@ -116,6 +137,13 @@ def focus_row(r: dict) -> list:
                "x_AllocationReason": r["allocation_reason"], "x_Confidence": r["confidence"]}
     tags = {"team": r["team"], "business_unit": r["business_unit"], "cost_center": r["cost_center"],
             "owner": r["owner"], "business_product": r["business_product"]}
+    topic = r.get("topic")
+    if topic is None:
+        view, allocated_id, allocated_name = "principal", r["principal_id"], r["owner"] or r["principal_id"]
+        allocated_tags = {"confluent/principal_type": r["principal_type"]}
+    else:
+        view, allocated_id, allocated_name = "topic", f"{r['cluster_id']}/topic={topic}", topic
+        allocated_tags = {"confluent/topic": topic, "confluent/topic_owner": r["owner"]}
     return [
         money(amount), money(amount), money(list_cost), money(amount), "USD",
         ts(hour), ts(hour + dt.timedelta(hours=1)), ts(month_start), ts(_next_month(month_start)),
@@ -127,12 +155,11 @@ def focus_row(r: dict) -> list:
         unit, _decimal(list_price), quantity, unit, quantity, None if category == "Tax" else line_type,
         None, _json(tags),
         PROVIDER, focus.host_provider(r["cloud"]),
-        r["allocation_method"], orjson.dumps(details).decode(), r["principal_id"], r["owner"] or r["principal_id"],
-        _json({"confluent/principal_type": r["principal_type"]}),
+        r["allocation_method"], orjson.dumps(details).decode(), allocated_id, allocated_name, _json(allocated_tags),
         r["principal_id"], r["principal_type"], r["allocation_method"], r["allocation_reason"], r["confidence"],
         r["team"], r["business_unit"], r["cost_center"], r["owner"], r["business_product"],
         r["cluster_id"], product, line_type, r["usage_date"], r["line_no"], r["network_access_type"],
-        r["unit"], _decimal(r["price"]), _decimal(r["quantity"]),
+        r["unit"], _decimal(r["price"]), _decimal(r["quantity"]), view, topic,
     ]
 
 
@@ -142,13 +169,19 @@ def focus_row(r: dict) -> list:
     "Every hourly cost fact with an hour in [from_ts, to_ts) (at most 366 days; same filters as /v1/costs) as a "
     f"CSV conforming to FOCUS {focus.FOCUS_VERSION} (checked with the FinOps Foundation's focus-validator), with the "
     "FOCUS 1.3 columns ServiceProviderName, HostProviderName and Allocated*, and x_ custom columns, streamed. "
-    "BilledCost sums to the bill for the range. Column mapping: docs/API.md."),
+    "BilledCost sums to the bill for the range. `view=topic` exports the topic view instead (Kafka-cluster lines "
+    "split over topics; x_Topic, AllocatedResourceId = cluster/topic). Column mapping: docs/API.md."),
     responses={200: {"description": "FOCUS CSV (streamed)", "content": {"text/csv": {"schema": {"type": "string"}}}},
                400: "Invalid parameter (the envelope names it)", 503: "Warehouse unreachable or query timeout"})
 def export_focus(query_data: dict):
-    where = range_and_filters(FACTS_SOURCE, query_data["from_ts"], query_data["to_ts"], filters_from(query_data),
-                              alias="f")
-    rows = db.stream(sql.SQL(STATEMENT).format(where=where.sql()), where.params)
+    if query_data["view"] == "topic":
+        where = topics.where_of(topics.FACTS_SOURCE, query_data["from_ts"], query_data["to_ts"],
+                                topics.filters_of(query_data), alias="f")
+        rows = db.stream(sql.SQL(TOPIC_STATEMENT).format(where=where.sql()), where.params)
+    else:
+        where = range_and_filters(FACTS_SOURCE, query_data["from_ts"], query_data["to_ts"], filters_from(query_data),
+                                  alias="f")
+        rows = db.stream(sql.SQL(STATEMENT).format(where=where.sql()), where.params)
     chunks = csv_lines(FOCUS_COLUMNS, (focus_row(dict(zip(FIELDS, r, strict=False))) for r in rows))
     start = query_data["from_ts"].strftime("%Y%m%dT%H%M%SZ")
     return csv_response(chunks, f"focus-{start}.csv", rows)

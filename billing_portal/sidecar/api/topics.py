@@ -153,14 +153,16 @@ def filters_of(data: dict) -> dict[str, list[str]]:
     return out
 
 
-def where_of(source: Source, from_ts: dt.datetime, to_ts: dt.datetime, filters: dict[str, list[str]]) -> Where:
+def where_of(source: Source, from_ts: dt.datetime, to_ts: dt.datetime, filters: dict[str, list[str]],
+             alias: str | None = None) -> Where:
     w = Where()
-    t = sql.Identifier(source.time_column)
+    t = sql.Identifier(alias, source.time_column) if alias else sql.Identifier(source.time_column)
     w.add(sql.SQL("{} >= %(from_ts)s AND {} < %(to_ts)s").format(t, t), from_ts=from_ts, to_ts=to_ts)
     for name, values in sorted(filters.items()):
         if name not in TOPIC_DIMENSIONS:
             raise ValueError(f"not a topic dimension: {name}")
-        w.add(sql.SQL("{} = ANY(%({})s)").format(sql.Identifier(name), sql.SQL(f"f_{name}")),
+        col = sql.Identifier(alias, name) if alias else sql.Identifier(name)
+        w.add(sql.SQL("{} = ANY(%({})s)").format(col, sql.SQL(f"f_{name}")),
               **{f"f_{name}": list(values)})
     return w
 
