@@ -60,6 +60,15 @@ class Settings(BaseModel):
     # registry (the Stream Catalog is per environment); see billing_portal/confluent/registries.py.
     SCHEMA_REGISTRY_CREDENTIALS_FILE: Path | None = None
 
+    # Flink statements (who runs what on a compute pool) come from the regional Flink SQL API with region-scoped
+    # Flink API keys: a YAML file region (aws.us-east-1) → {api_key, api_secret}, and/or one key for every region
+    # without an entry; the host per region from the template (see billing_portal/confluent/flink.py). Without any,
+    # Flink lines go to the compute pool's owner.
+    FLINK_CREDENTIALS_FILE: Path | None = None
+    FLINK_API_KEY: SecretStr | None = None
+    FLINK_API_SECRET: SecretStr | None = None
+    FLINK_ENDPOINT_TEMPLATE: str = "https://flink.{region}.{cloud}.confluent.cloud"
+
     # The Metrics API keeps about 7 days: usage of a day is captured while it exists (daily, by the usage capture
     # schedule) and never replaced; older days without captured usage are allocated by the fallback ladder with
     # reason usage_expired_before_capture, or read from USAGE_PROMETHEUS_URL when set.
@@ -88,10 +97,23 @@ class Settings(BaseModel):
     BILLING_PORTAL_BUDGETS_FILE: Path | None = None
 
     @field_validator("BILLING_PORTAL_MAPPING_FILE", "BILLING_PORTAL_ALLOCATION_FILE", "BILLING_PORTAL_BUDGETS_FILE",
-                     "SCHEMA_REGISTRY_CREDENTIALS_FILE", mode="before")
+                     "SCHEMA_REGISTRY_CREDENTIALS_FILE", "FLINK_CREDENTIALS_FILE", mode="before")
     @classmethod
     def _optional_path(cls, v):
         return None if v in (None, "") else v
+
+    @field_validator("FLINK_ENDPOINT_TEMPLATE")
+    @classmethod
+    def _flink_template(cls, v: str) -> str:
+        try:
+            url = v.format(cloud="aws", region="us-east-1")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may only use the placeholders {cloud} and {region}, e.g. "
+                             "https://flink.{region}.{cloud}.confluent.cloud") from None
+        if urlparse(url).scheme not in ("http", "https") or not urlparse(url).hostname:
+            raise ValueError(f"must be an http(s) URL template such as https://flink.{{region}}.{{cloud}}.confluent."
+                             f"cloud, got {v!r}")
+        return v
 
     @field_validator("DATABASE_URL")
     @classmethod

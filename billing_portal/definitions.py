@@ -11,22 +11,24 @@ from billing_portal.assets.catalog.assets import catalog_tags
 from billing_portal.assets.confidence.assets import cost_confidence
 from billing_portal.assets.core_objects.assets import core_objects
 from billing_portal.assets.facts.assets import hourly_cost_facts
+from billing_portal.assets.flink.assets import flink_statements
 from billing_portal.assets.ownership.assets import ownership
 from billing_portal.assets.topics.assets import hourly_topic_facts
-from billing_portal.assets.usage.assets import principal_usage, topic_usage
+from billing_portal.assets.usage.assets import flink_statement_usage, principal_usage, topic_usage
 from billing_portal.config import get_settings, load_dotenv_file
 from billing_portal.jobs import JOBS, SCHEDULES
 from billing_portal.resources import (
     AllocationRulesResource,
     ClockResource,
     ConfluentCloudResource,
+    FlinkResource,
     SchemaRegistryResource,
     UsagePrometheusResource,
     WarehouseResource,
 )
 
-ASSETS = [core_objects, billing_costs, catalog_tags, principal_usage, topic_usage, ownership, hourly_cost_facts,
-          cost_confidence, hourly_topic_facts]
+ASSETS = [core_objects, flink_statements, billing_costs, catalog_tags, principal_usage, topic_usage,
+          flink_statement_usage, ownership, hourly_cost_facts, cost_confidence, hourly_topic_facts]
 
 
 def _secret(name: str):
@@ -55,6 +57,12 @@ def build_resources() -> dict:
                                                   max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
                                                   retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
                                                   read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),
+        "flink": FlinkResource(endpoint_template=s.FLINK_ENDPOINT_TEMPLATE,
+                               credentials_file=str(s.FLINK_CREDENTIALS_FILE) if s.FLINK_CREDENTIALS_FILE else None,
+                               api_key=_secret("FLINK_API_KEY"), api_secret=_secret("FLINK_API_SECRET"),
+                               max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
+                               retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
+                               read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),
         "usage_prometheus": UsagePrometheusResource(url=s.USAGE_PROMETHEUS_URL),
         "clock": ClockResource(now=s.BILLING_PORTAL_NOW.isoformat() if s.BILLING_PORTAL_NOW else None),
         "allocation_rules": AllocationRulesResource(

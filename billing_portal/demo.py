@@ -45,6 +45,19 @@ def _registry_keys(home: Path, seed: int, scale: str) -> Path:
     return path
 
 
+def _flink_keys(home: Path, seed: int, scale: str) -> Path:
+    """The simulated org's Flink API keys (one per region with a compute pool, as live) as a credentials file."""
+    import yaml  # noqa: PLC0415
+
+    from billing_portal.simulator import build_model  # noqa: PLC0415
+    from billing_portal.simulator.testing import flink_credentials_file  # noqa: PLC0415
+
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "simulator-flink-keys.yaml"
+    path.write_text(yaml.safe_dump(flink_credentials_file(build_model(seed, scale), SIM_KEY, SIM_SECRET)))
+    return path
+
+
 def _port_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -150,6 +163,9 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
                    CCLOUD_API_URL=f"http://127.0.0.1:{simulator_port}",
                    CCLOUD_TELEMETRY_URL=f"http://127.0.0.1:{simulator_port}",
                    SCHEMA_REGISTRY_CREDENTIALS_FILE=str(_registry_keys(
+                       Path(env.get("BILLING_PORTAL_HOME") or ".billing_portal"), seed, scale)),
+                   FLINK_ENDPOINT_TEMPLATE=f"http://127.0.0.1:{simulator_port}/flink/{{cloud}}/{{region}}",
+                   FLINK_CREDENTIALS_FILE=str(_flink_keys(
                        Path(env.get("BILLING_PORTAL_HOME") or ".billing_portal"), seed, scale)))
     configured_start = env.get("BILLING_START_DATE")
     if simulate and (not configured_start or dt.date.fromisoformat(configured_start) > start):

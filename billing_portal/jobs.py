@@ -5,7 +5,7 @@ Each source is collected by its nature (billing_portal/history/specs.py), and th
 | job | assets | collects |
 |---|---|---|
 | `chargeback_job` (daily schedule 06:00, backfills) | everything | billing; objects and catalog once per day (observed); usage still missing inside the Metrics API's retention |
-| `usage_capture_job` (00:30, with catch-up) | principal_usage, topic_usage | usage of complete days not captured yet, while the Metrics API has it |
+| `usage_capture_job` (00:30, with catch-up) | principal_usage, topic_usage, flink_statement_usage | usage of complete days not captured yet, while the Metrics API has it |
 | `restatement_job` (06:30, the trailing window) | billing, ownership, facts, confidence | billing only: re-allocates from stored usage and history |
 | `collect_*_job` | one source group | that source |
 """
@@ -92,11 +92,11 @@ def days_to_capture(warehouse: WarehouseResource, now: dt.datetime, retention_da
                     first_day: dt.date) -> list[dt.date]:
     """Complete days still inside the Metrics API's retention whose usage is not fully captured (a day never
     processed, or with a known cluster without a capture)."""
-    from billing_portal.assets.usage.assets import PRINCIPAL, TOPIC, clusters_for_day, stored_captures  # noqa: PLC0415
+    from billing_portal.assets.usage.assets import METRIC_SETS, stored_captures  # noqa: PLC0415
     from billing_portal.assets.usage.capture import DayState, day_state  # noqa: PLC0415
 
     processed = {}
-    for asset_name in ("principal_usage", "topic_usage"):
+    for asset_name in METRIC_SETS:
         processed[asset_name] = {r[0] for r in warehouse.query(
             "SELECT usage_date FROM partition_status WHERE asset_name = %s"
             " AND details ->> 'state' IN ('recoverable', 'expired')", (asset_name,))}
@@ -105,10 +105,9 @@ def days_to_capture(warehouse: WarehouseResource, now: dt.datetime, retention_da
         day = now.date() - dt.timedelta(days=back)
         if day < first_day or day_state(day, now, retention_days) is not DayState.RECOVERABLE:
             continue
-        clusters = clusters_for_day(warehouse, day)
-        for asset_name, ms in (("principal_usage", PRINCIPAL), ("topic_usage", TOPIC)):
+        for asset_name, ms in METRIC_SETS.items():
             stored = stored_captures(warehouse, day, ms)
-            if day not in processed[asset_name] or any(c not in stored for c in clusters):
+            if day not in processed[asset_name] or any(c not in stored for c in ms.resources_for_day(warehouse, day)):
                 out.append(day)
                 break
     return out

@@ -140,6 +140,9 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     from billing_portal.confluent.registries import load_credentials  # noqa: PLC0415
 
     load_credentials(settings.SCHEMA_REGISTRY_CREDENTIALS_FILE)
+    from billing_portal.confluent.flink import load_credentials as load_flink_credentials  # noqa: PLC0415
+
+    load_flink_credentials(settings.FLINK_CREDENTIALS_FILE)
 
     ensure_dagster_home(settings.home)
     url = resolve_database_url(settings)

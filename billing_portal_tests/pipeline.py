@@ -19,7 +19,8 @@ BIN = Path(sys.executable).parent / "billing-portal"
 
 def simulator_env(sim_url: str, database_url: str, home: Path, **extra: str) -> dict[str, str]:
     """The environment of a product process pointed at the simulator `sim_url` and the warehouse `database_url`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCLOUD_", "SCHEMA_REGISTRY_", "BILLING_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CCLOUD_", "SCHEMA_REGISTRY_", "BILLING_", "FLINK_"))}
     env.update(
         DATABASE_URL=database_url, BILLING_PORTAL_HOME=str(home), DAGSTER_HOME=str(home / "dagster"),
         CCLOUD_API_KEY="SIMKEY", CCLOUD_API_SECRET="SIMSECRET", CCLOUD_API_URL=sim_url, CCLOUD_TELEMETRY_URL=sim_url,
@@ -35,8 +36,37 @@ def simulator_env(sim_url: str, database_url: str, home: Path, **extra: str) -> 
         for k in ("SCHEMA_REGISTRY_URL", "SCHEMA_REGISTRY_API_KEY", "SCHEMA_REGISTRY_API_SECRET"):
             env.pop(k)
         env["SCHEMA_REGISTRY_CREDENTIALS_FILE"] = str(path)
+    flink = simulator_flink_keys(sim_url)
+    if flink:
+        # the regional Flink API (its own host per region, a region-scoped key), at the simulator's /flink/…
+        path = home / "flink-keys.yaml"
+        path.write_text(yaml.safe_dump(flink))
+        env["FLINK_CREDENTIALS_FILE"] = str(path)
+        env["FLINK_ENDPOINT_TEMPLATE"] = sim_url.rstrip("/") + "/flink/{cloud}/{region}"
     env.update(extra)
     return env
+
+
+def simulator_flink_keys(sim_url: str) -> dict:
+    """FLINK_CREDENTIALS_FILE content for a simulator (each region's Flink key), {} for another server."""
+    import requests  # noqa: PLC0415
+
+    from billing_portal.simulator.testing import CLOUD_AUTH, flink_credentials  # noqa: PLC0415
+
+    try:
+        if requests.get(sim_url + "/_simulator/health", timeout=5).status_code != 200:
+            return {}
+        envs = requests.get(sim_url + "/org/v2/environments", params={"page_size": 99}, auth=CLOUD_AUTH,
+                            timeout=10).json()["data"]
+        out = {}
+        for e in envs:
+            for p in requests.get(sim_url + "/fcpm/v2/compute-pools", params={"environment": e["id"]},
+                                  auth=CLOUD_AUTH, timeout=10).json()["data"]:
+                key, secret = flink_credentials(p["spec"]["cloud"], p["spec"]["region"])
+                out[f"{p['spec']['cloud'].lower()}.{p['spec']['region']}"] = {"api_key": key, "api_secret": secret}
+        return out
+    except (requests.RequestException, KeyError, ValueError):
+        return {}
 
 
 def simulator_registry_keys(sim_url: str) -> dict:

@@ -115,6 +115,9 @@ class Context:
     profile: np.ndarray        # (n_lines, 24) hour weights of each line, rows sum to 1
     unallocated: int           # code of UNALLOCATED
     usage_source: np.ndarray   # per cluster code: FROM_METRICS_API | FROM_PROMETHEUS | USAGE_MISSING | USAGE_EXPIRED
+    # Flink: CFUs per (compute pool, hour, principal code; -1 = the statement's principal was never observed)
+    flink: pd.DataFrame = None
+    flink_source: dict = None  # compute pool → usage source code
 
     def source_of(self, c: np.ndarray) -> np.ndarray:
         """Usage source code of clusters `c` (-1: none → FROM_METRICS_API)."""
@@ -274,6 +277,45 @@ def build_usage(arrays: UsageArrays, clusters: pd.Index, ids: Ids) -> Usage:
                  ignored_rows=arrays.ignored)
 
 
+# ------------------------------------------------------------------------------------------------------------ flink
+FLINK_COLUMNS = ("pool", "h", "p", "cfus")
+
+
+def _flink_principals(inputs: DayInputs) -> pd.DataFrame:
+    """The day's statement usage with the principal each statement runs as (None when never observed): pool,
+    hour index, principal_id, cfus ≥ 0."""
+    u = inputs.flink_usage
+    if u is None or not len(u):
+        return pd.DataFrame({"pool": pd.Series(dtype=object), "h": pd.Series(dtype=np.int64),
+                             "principal_id": pd.Series(dtype=object), "cfus": pd.Series(dtype=np.float64)})
+    start = pd.Timestamp(inputs.usage_date, tz="UTC")
+    h = ((pd.to_datetime(u["hour"], utc=True) - start) // pd.Timedelta(hours=1)).to_numpy(dtype=np.float64,
+                                                                                            na_value=-1)
+    frame = pd.DataFrame({"pool": [text(v) for v in u["cluster_id"].tolist()],
+                          "statement_name": [text(v) for v in u["statement_name"].tolist()],
+                          "h": h, "cfus": pd.to_numeric(u["cfus"], errors="coerce").fillna(0.0).clip(lower=0.0)})
+    frame = frame[(frame["h"] >= 0) & (frame["h"] < HOURS) & frame["pool"].notna() & (frame["cfus"] > 0)]
+    st = inputs.flink_statements
+    if st is not None and len(st):
+        owners = pd.DataFrame({"pool": [text(v) for v in st["compute_pool_id"].tolist()],
+                               "statement_name": [text(v) for v in st["statement_name"].tolist()],
+                               "principal_id": [text(v) for v in st["principal_id"].tolist()]}).dropna(
+            subset=["pool", "statement_name"]).drop_duplicates(["pool", "statement_name"])
+        frame = frame.merge(owners, on=["pool", "statement_name"], how="left")
+    else:
+        frame = frame.assign(principal_id=None)
+    frame["h"] = frame["h"].astype(np.int64)
+    return frame[["pool", "h", "principal_id", "cfus"]].astype({"principal_id": object})
+
+
+def _flink_frame(named: pd.DataFrame, ids: Ids) -> pd.DataFrame:
+    """CFUs summed per (pool, hour, principal code); a statement whose principal is unknown has code -1."""
+    p = ids.codes(pd.Index(named["principal_id"].tolist(), dtype=object)) if len(named) else np.zeros(0, np.int64)
+    out = pd.DataFrame({"pool": named["pool"].to_numpy(dtype=object), "h": named["h"].to_numpy(dtype=np.int64),
+                        "p": p, "cfus": named["cfus"].to_numpy(dtype=np.float64)})
+    return out.groupby(["pool", "h", "p"], as_index=False, sort=True)["cfus"].sum()[list(FLINK_COLUMNS)]
+
+
 # ------------------------------------------------------------------------------------------------------------ build
 def _line_metric_and_split(lines: pd.DataFrame, config: AllocationConfig) -> tuple[np.ndarray, ...]:
     metric, split, ratio = [], [], []
@@ -355,9 +397,11 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
     runs_as = object_owners(objects)
     holders = key_holders(objects)
     synthetic, named = _synthetic_principals(config)
+    flink_named = _flink_principals(inputs)
     rid = lines["resource_id"].tolist()
     extra = ([x for x in rid if x] + [x for x in lines["env_id"] if x] + list(usage_arrays.principal_ids)
-             + runs_as["principal_id"].tolist() + holders["principal_id"].tolist() + named)
+             + runs_as["principal_id"].tolist() + holders["principal_id"].tolist() + named
+             + [x for x in flink_named["principal_id"].tolist() if x])
     ids = build_ids(principals, resources, list(pd.unique(pd.Series(extra, dtype=object))), synthetic)
 
     clusters = pd.Index(pd.unique(pd.Series([*(x for x in lines["cluster_id"] if x),
@@ -385,6 +429,9 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
                   org_active=org_active, key_holders=kh, sr_by_env=sr_by_env,
                   profile=np.empty((0, HOURS)), unallocated=ids.code(UNALLOCATED),
                   usage_source=np.array([USAGE_SOURCE_CODE.get(inputs.usage_sources.get(str(cid)), FROM_METRICS_API)
-                                         for cid in clusters], dtype=np.int8))
+                                         for cid in clusters], dtype=np.int8),
+                  flink=_flink_frame(flink_named, ids),
+                  flink_source={str(k): USAGE_SOURCE_CODE.get(v, FROM_METRICS_API)
+                                for k, v in inputs.flink_usage_sources.items()})
     ctx.profile = hour_profiles(ctx)
     return ctx

@@ -32,6 +32,9 @@ class DayInputs:
       Metrics API had it), `prometheus` (the usage history), `missing` (not captured, still recoverable) or
       `expired` (never captured, and the Metrics API no longer has it). A cluster not named counts as
       `metrics_api` when it has usage rows.
+    - `flink_usage`: flink_statement_usage_hourly (`hour`, `cluster_id` = the compute pool, `statement_name`,
+      `cfus`); `flink_statements`: the statements valid that day (`env_id`, `statement_name`, `compute_pool_id`,
+      `principal_id`); `flink_usage_sources`: per compute pool, like `usage_sources`.
     """
 
     usage_date: dt.date
@@ -42,6 +45,9 @@ class DayInputs:
     principals: pd.DataFrame | None = None
     resources: pd.DataFrame | None = None
     usage_sources: dict[str, str] = field(default_factory=dict)
+    flink_usage: pd.DataFrame | None = None
+    flink_statements: pd.DataFrame | None = None
+    flink_usage_sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

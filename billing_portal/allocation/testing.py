@@ -36,6 +36,9 @@ class DayBuilder:
         self.usage_rows: list[dict] = []
         self.lines: list[dict] = []
         self.catalog_rows: dict[str, list[dict]] = {"entities": [], "tags": [], "business_metadata": []}
+        self.statement_rows: list[dict] = []
+        self.statement_usage_rows: list[dict] = []
+        self.flink_sources: dict[str, str] = {}
 
     # ---- objects ---------------------------------------------------------------------------------------------
     def _add(self, table: str, **row) -> DayBuilder:
@@ -100,6 +103,18 @@ class DayBuilder:
                                 "response_bytes": float(response)})
         return self
 
+    def statement(self, name: str, pool: str, principal: str | None, env: str = "env-1") -> DayBuilder:
+        """A Flink statement on `pool` run by `principal` (None: never observed, only its metrics are known)."""
+        if principal is not None:
+            self.statement_rows.append({"env_id": env, "statement_name": name, "compute_pool_id": pool,
+                                        "principal_id": principal})
+        return self
+
+    def statement_cfus(self, pool: str, name: str, hour: int, cfus: float) -> DayBuilder:
+        self.statement_usage_rows.append({"hour": pd.Timestamp(self.day, tz="UTC") + pd.Timedelta(hours=hour),
+                                          "cluster_id": pool, "statement_name": name, "cfus": float(cfus)})
+        return self
+
     def line(self, line_type: str, resource: str | None, amount: str | Decimal | int | float,
              env: str | None = "env-1", product: str | None = None) -> DayBuilder:
         amount = to_decimal(amount)
@@ -136,7 +151,12 @@ class DayBuilder:
         objects, usage = self.objects(), self.usage_frame()
         principals, resources = resolve_attribution(objects, self.catalog(), mapping or OwnershipMapping(), usage)
         return DayInputs(usage_date=self.day, org_id=self.org_id, lines=self.lines_frame(), usage=usage,
-                         objects=objects, principals=principals, resources=resources)
+                         objects=objects, principals=principals, resources=resources,
+                         flink_usage=pd.DataFrame(self.statement_usage_rows,
+                                                  columns=["hour", "cluster_id", "statement_name", "cfus"]),
+                         flink_statements=pd.DataFrame(self.statement_rows, columns=[
+                             "env_id", "statement_name", "compute_pool_id", "principal_id"]),
+                         flink_usage_sources=dict(self.flink_sources))
 
 
 def totals_by(facts: pd.DataFrame, *columns: str) -> dict:

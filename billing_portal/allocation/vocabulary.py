@@ -39,6 +39,7 @@ class Reason(StrEnum):
     CONNECTOR_API_KEY_OWNER = _objects.CONNECTOR_API_KEY_OWNER
     KSQLDB_CREDENTIAL_IDENTITY = _objects.KSQLDB_CREDENTIAL_IDENTITY
     SCHEMA_REGISTRY_KEY_HOLDERS = "schema_registry_key_holders"
+    STATEMENT_CFU_SHARE = "statement_cfu_share"          # a Flink pool's CFUs by its statements' CFUs
     USAGE_FROM_PROMETHEUS = "usage_from_prometheus"      # usage shares from the Prometheus usage history
     # where an owner came from (resource_owner / env_owner rows)
     OWNER_FROM_MAPPING = "owner_from_mapping"
@@ -51,6 +52,7 @@ class Reason(StrEnum):
     ZERO_USAGE_FOR_LINE = "zero_usage_for_line"
     NO_ACTIVE_PRINCIPALS = "no_active_principals"
     NO_IDENTITY_ON_OBJECT = "no_identity_on_object"
+    STATEMENT_OWNER_UNKNOWN = "statement_owner_unknown"  # statement CFUs measured, its principal never observed
     NO_KEY_HOLDERS = "no_key_holders"
     UNKNOWN_LINE_TYPE = "unknown_line_type"
     ROUTED_TO_FALLBACK = "routed_to_fallback"

@@ -40,12 +40,13 @@ def read_catalog(warehouse: WarehouseResource, day: dt.date) -> dict[str, pd.Dat
 
 def read_usage_sources(warehouse: WarehouseResource, day: dt.date, clusters, now: dt.datetime,
                        retention_days: int, metric_set: str = "principal") -> dict[str, str]:
-    """Per Kafka cluster of the day: where its usage comes from (`UsageSource`: metrics_api, prometheus, missing —
-    not captured but still recoverable — or expired)."""
-    from billing_portal.assets.usage.assets import PRINCIPAL, TOPIC, stored_captures  # noqa: PLC0415
+    """Per Kafka cluster (or compute pool, metric set `flink`) of the day: where its usage comes from
+    (`UsageSource`: metrics_api, prometheus, missing — not captured but still recoverable — or expired)."""
+    from billing_portal.assets.usage.assets import METRIC_SETS, stored_captures  # noqa: PLC0415
     from billing_portal.assets.usage.capture import day_state, source_of  # noqa: PLC0415
 
-    stored = stored_captures(warehouse, day, TOPIC if metric_set == "topic" else PRINCIPAL)
+    ms = next(m for m in METRIC_SETS.values() if m.name == metric_set)
+    stored = stored_captures(warehouse, day, ms)
     state = day_state(day, now, retention_days)
     return {c: str(source_of(c, stored, state)) for c in sorted(set(clusters) | set(stored))}
 
@@ -59,6 +60,18 @@ def read_usage(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
         frame = pd.DataFrame({f.name: pd.Series(dtype=f.type.to_pandas_dtype()) for f in USAGE_SCHEMA})
         frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
     return frame
+
+
+def read_flink(warehouse: WarehouseResource, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(statement usage, statements valid on `day`): CFUs per hour, pool and statement, and who runs each
+    statement (from the statements' history: deleted ones keep their principal)."""
+    from billing_portal.history import day_basis, read_day  # noqa: PLC0415
+
+    usage = warehouse.read_frame("SELECT hour, cluster_id, statement_name, cfus FROM flink_statement_usage_hourly"
+                                 " WHERE usage_date = %s ORDER BY hour, cluster_id, statement_name", (day,))
+    with warehouse.connect() as conn:
+        statements = read_day(conn, "flink_statements", day, day_basis(conn, "flink", day))
+    return usage, statements[["env_id", "statement_name", "compute_pool_id", "principal_id"]]
 
 
 def read_lines(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:

@@ -46,20 +46,22 @@ from billing_portal.errors import ConfigError, ConfluentApiError, ConfluentAuthE
 
 log = logging.getLogger(__name__)
 
-Family = Literal["cloud", "telemetry", "catalog"]
-Api = Literal["billing", "objects", "metrics", "catalog"]
+Family = Literal["cloud", "telemetry", "catalog", "flink"]
+Api = Literal["billing", "objects", "metrics", "catalog", "flink"]
 
 ROLE_BY_API: dict[str, str] = {
     "billing": "BillingAdmin or OrganizationAdmin",
     "objects": "OrganizationAdmin (or EnvironmentAdmin for environment-scoped lists)",
     "metrics": "MetricsViewer (or OrganizationAdmin)",
     "catalog": "DataSteward or ResourceOwner on the Schema Registry cluster",
+    "flink": "FlinkDeveloper (or FlinkAdmin, EnvironmentAdmin) on the environment",
 }
 
 _KEY_VARS = {
     "cloud": ("CCLOUD_API_KEY", "CCLOUD_API_SECRET"),
     "telemetry": ("CCLOUD_API_KEY", "CCLOUD_API_SECRET"),
     "catalog": ("SCHEMA_REGISTRY_API_KEY", "SCHEMA_REGISTRY_API_SECRET"),
+    "flink": ("FLINK_API_KEY", "FLINK_API_SECRET"),
 }
 
 
@@ -317,8 +319,8 @@ class ConfluentHttp:
     def _api_for(self, endpoint: str) -> Api:
         if self.family == "telemetry":
             return "metrics"
-        if self.family == "catalog":
-            return "catalog"
+        if self.family in ("catalog", "flink"):
+            return self.family
         return "billing" if endpoint.startswith("/billing/") or "/billing/" in endpoint else "objects"
 
     def _attempt(self, method: str, url: str, endpoint: str, params: Mapping[str, Any] | None, json_body: Any,
@@ -374,6 +376,9 @@ class ConfluentHttp:
             if self.family == "catalog":
                 need = ("a Schema Registry API key for this Schema Registry cluster is needed "
                         "(not a Cloud or Kafka cluster key)")
+            elif self.family == "flink":
+                need = ("a Flink API key of this region is needed (resource kind Region, e.g. aws.us-east-1; "
+                        "FLINK_CREDENTIALS_FILE), not a Cloud key")
             else:
                 need = "a Cloud API key is needed (a cluster-scoped key, e.g. a Kafka or Schema Registry key, fails here)"
             return ConfluentAuthError(
@@ -384,6 +389,8 @@ class ConfluentHttp:
             role = ROLE_BY_API[api]
             if self.family == "catalog":
                 who = f"the Schema Registry API key in {key_var} needs {role}"
+            elif self.family == "flink":
+                who = f"the owner of the Flink API key (FLINK_CREDENTIALS_FILE or {key_var}) needs {role}"
             else:
                 who = f"the owner of the Cloud API key in {key_var} needs the role {role}"
             said = _api_reason(body)

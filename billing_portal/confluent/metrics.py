@@ -50,6 +50,11 @@ TOPIC_LABEL = "metric.topic"
 # topic metrics and the columns they fill
 TOPIC_METRICS = {METRIC_PREFIX + "received_bytes": "received_bytes", METRIC_PREFIX + "sent_bytes": "sent_bytes",
                  METRIC_PREFIX + "retained_bytes": "retained_bytes"}
+# Flink: CFUs per statement (a gauge), per compute pool
+STATEMENT_CFUS = "io.confluent.flink/statement_utilization/current_cfus"
+POOL_LABEL = "resource.compute_pool.id"
+STATEMENT_LABEL = "resource.flink_statement.name"
+STATEMENT_COLUMNS = ["hour", "cluster_id", "statement_name", "cfus"]
 UNKNOWN_PRINCIPAL = "unknown"
 USAGE_COLUMNS = ["hour", "cluster_id", "principal_id", "request_bytes", "response_bytes"]
 MAX_LIMIT = 1000
@@ -70,16 +75,17 @@ def metric_name(metric: str) -> str:
     return metric if "/" in metric else METRIC_PREFIX + metric
 
 
-def cluster_filter(cluster_ids: Sequence[str]) -> dict:
-    eqs = [{"field": CLUSTER_LABEL, "op": "EQ", "value": c} for c in cluster_ids]
+def cluster_filter(cluster_ids: Sequence[str], label: str = CLUSTER_LABEL) -> dict:
+    eqs = [{"field": label, "op": "EQ", "value": c} for c in cluster_ids]
     return eqs[0] if len(eqs) == 1 else {"op": "OR", "filters": eqs}
 
 
 def build_query(metric: str, cluster_ids: Sequence[str], start: dt.datetime, end: dt.datetime, *,
                 group_by: Sequence[str], granularity: str = "PT1H", limit: int = MAX_LIMIT,
-                extra_filters: Sequence[dict] = ()) -> dict:
-    """The JSON body of one query (the `cloud` dataset requires the resource filter)."""
-    flt = cluster_filter(cluster_ids)
+                extra_filters: Sequence[dict] = (), resource_label: str = CLUSTER_LABEL) -> dict:
+    """The JSON body of one query (the `cloud` dataset requires the resource filter: Kafka clusters, or
+    `resource_label` such as the compute pools)."""
+    flt = cluster_filter(cluster_ids, resource_label)
     if extra_filters:
         flt = {"op": "AND", "filters": [flt, *extra_filters]}
     return {"aggregations": [{"metric": metric_name(metric)}], "filter": flt, "group_by": list(group_by),
@@ -159,7 +165,8 @@ class MetricsClient:
                 page = self.http.post(path, body, api="metrics")
 
     def _jobs(self, metrics: Iterable[str], cluster_ids: Sequence[str], start: dt.datetime, end: dt.datetime,
-              group_by: Sequence[str], granularity: str, extra_filters: Sequence[dict]) -> list[tuple[str, list, dict]]:
+              group_by: Sequence[str], granularity: str, extra_filters: Sequence[dict],
+              resource_label: str = CLUSTER_LABEL) -> list[tuple[str, list, dict]]:
         clusters = sorted(dict.fromkeys(c for c in cluster_ids if c))
         jobs = []
         for lo, hi in _intervals(start, end, self.max_interval):
@@ -167,7 +174,8 @@ class MetricsClient:
                 for metric in metrics:
                     def body(b, metric=metric, lo=lo, hi=hi):
                         return build_query(metric, b, lo, hi, group_by=group_by, granularity=granularity,
-                                           limit=self.limit, extra_filters=extra_filters)
+                                           limit=self.limit, extra_filters=extra_filters,
+                                           resource_label=resource_label)
                     jobs.append((metric, batch, body))
         return jobs
 
@@ -306,6 +314,44 @@ class MetricsClient:
         frame.attrs["stats"] = stats
         return frame
 
+
+    def fetch_statement_usage(self, pool_ids: Sequence[str], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """CFUs per hour, compute pool and statement over `[start, end)` at PT1H (`current_cfus` is a gauge: the hour's
+        average), grouped by `resource.compute_pool.id` and `resource.flink_statement.name`. Columns: `hour`,
+        `cluster_id` (the pool), `statement_name`, `cfus`. Zero-valued points dropped."""
+        start, end = _utc(start), _utc(end)
+        stats: dict[str, Any] = {"points": 0, "zero_points": 0, "points_without_statement": 0}
+        if not start < end or not pool_ids:
+            frame = pd.DataFrame(columns=STATEMENT_COLUMNS)
+            frame.attrs["stats"] = stats
+            return frame
+        before = self.http.request_count
+        jobs = self._jobs((STATEMENT_CFUS,), pool_ids, start, end, (POOL_LABEL, STATEMENT_LABEL), "PT1H", (),
+                          resource_label=POOL_LABEL)
+        cells: dict[tuple, float] = {}
+        for _, batch, rows in self._run_jobs(jobs, "cloud"):
+            for r in rows:
+                pool = r.get(POOL_LABEL) or (batch[0] if len(batch) == 1 else None)
+                name = r.get(STATEMENT_LABEL)
+                value = _float(r.get("value"))
+                if not pool or not name:
+                    stats["points_without_statement"] += 1
+                    continue
+                if not value:
+                    stats["zero_points"] += 1
+                    continue
+                key = (r.get("timestamp"), str(pool), str(name))
+                cells[key] = cells.get(key, 0.0) + value
+                stats["points"] += 1
+        frame = pd.DataFrame([(h, p, n, v) for (h, p, n), v in cells.items()], columns=STATEMENT_COLUMNS)
+        frame["hour"] = pd.to_datetime(frame["hour"], utc=True, errors="coerce", format="ISO8601")
+        frame = frame[(frame["hour"] >= pd.Timestamp(start)) & (frame["hour"] < pd.Timestamp(end))]
+        frame = frame.groupby(["hour", "cluster_id", "statement_name"], as_index=False).sum()
+        frame = frame.sort_values(["hour", "cluster_id", "statement_name"], kind="stable").reset_index(drop=True)
+        stats["requests"] = self.http.request_count - before
+        stats["forbidden_clusters"] = {c: r for c, r in self.forbidden.items() if c in set(pool_ids)}
+        frame.attrs["stats"] = stats
+        return frame
 
 def _float(value: Any) -> float | None:
     if value is None or isinstance(value, bool):

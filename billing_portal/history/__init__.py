@@ -4,6 +4,7 @@ valid on a given day (see specs.py for the nature of each source)."""
 from billing_portal.history.resolve import DayBasis, day_basis, read_day
 from billing_portal.history.specs import (
     CATALOG_TABLES,
+    FLINK_TABLES,
     HISTORY_SPECS,
     OBJECT_TABLES,
     SOURCE_NATURE,
@@ -12,6 +13,6 @@ from billing_portal.history.specs import (
 )
 from billing_portal.history.store import Observation, TableChanges, previous_observation, record_observation
 
-__all__ = ["CATALOG_TABLES", "HISTORY_SPECS", "OBJECT_TABLES", "SOURCE_NATURE", "DayBasis", "HistorySpec",
+__all__ = ["CATALOG_TABLES", "FLINK_TABLES", "HISTORY_SPECS", "OBJECT_TABLES", "SOURCE_NATURE", "DayBasis", "HistorySpec",
            "Observation", "SourceNature", "TableChanges", "day_basis", "previous_observation", "read_day",
            "record_observation"]

@@ -6,7 +6,7 @@ Confluent's APIs are three kinds of source (docs/ALLOCATION.md, "Sources and the
   may re-read it; a changed day is re-allocated.
 - **metrics** — short-retention history: the Metrics API answers for about `METRICS_RETENTION_DAYS` (7) days only.
   Usage is captured while it exists (`usage_capture`) and never replaced by a later, emptier answer.
-- **objects** and **catalog** — present-only state: no history endpoint exists, deleted objects vanish. Each
+- **objects**, **catalog** and **flink** (statements) — present-only state: no history endpoint exists, deleted objects vanish. Each
   collection is an observation; versions with validity intervals are kept per key (`<table>_history`).
 """
 
@@ -27,6 +27,7 @@ SOURCE_NATURE: dict[str, SourceNature] = {
     "metrics": SourceNature.SHORT_RETENTION_HISTORY,
     "objects": SourceNature.PRESENT_ONLY_STATE,
     "catalog": SourceNature.PRESENT_ONLY_STATE,
+    "flink": SourceNature.PRESENT_ONLY_STATE,  # Flink statements (regional Flink SQL API, its own key)
 }
 
 
@@ -61,10 +62,12 @@ HISTORY_SPECS: dict[str, HistorySpec] = {s.table: s for s in (
     HistorySpec("catalog_entities", "catalog", ("entity_type", "qualified_name"), "sr_id"),
     HistorySpec("catalog_tags", "catalog", ("entity_type", "qualified_name", "tag"), "sr_id"),
     HistorySpec("catalog_business_metadata", "catalog", ("entity_type", "qualified_name", "bm_type"), "sr_id"),
+    HistorySpec("flink_statements", "flink", ("env_id", "statement_name"), "scope"),
 )}
 
 OBJECT_TABLES: tuple[str, ...] = tuple(t for t, s in HISTORY_SPECS.items() if s.source == "objects")
 CATALOG_TABLES: tuple[str, ...] = tuple(t for t, s in HISTORY_SPECS.items() if s.source == "catalog")
+FLINK_TABLES: tuple[str, ...] = tuple(t for t, s in HISTORY_SPECS.items() if s.source == "flink")
 
 # Columns of a history table that are bookkeeping, not the object's attributes.
 BOOKKEEPING = ("version_id", "valid_from", "valid_to", "observed_first", "observed_last", "version_hash")

@@ -2,8 +2,13 @@
 
 from billing_portal.resources.allocation import AllocationRulesResource
 from billing_portal.resources.clock import ClockResource
-from billing_portal.resources.confluent import ConfluentCloudResource, SchemaRegistryResource, UsagePrometheusResource
+from billing_portal.resources.confluent import (
+    ConfluentCloudResource,
+    FlinkResource,
+    SchemaRegistryResource,
+    UsagePrometheusResource,
+)
 from billing_portal.resources.warehouse import WarehouseResource
 
-__all__ = ["AllocationRulesResource", "ClockResource", "ConfluentCloudResource", "SchemaRegistryResource",
+__all__ = ["AllocationRulesResource", "ClockResource", "ConfluentCloudResource", "FlinkResource", "SchemaRegistryResource",
            "UsagePrometheusResource", "WarehouseResource"]

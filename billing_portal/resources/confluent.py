@@ -89,6 +89,33 @@ class SchemaRegistryResource(ConfigurableResource):
         return CatalogClient(http, max_workers=self.max_workers)
 
 
+class FlinkResource(ConfigurableResource):
+    """Region-scoped Flink API keys for the statements of the compute pools (FLINK_CREDENTIALS_FILE: region →
+    key, and/or FLINK_API_KEY/_SECRET for every region without an entry). Optional: without any, statements are not
+    read and Flink lines go to the pool's owner."""
+
+    endpoint_template: str = "https://flink.{region}.{cloud}.confluent.cloud"
+    credentials_file: str | None = None
+    api_key: str | None = None
+    api_secret: str | None = None
+    max_workers: int = 4
+    max_attempts: int = 8
+    retry_budget_seconds: float = 300.0
+    read_timeout_seconds: float = 60.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.credentials_file or (self.api_key and self.api_secret))
+
+    def client(self):
+        from billing_portal.confluent.flink import FlinkStatementsClient, load_credentials  # noqa: PLC0415
+
+        return FlinkStatementsClient(endpoint_template=self.endpoint_template,
+                                     keys=load_credentials(self.credentials_file),
+                                     default_key=(self.api_key, self.api_secret) if self.api_key else None,
+                                     config=_http_config(self), max_workers=self.max_workers)
+
+
 class UsagePrometheusResource(ConfigurableResource):
     """Optional usage history (USAGE_PROMETHEUS_URL): a Prometheus that scraped Confluent's
     `/v2/metrics/cloud/export`, read for days whose usage the Metrics API no longer has."""

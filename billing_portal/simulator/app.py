@@ -21,13 +21,24 @@ from werkzeug.wrappers import Request
 
 from billing_portal.simulator.faults import REQUEST_KINDS, Fault
 from billing_portal.simulator.state import SimulatorState
-from billing_portal.simulator.wire import auth, catalog, connectors, control, costs, objects, ratelimit, telemetry
+from billing_portal.simulator.wire import (
+    auth,
+    catalog,
+    connectors,
+    control,
+    costs,
+    flink,
+    objects,
+    ratelimit,
+    telemetry,
+)
 from billing_portal.simulator.wire.context import API, CATALOG, CONTROL, TELEMETRY, RequestContext, family_of, realm_of
 from billing_portal.simulator.wire.envelopes import ApiError, CatalogError, Reply, json_reply
 
 log = logging.getLogger("billing_portal.simulator")
 
-ROUTE_TABLES = (objects.ROUTES, connectors.ROUTES, costs.ROUTES, telemetry.ROUTES, catalog.ROUTES, control.ROUTES)
+ROUTE_TABLES = (objects.ROUTES, connectors.ROUTES, costs.ROUTES, telemetry.ROUTES, catalog.ROUTES, control.ROUTES,
+                flink.ROUTES)
 HTML_ERROR_PAGE = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
                    b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n")
 

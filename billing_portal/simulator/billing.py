@@ -29,7 +29,8 @@ Flavors: ``live`` (default) mirrors what the live API does where it departs from
 singular CKU/CSU line types, rows missing ``price``/``unit``/``quantity`` (the support row, the first partition
 row); ``spec`` follows the OpenAPI spec ("billing/v1", plural line types, price/unit/quantity wherever priced).
 ``variant`` > 0 gives a *restated* version of the day: the usage-independent quantities (connect throughput, Flink
-minutes, REST produce, cluster-link and audit-log volumes) are redrawn; network and storage stay tied to metrics.
+minutes of pools without statements, REST produce, cluster-link and audit-log volumes) are redrawn; network, storage
+and the CFU-minutes of pools running statements (their statements' CFUs, ``flink.py``) stay tied to metrics.
 """
 
 from __future__ import annotations
@@ -271,8 +272,12 @@ class _DayBillBuilder:
                      tier={"provider": c.provider, "region": c.region})
 
     def flink(self) -> None:
+        by_statements = self.model.flink.pool_cfu_minutes(self.day)
         for pool in self.model.flink_pools:
-            minutes = int(self.rng.uniform(0.05, 0.8) * pool.max_cfu * 1440)
+            minutes = int(self.rng.uniform(0.05, 0.8) * pool.max_cfu * 1440)  # drawn for every pool (stable stream)
+            if pool.id in self.model.flink.pools_with_statements:
+                # the pool's consumption is its statements' (statement_utilization/current_cfus): tied to metrics
+                minutes = by_statements.get(pool.id, 0)
             self.add(product="FLINK", line_type="FLINK_NUM_CFUS",
                      resource=self.resource(pool.id, pool.display_name, pool.env_id), quantity=Decimal(minutes),
                      price=P.FLINK_CFU_MINUTE, unit="CFU-minute",

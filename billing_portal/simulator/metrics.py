@@ -5,7 +5,8 @@ Faithful to ``POST /v2/metrics/cloud/query``:
 * one aggregation ``{"metric": …, "agg": "SUM"}`` over ``io.confluent.kafka.server/request_bytes`` and
   ``response_bytes`` (labels ``resource.kafka.id``, ``metric.principal_id``) and ``received_bytes``, ``sent_bytes``,
   ``retained_bytes`` (labels ``resource.kafka.id``, ``metric.topic``; ``retained_bytes`` is a gauge: summed over
-  series, averaged over time within a bucket);
+  series, averaged over time within a bucket), and ``io.confluent.flink/statement_utilization/current_cfus``
+  (labels ``resource.compute_pool.id``, ``resource.flink_statement.name``; a gauge, from ``flink.py``);
 * ``filter`` is required and must constrain a ``resource.*`` field (the ``cloud`` dataset's rule); ops ``EQ``,
   ``AND``, ``OR``, ``NOT`` compose freely, so one request can cover many clusters;
 * ``group_by`` any of the metric's labels; ``limit`` (1–1000, default 100) caps the number of *groups* per page;
@@ -31,6 +32,7 @@ import numpy as np
 from billing_portal.simulator.model import OrgModel
 
 KAFKA_ID, PRINCIPAL, TOPIC, TYPE = "resource.kafka.id", "metric.principal_id", "metric.topic", "metric.type"
+COMPUTE_POOL, STATEMENT = "resource.compute_pool.id", "resource.flink_statement.name"
 MAX_INTERVAL_HOURS = 31 * 24
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -53,6 +55,9 @@ METRICS = {m.name: m for m in (
     MetricDef(_PREFIX + "received_bytes", "topic", "topic_received", (KAFKA_ID, TOPIC)),
     MetricDef(_PREFIX + "sent_bytes", "topic", "topic_sent", (KAFKA_ID, TOPIC)),
     MetricDef(_PREFIX + "retained_bytes", "topic", "topic_retained", (KAFKA_ID, TOPIC), gauge=True),
+    # Flink: CFUs per statement (a gauge); the values come from the model's Flink workload, not DayUsage
+    MetricDef("io.confluent.flink/statement_utilization/current_cfus", "flink", "cfus", (COMPUTE_POOL, STATEMENT),
+              gauge=True),
 )}
 GRANULARITY_HOURS: dict[str, int | None] = {"PT1H": 1, "PT4H": 4, "PT6H": 6, "PT12H": 12, "P1D": 24, "ALL": None}
 SUB_HOURLY = ("PT1M", "PT5M", "PT15M", "PT30M")
@@ -250,8 +255,25 @@ def _label_tables(model: OrgModel) -> dict[str, dict[str, _Labels]]:
                            topic_index),
         },
     }
+    statements = model.flink.statements
+    pool_ids = sorted({st.compute_pool_id for st in statements})
+    pool_index = {p: i for i, p in enumerate(pool_ids)}
+    statement_names = sorted({st.name for st in statements})
+    name_index = {n: i for i, n in enumerate(statement_names)}
+    tables["flink"] = {
+        COMPUTE_POOL: _Labels(np.array([pool_index[st.compute_pool_id] for st in statements], dtype=np.int32),
+                              pool_ids, pool_index),
+        STATEMENT: _Labels(np.array([name_index[st.name] for st in statements], dtype=np.int32), statement_names,
+                           name_index),
+    }
     model.__dict__["_metric_labels"] = tables
     return tables
+
+
+def _day_values(model: OrgModel, metric: MetricDef, day: date) -> np.ndarray:
+    if metric.table == "flink":
+        return model.flink.cfus(day)
+    return getattr(model.usage(day), metric.field)
 
 
 def _mask(f: Filter, table: dict[str, _Labels], n: int) -> np.ndarray:
@@ -295,7 +317,7 @@ def evaluate(model: OrgModel, q: MetricQuery, now: datetime, retention_days: int
     for h in hours:
         if h.date() != day_cursor:
             day_cursor = h.date()
-            day_values = getattr(model.usage(day_cursor), q.metric.field)[selected]
+            day_values = _day_values(model, q.metric, day_cursor)[selected]
         columns.append(day_values[:, h.hour])
     values = np.stack(columns, axis=1)  # (n_selected, n_hours) int64
 

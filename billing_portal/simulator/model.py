@@ -70,7 +70,8 @@ EPOCH = datetime(2022, 6, 1, tzinfo=UTC)
 # random stream ids (one per concern, so changing one generator never shifts another)
 _S_IDS, _S_ENVS, _S_CLUSTERS, _S_PRINCIPALS, _S_PAIRS, _S_KEYS, _S_APPS, _S_CATALOG, _S_PROFILE = range(1, 10)
 _S_TIMELINE, _S_TIMELINE_IDS, _S_TIMELINE_PROFILE, _S_POOLS = 10, 11, 12, 13
-S_DAY_USAGE, S_DAY_BILL, S_DAY_CHURN = 20, 21, 22
+_S_FLINK, _S_FLINK_IDS = 14, 15
+S_DAY_USAGE, S_DAY_BILL, S_DAY_CHURN, S_DAY_FLINK = 20, 21, 22, 23
 
 PRINCIPAL_KINDS = ("ServiceAccount", "User", "IdentityPool", "DeletedServiceAccount")
 
@@ -127,6 +128,20 @@ class OrgModel:
             stream(self.seed, self.scale, S_DAY_USAGE, day.toordinal()),
             churn=ChurnDay(self.churn_profile, stream(self.seed, self.scale, S_DAY_CHURN, day.toordinal()),
                            self.timeline.active_mask(day))))
+
+    @property
+    def flink(self):
+        """The Flink statements of the compute pools and their hourly CFUs (``flink.FlinkWorkload``; built once)."""
+        workload = self.__dict__.get("_flink")
+        if workload is None:
+            from billing_portal.simulator.flink import build_workload  # noqa: PLC0415
+
+            workload = build_workload(
+                stream(self.seed, self.scale, _S_FLINK), IdFactory(stream(self.seed, self.scale, _S_FLINK_IDS)),
+                self.organization.id, self.flink_pools, self.service_accounts, self.users, self.identity_pools,
+                lambda ordinal: stream(self.seed, self.scale, S_DAY_FLINK, ordinal))
+            self.__dict__["_flink"] = workload
+        return workload
 
     def at(self, t: datetime) -> OrgView:
         """The objects as the API lists them at `t` (churn objects alive then, owners as renamed then)."""

@@ -25,6 +25,27 @@ def sr_credentials_file(model, sr_api_key: str = SR_AUTH[0], sr_api_secret: str 
                             strict=True)) for sr in model.schema_registries}
 
 
+def flink_credentials(cloud: str, region: str, api_key: str = CLOUD_AUTH[0],
+                      api_secret: str = CLOUD_AUTH[1]) -> tuple[str, str]:
+    """The Flink API key of one region of the simulator (a region-scoped key, `resource.kind: Region`)."""
+    scope = f"{cloud.lower()}.{region}"
+    return f"{api_key}-FLINK-{scope}", f"{api_secret}-FLINK-{scope}"
+
+
+def flink_endpoint(base_url: str) -> str:
+    """The FLINK_ENDPOINT_TEMPLATE pointing at a simulator (the regional host is a path prefix there)."""
+    return base_url.rstrip("/") + "/flink/{cloud}/{region}"
+
+
+def flink_credentials_file(model, api_key: str = CLOUD_AUTH[0], api_secret: str = CLOUD_AUTH[1]) -> dict:
+    """The FLINK_CREDENTIALS_FILE content for every region with a compute pool of `model`."""
+    out = {}
+    for p in model.flink_pools:
+        key, secret = flink_credentials(p.cloud, p.region, api_key, api_secret)
+        out[f"{p.cloud.lower()}.{p.region}"] = {"api_key": key, "api_secret": secret}
+    return out
+
+
 def fixed_clock(now: datetime = FIXED_NOW) -> Callable[[], datetime]:
     return lambda: now
 

@@ -39,6 +39,7 @@ class ReplayServer:
         self._moved = [((day or recorded) + dt.timedelta(days=i)).isoformat() for i in (0, 1)]
         self.index = json.loads(self._move(raw))
         self.unmatched: list[str] = []
+        self.unrecorded_metrics: set[str] = set()
         self.requests: list[str] = []
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -75,6 +76,12 @@ class ReplayServer:
             return None  # every answer below is a single, complete page
         body = req.get_json()
         metric = body["aggregations"][0]["metric"]
+        if not any(e["method"] == "POST" and e["body"]["aggregations"][0]["metric"] == metric
+                   for e in self.index["responses"]):
+            # a metric the recording never asked for (topic bytes, Flink statement CFUs): answered as the API
+            # answers a query without points, and listed
+            self.unrecorded_metrics.add(metric)
+            return json.dumps({"data": []}).encode()
         wanted = _clusters(body["filter"])
         rows = []
         found = False

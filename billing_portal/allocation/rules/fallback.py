@@ -49,6 +49,11 @@ def _owner_principal(ctx: Context, r: np.ndarray) -> np.ndarray:
     return np.where(op >= 0, op, r)
 
 
+# reasons a row keeps whatever tier pays (the owner tiers otherwise say where the owner came from)
+KEPT_AT_EVERY_TIER = np.array([reason_code(r) for r in (Reason.UNKNOWN_LINE_TYPE, Reason.USAGE_EXPIRED_BEFORE_CAPTURE,
+                                                       Reason.STATEMENT_OWNER_UNKNOWN)], dtype=np.int16)
+
+
 def ladder(lines: pd.DataFrame, ctx: Context, why, env_confidence: Confidence = Confidence.LOW) -> pd.DataFrame:
     """Weights for `lines` by the fallback tiers above. `why`: a Reason, or an array of reason codes per line."""
     if len(lines) == 0:
@@ -58,7 +63,7 @@ def ladder(lines: pd.DataFrame, ctx: Context, why, env_confidence: Confidence = 
     r, c, e = lines["r"].to_numpy(), lines["c"].to_numpy(), lines["e"].to_numpy()
     why = np.broadcast_to(np.asarray(reason_code(why) if isinstance(why, Reason) else why, dtype=np.int16),
                           (len(lines),))
-    unknown = (why == reason_code(Reason.UNKNOWN_LINE_TYPE)) | (why == reason_code(Reason.USAGE_EXPIRED_BEFORE_CAPTURE))
+    unknown = np.isin(why, KEPT_AT_EVERY_TIER)
 
     own = (r >= 0) & ids.known[np.maximum(r, 0)]
     n_active = ctx.n_active(c)

@@ -20,6 +20,7 @@ from billing_portal.assets.facts.checks import reconcile_day
 from billing_portal.assets.facts.write import write_facts
 from billing_portal.assets.inputs import (
     read_attribution,
+    read_flink,
     read_lines,
     read_objects,
     read_usage,
@@ -42,7 +43,8 @@ CHECKS = [
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
        deps=["billing_costs", "principal_usage", "ownership", "organizations", "environments", "kafka_clusters",
-             "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries", "api_keys"],
+             "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries", "api_keys",
+             "flink_statements", "flink_statement_usage"],
        check_specs=CHECKS)
 def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResource,
                       allocation_rules: AllocationRulesResource, clock: ClockResource,
@@ -66,9 +68,14 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
         billed_clusters = [c for c in lines["resource_id"].dropna().unique() if str(c).startswith("lkc-")]
         sources = read_usage_sources(warehouse, day, billed_clusters, clock.current(),
                                      confluent.metrics_retention_days)
+        flink_usage, statements = read_flink(warehouse, day)
+        billed_pools = [c for c in lines["resource_id"].dropna().unique() if str(c).startswith("lfcp-")]
+        flink_sources = read_usage_sources(warehouse, day, billed_pools, clock.current(),
+                                           confluent.metrics_retention_days, metric_set="flink")
         inputs = DayInputs(usage_date=day, org_id=org_id, lines=lines, usage=usage,
                            objects=CoreObjects(**read_objects(warehouse, day)), principals=principals,
-                           resources=resources, usage_sources=sources)
+                           resources=resources, usage_sources=sources, flink_usage=flink_usage,
+                           flink_statements=statements, flink_usage_sources=flink_sources)
         t1 = time.perf_counter()
         result = allocate_day(inputs, config)
         t2 = time.perf_counter()

@@ -54,23 +54,42 @@ def clusters_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
     return sorted(known | {r[0] for r in billed})
 
 
+def pools_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
+    """Flink compute pools that existed on the day (object history) plus any pool billed that day."""
+    from billing_portal.history import read_day  # noqa: PLC0415
+
+    with warehouse.connect() as conn:
+        known = set(read_day(conn, "flink_compute_pools", day)["pool_id"].dropna())
+        billed = conn.execute(
+            "SELECT DISTINCT resource_id FROM billing_costs_collected WHERE usage_date = %s AND product = 'FLINK'"
+            " AND resource_id LIKE 'lfcp-%%'", (day,)).fetchall()
+    return sorted(known | {r[0] for r in billed})
+
+
 @dataclass(frozen=True)
 class MetricSet:
-    """What one usage asset captures: its table, its value columns and how the Metrics API (and optionally the
-    Prometheus history) answers them."""
+    """What one usage asset captures: its table, its value columns, which resources (Kafka clusters or compute
+    pools; stored in the `cluster_id` column) and how the Metrics API (and optionally the Prometheus history)
+    answers them."""
 
     name: str          # the usage_capture.metric_set value
     table: str
     key: str           # the column beside hour and cluster_id
     values: tuple[str, ...]
+    resource: str = "kafka"  # kafka (lkc-…) | flink (lfcp-…)
 
     @property
     def columns(self) -> list[str]:
         return ["hour", "cluster_id", self.key, *self.values]
 
+    def resources_for_day(self, warehouse: WarehouseResource, day: dt.date) -> list[str]:
+        return pools_for_day(warehouse, day) if self.resource == "flink" else clusters_for_day(warehouse, day)
+
 
 PRINCIPAL = MetricSet("principal", "principal_usage_hourly", "principal_id", ("request_bytes", "response_bytes"))
 TOPIC = MetricSet("topic", "topic_usage_hourly", "topic", ("received_bytes", "sent_bytes", "retained_bytes"))
+FLINK = MetricSet("flink", "flink_statement_usage_hourly", "statement_name", ("cfus",), resource="flink")
+METRIC_SETS = {"principal_usage": PRINCIPAL, "topic_usage": TOPIC, "flink_statement_usage": FLINK}
 
 
 def stored_captures(warehouse: WarehouseResource, day: dt.date, metric_set: MetricSet = PRINCIPAL
@@ -90,12 +109,15 @@ def _store(conn, day: dt.date, usage: pd.DataFrame, clusters: list[str], source:
         sql.Identifier(ms.table)), (day, clusters))
     frame = usage[usage["cluster_id"].isin(clusters)].assign(usage_date=day)
     copy_frame(conn, ms.table, frame, ["usage_date", *ms.columns])
-    first, second = ms.values[0], ms.values[1]
+    first, second = ms.values[0], ms.values[1] if len(ms.values) > 1 else ms.values[0]
     per = frame.groupby("cluster_id").agg(rows=("hour", "size"), a=(first, "sum"), b=(second, "sum"))
+    if len(ms.values) == 1:
+        per["b"] = 0.0
     for cluster in clusters:
         rows, a, b = (int(per.at[cluster, "rows"]), float(per.at[cluster, "a"]),
                       float(per.at[cluster, "b"])) if cluster in per.index else (0, 0.0, 0.0)
-        # request_bytes/response_bytes hold the totals of the set's first two columns (topic: received, sent)
+        # request_bytes/response_bytes hold the totals of the set's first two columns (topic: received, sent;
+        # flink: the CFU-hours, 0)
         conn.execute(
             "INSERT INTO usage_capture (usage_date, cluster_id, metric_set, source, captured_at, complete, row_count,"
             " request_bytes, response_bytes, run_id) VALUES (%s, %s, %s, %s, %s, true, %s, %s, %s, %s)"
@@ -119,7 +141,7 @@ def missing_but_recoverable(warehouse: WarehouseResource, now: dt.datetime, rete
         if day < first or day_state(day, now, retention) is not DayState.RECOVERABLE:
             continue
         stored = stored_captures(warehouse, day, ms)
-        absent = [c for c in clusters_for_day(warehouse, day) if c not in stored]
+        absent = [c for c in ms.resources_for_day(warehouse, day) if c not in stored]
         if absent:
             out.append({"day": day.isoformat(), "clusters": len(absent),
                         "hours_left": round(hours_left(day, now, retention), 1)})
@@ -138,7 +160,7 @@ def capture(context, asset_name: str, ms: MetricSet, fetch, history_fetch, wareh
     queried_total = 0
     for day in days:
         state = day_state(day, now, retention)
-        clusters = clusters_for_day(warehouse, day)
+        clusters = ms.resources_for_day(warehouse, day)
         stored = stored_captures(warehouse, day, ms)
         lo, hi = day_bounds(day)
         writes: list[tuple[pd.DataFrame, list[str], UsageSource]] = []
@@ -231,3 +253,18 @@ def topic_usage(context: AssetExecutionContext, confluent: ConfluentCloudResourc
     return capture(context, "topic_usage", TOPIC, confluent.metrics().fetch_topic_usage, None, warehouse,
                    clock.current(),
                    confluent.metrics_retention_days, "topic_usage_captured")
+
+
+@asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="usage", kinds={"postgres"},
+       deps=["flink_compute_pools"], pool="confluent_api",
+       check_specs=[AssetCheckSpec(
+           "flink_statement_usage_captured", asset="flink_statement_usage",
+           description="WARN while a day's Flink statement usage is still missing but recoverable, or expired "
+                       "uncaptured.")])
+def flink_statement_usage(context: AssetExecutionContext, confluent: ConfluentCloudResource,
+                          warehouse: WarehouseResource, clock: ClockResource) -> MaterializeResult:
+    """Hourly CFUs per Flink statement (`io.confluent.flink/statement_utilization/current_cfus`, a gauge: the hour's
+    average) for every compute pool, captured like principal usage (table flink_statement_usage_hourly;
+    usage_capture metric_set `flink`, cluster_id = the pool). FLINK_NUM_CFUS lines are split by these."""
+    return capture(context, "flink_statement_usage", FLINK, confluent.metrics().fetch_statement_usage, None,
+                   warehouse, clock.current(), confluent.metrics_retention_days, "flink_statement_usage_captured")

@@ -5,6 +5,8 @@ authenticates the Stream Catalog. A missing or wrong key → 401 with ``WWW-Auth
 …`` and the realm's error envelope. A *restricted* key authenticates everywhere but answers 403 on the families it
 lacks roles for, with the live body ``{"errors":[{"status":"403","code":"forbidden_access",…}]}`` (on the catalog:
 ``{"error_code":40301,"message":"User is denied operation …"}``, the Schema Registry's wording).
+The regional Flink API (``/flink/{cloud}/{region}/…``) takes only that region's Flink key
+(``testing.flink_credentials``): the Cloud key answers 401 there.
 Each Schema Registry has its own key (``testing.sr_credentials``; the configured SR key also opens the first
 environment's registry, which the root ``/catalog/v1`` serves): a registry's key is refused by the others (401).
 """
@@ -61,6 +63,14 @@ def authenticate(ctx: RequestContext) -> str:
             accepted.add((cfg.sr_api_key, cfg.sr_api_secret))
         if creds in accepted:
             return creds[0]
+    elif ctx.family == "flink":
+        from billing_portal.simulator.testing import flink_credentials  # noqa: PLC0415
+
+        parts = ctx.path.split("/")  # /flink/{cloud}/{region}/…: the region's own Flink key, not the Cloud key
+        if len(parts) > 3 and creds == flink_credentials(parts[2], parts[3], cfg.api_key, cfg.api_secret):
+            return creds[0]
+        raise ApiError(401, "unauthorized", "Invalid API Key or Secret" if creds else "Missing API Key",
+                       title="Unauthorized", headers=[("WWW-Authenticate", WWW_AUTHENTICATE)])
     elif creds == (cfg.api_key, cfg.api_secret):
         return creds[0]
     for rk in cfg.restricted_keys:

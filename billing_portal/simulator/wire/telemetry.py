@@ -37,13 +37,14 @@ def _check_authorized(ctx: RequestContext, query: metrics.MetricQuery) -> None:
     rk = ctx.restricted
     if rk is None or not getattr(rk, "denied_scopes", None):
         return
-    named = metrics.filter_values(query.filter, metrics.KAFKA_ID)
-    denied = {c.id for c in ctx.model.kafka_clusters if c.env_id in rk.denied_scopes}
-    if named and named <= denied:
-        raise ApiError(403, "forbidden_access", "Query must filter by at least one of your authorized resources")
-    if named & denied:
-        raise ApiError(403, "forbidden_access",
-                       f"Forbidden access to resource.kafka.id {sorted(named & denied)[0]}")
+    for label, resources in ((metrics.KAFKA_ID, ctx.model.kafka_clusters),
+                             (metrics.COMPUTE_POOL, ctx.model.flink_pools)):
+        named = metrics.filter_values(query.filter, label)
+        denied = {r.id for r in resources if r.env_id in rk.denied_scopes}
+        if named and named <= denied:
+            raise ApiError(403, "forbidden_access", "Query must filter by at least one of your authorized resources")
+        if named & denied:
+            raise ApiError(403, "forbidden_access", f"Forbidden access to {label} {sorted(named & denied)[0]}")
 
 
 def _rows(ctx: RequestContext, groups: list[metrics.Group], fmt: str) -> list[dict[str, Any]]:
