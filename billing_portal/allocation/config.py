@@ -87,6 +87,19 @@ DEFAULT_USAGE_DRIVEN: tuple[str, ...] = (
 )
 
 
+GovernanceSplitName = Literal["key_holders", "schema_owners"]
+
+
+class GovernanceSplit(_Strict):
+    """How a Stream Governance line (Schema Registry / governance package, rule `governance`) is split.
+
+    `key_holders` (default): evenly over the principals holding API keys for the registry. `schema_owners`: by
+    schema count over the owners the registry's schemas carry (catalog tags / business metadata on `sr_schema`
+    entities, reason `schema_owner_share`); the share of unowned schemas stays with the key holders."""
+
+    split: GovernanceSplitName = "key_holders"
+
+
 TopicMetric = Literal["received", "sent", "retained", "throughput"]
 
 
@@ -134,6 +147,9 @@ class AllocationConfig(_Strict):
     topic_splits: dict[str, TopicSplit] = Field(default_factory=lambda: dict(DEFAULT_TOPIC_SPLITS))
     default_topic_split: TopicSplit = Field(default_factory=lambda: TopicSplit(method="even"))
     internal_topics: tuple[str, ...] = DEFAULT_INTERNAL_TOPICS  # glob patterns excluded from the topic view
+    # Stream Governance lines
+    governance_splits: dict[str, GovernanceSplit] = Field(default_factory=dict)
+    default_governance_split: GovernanceSplit = Field(default_factory=GovernanceSplit)
 
     @field_validator("shared_splits", mode="before")
     @classmethod
@@ -150,7 +166,7 @@ class AllocationConfig(_Strict):
             return v
         return {**DEFAULT_TOPIC_SPLITS, **_upper_keys(v)}
 
-    @field_validator("no_resource_rules", "line_type_rules", mode="before")
+    @field_validator("no_resource_rules", "line_type_rules", "governance_splits", mode="before")
     @classmethod
     def _upper(cls, v):
         return _upper_keys(v) if isinstance(v, dict) else v
@@ -165,6 +181,9 @@ class AllocationConfig(_Strict):
 
     def topic_split(self, line_type: str) -> TopicSplit:
         return self.topic_splits.get(line_type, self.default_topic_split)
+
+    def governance_split(self, line_type: str) -> GovernanceSplit:
+        return self.governance_splits.get(line_type, self.default_governance_split)
 
     def no_resource_rule(self, line_type: str) -> DistributionRule:
         return self.no_resource_rules.get(line_type, self.default_no_resource_rule)

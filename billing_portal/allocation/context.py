@@ -118,6 +118,8 @@ class Context:
     # Flink: CFUs per (compute pool, hour, principal code; -1 = the statement's principal was never observed)
     flink: pd.DataFrame = None
     flink_source: dict = None  # compute pool → usage source code
+    # Schemas per registry: sr_id, p (payer code; -1 = unowned schema) — for split: schema_owners
+    schemas: pd.DataFrame = None
 
     def source_of(self, c: np.ndarray) -> np.ndarray:
         """Usage source code of clusters `c` (-1: none → FROM_METRICS_API)."""
@@ -308,6 +310,22 @@ def _flink_principals(inputs: DayInputs) -> pd.DataFrame:
     return frame[["pool", "h", "principal_id", "cfus"]].astype({"principal_id": object})
 
 
+def _schema_payers(inputs: DayInputs) -> tuple[pd.DataFrame, dict[str, dict[str, str | None]]]:
+    """(sr_id, payer) of every schema of the day, and the synthetic principals of the payers (their attributes, the
+    first schema's when several differ)."""
+    s = inputs.schema_owners
+    if s is None or not len(s):
+        return pd.DataFrame({"sr_id": pd.Series(dtype=object), "payer": pd.Series(dtype=object)}), {}
+    frame = pd.DataFrame({"sr_id": pd.Series([text(v) for v in s["sr_id"].tolist()], dtype=object),
+                          "payer": pd.Series([text(v) for v in s["payer"].tolist()], dtype=object)})
+    synthetic: dict[str, dict[str, str | None]] = {}
+    for row in s.itertuples(index=False):
+        payer = text(row.payer)
+        if payer and payer not in synthetic:
+            synthetic[payer] = {a: text(getattr(row, a, None)) for a in ATTRS}
+    return frame, synthetic
+
+
 def _flink_frame(named: pd.DataFrame, ids: Ids) -> pd.DataFrame:
     """CFUs summed per (pool, hour, principal code); a statement whose principal is unknown has code -1."""
     p = ids.codes(pd.Index(named["principal_id"].tolist(), dtype=object)) if len(named) else np.zeros(0, np.int64)
@@ -398,6 +416,8 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
     holders = key_holders(objects)
     synthetic, named = _synthetic_principals(config)
     flink_named = _flink_principals(inputs)
+    schema_payers, schema_synthetic = _schema_payers(inputs)
+    synthetic = {**schema_synthetic, **synthetic}  # a distribution rule's team principal keeps its own attributes
     rid = lines["resource_id"].tolist()
     extra = ([x for x in rid if x] + [x for x in lines["env_id"] if x] + list(usage_arrays.principal_ids)
              + runs_as["principal_id"].tolist() + holders["principal_id"].tolist() + named
@@ -431,6 +451,8 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
                   usage_source=np.array([USAGE_SOURCE_CODE.get(inputs.usage_sources.get(str(cid)), FROM_METRICS_API)
                                          for cid in clusters], dtype=np.int8),
                   flink=_flink_frame(flink_named, ids),
+                  schemas=pd.DataFrame({"sr_id": schema_payers["sr_id"],
+                                        "p": ids.codes(pd.Index(schema_payers["payer"].tolist(), dtype=object))}),
                   flink_source={str(k): USAGE_SOURCE_CODE.get(v, FROM_METRICS_API)
                                 for k, v in inputs.flink_usage_sources.items()})
     ctx.profile = hour_profiles(ctx)

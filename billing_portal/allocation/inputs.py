@@ -35,6 +35,8 @@ class DayInputs:
     - `flink_usage`: flink_statement_usage_hourly (`hour`, `cluster_id` = the compute pool, `statement_name`,
       `cfus`); `flink_statements`: the statements valid that day (`env_id`, `statement_name`, `compute_pool_id`,
       `principal_id`); `flink_usage_sources`: per compute pool, like `usage_sources`.
+    - `schema_owners`: the day's schemas and their owners (`billing_portal.ownership.schemas.resolve_schemas`: `sr_id`,
+      `payer`, owner attributes); read by `split: schema_owners` of Stream Governance lines.
     """
 
     usage_date: dt.date
@@ -48,6 +50,7 @@ class DayInputs:
     flink_usage: pd.DataFrame | None = None
     flink_statements: pd.DataFrame | None = None
     flink_usage_sources: dict[str, str] = field(default_factory=dict)
+    schema_owners: pd.DataFrame | None = None
 
 
 @dataclass

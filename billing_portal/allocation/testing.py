@@ -19,6 +19,7 @@ import pandas as pd
 from billing_portal.allocation.inputs import DayInputs
 from billing_portal.money import to_decimal, to_units
 from billing_portal.ownership import CatalogData, CoreObjects, OwnershipMapping, resolve_attribution
+from billing_portal.ownership.schemas import resolve_schemas
 
 DEFAULT_DAY = dt.date(2024, 5, 1)
 
@@ -156,7 +157,8 @@ class DayBuilder:
                                                   columns=["hour", "cluster_id", "statement_name", "cfus"]),
                          flink_statements=pd.DataFrame(self.statement_rows, columns=[
                              "env_id", "statement_name", "compute_pool_id", "principal_id"]),
-                         flink_usage_sources=dict(self.flink_sources))
+                         flink_usage_sources=dict(self.flink_sources),
+                         schema_owners=resolve_schemas(self.catalog(), mapping or OwnershipMapping()))
 
 
 def totals_by(facts: pd.DataFrame, *columns: str) -> dict:

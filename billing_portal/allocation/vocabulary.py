@@ -39,6 +39,7 @@ class Reason(StrEnum):
     CONNECTOR_API_KEY_OWNER = _objects.CONNECTOR_API_KEY_OWNER
     KSQLDB_CREDENTIAL_IDENTITY = _objects.KSQLDB_CREDENTIAL_IDENTITY
     SCHEMA_REGISTRY_KEY_HOLDERS = "schema_registry_key_holders"
+    SCHEMA_OWNER_SHARE = "schema_owner_share"            # a governance line by the registry's schemas' owners
     STATEMENT_CFU_SHARE = "statement_cfu_share"          # a Flink pool's CFUs by its statements' CFUs
     USAGE_FROM_PROMETHEUS = "usage_from_prometheus"      # usage shares from the Prometheus usage history
     # where an owner came from (resource_owner / env_owner rows)

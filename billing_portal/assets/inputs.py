@@ -83,6 +83,13 @@ def read_lines(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
     return lines
 
 
+def read_schema_owners(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
+    """The day's schemas and their owners (schema_attribution; `payer` None for an unowned schema), in key order."""
+    frame = warehouse.read_frame("SELECT * FROM schema_attribution WHERE usage_date = %s"
+                                 " ORDER BY sr_id, qualified_name", (day,))
+    return frame.drop(columns=["usage_date"], errors="ignore")
+
+
 def read_attribution(warehouse: WarehouseResource, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     # ordered: the allocation's code space (and so the rounding's tie order) must not depend on where rows sit
     principals = warehouse.read_frame("SELECT * FROM principal_attribution WHERE usage_date = %s"

@@ -173,7 +173,7 @@ class CatalogClient:
                 types.add(ANY_ENTITY)
         return types
 
-    def fetch_snapshot(self, types: Sequence[str] = ("kafka_logical_cluster", "kafka_topic")) -> CatalogSnapshot:
+    def fetch_snapshot(self, types: Sequence[str] = ("kafka_logical_cluster", "kafka_topic", "sr_schema")) -> CatalogSnapshot:
         """Every entity of `types` with its tags (inline in the search results) and business metadata (one read per
         entity, only where the registry's definitions allow it)."""
         entities: list[dict] = []

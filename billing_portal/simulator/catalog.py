@@ -6,6 +6,10 @@ Registry of the cluster's environment). Tags ``team_<team>``, ``cost_center_<n>`
 environments with the ADVANCED Stream Governance package (business metadata is an Advanced feature: an ESSENTIALS
 registry has no business-metadata definitions and no values).
 
+Schemas (``sr_schema``, qualified name ``lsrc-…:.:<id>``: the default context) exist for a share of the topics (their
+value schema, subject ``<topic>-value``); most carry an owner tag ``team_<team>`` (the topic's team when it has one),
+some a ``cost_center_<n>`` tag, the rest none — what ``split: schema_owners`` splits Stream Governance lines by.
+
 Each environment's Schema Registry serves its own catalog (``Catalog.of(sr_id)``), as live.
 """
 
@@ -14,10 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from billing_portal.simulator.model import OrgModel
+from billing_portal.simulator import names
+from billing_portal.simulator.ids import IdFactory
+from billing_portal.simulator.model import S_SCHEMAS, OrgModel, stream
 
 TOPIC_TYPE = "kafka_topic"
 CLUSTER_TYPE = "kafka_logical_cluster"
+SCHEMA_TYPE = "sr_schema"
+SCHEMA_SHARE = 0.4          # topics with a registered value schema
+SCHEMA_OWNER_SHARE = 0.7    # schemas tagged with an owner team
 BM_NAME = "cost_allocation"
 BM_ATTRIBUTES = ("business_unit", "cost_center", "team", "owner", "business_product")
 
@@ -93,12 +102,41 @@ def build_catalog(model: OrgModel) -> Catalog:
             attributes=attributes, tags=topic.tags,
             business_metadata=topic.business_metadata if sr.package == "ADVANCED" else None, sr_id=sr.id,
             cluster_id=cluster.id))
+    entities.extend(_schemas(model))
     entities.sort(key=lambda e: (e.type_name, e.qualified_name))
     tags = sorted({t for e in entities for t in e.tags} | {"PII"})
     catalog = Catalog(entities=entities, by_name={(e.type_name, e.qualified_name): e for e in entities},
                       tag_names=tags)
     model.__dict__["_catalog"] = catalog
     return catalog
+
+
+def _schemas(model: OrgModel) -> list[CatalogEntity]:
+    """Value schemas of a share of the topics, in each environment's registry (its own stream: the rest of the
+    model does not move)."""
+    rng = stream(model.seed, model.scale, S_SCHEMAS)
+    ids = IdFactory(stream(model.seed, model.scale, S_SCHEMAS, 1))
+    next_id: dict[str, int] = {}
+    out: list[CatalogEntity] = []
+    for topic in model.topics:
+        if topic.name.startswith("_") or rng.random() >= SCHEMA_SHARE:
+            continue
+        sr = model.schema_registry_by_env[model.cluster_by_id[topic.cluster_id].env_id]
+        sid = next_id.get(sr.id, 100001)
+        next_id[sr.id] = sid + 1
+        team = next((t[5:] for t in topic.tags if t.startswith("team_")), None)
+        tags: list[str] = []
+        if rng.random() < SCHEMA_OWNER_SHARE:
+            tags.append(f"team_{team or names.TEAMS[int(rng.integers(len(names.TEAMS)))]}")
+            if rng.random() < 0.3:
+                tags.append(f"cost_center_{int(rng.integers(10, 100))}")
+        qn = f"{sr.id}:.:{sid}"
+        out.append(CatalogEntity(
+            type_name=SCHEMA_TYPE, qualified_name=qn, guid=ids.guid(), display_text=str(sid),
+            attributes={"qualifiedName": qn, "name": str(sid), "id": sid, "context": ".", "format": "AVRO",
+                        "schemaType": "AVRO", "subject": f"{topic.name}-value", "createTime": topic.created_ms},
+            tags=tuple(tags), business_metadata=None, sr_id=sr.id))
+    return out
 
 
 def tag_description(tag: str) -> str:

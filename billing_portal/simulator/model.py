@@ -72,6 +72,7 @@ _S_IDS, _S_ENVS, _S_CLUSTERS, _S_PRINCIPALS, _S_PAIRS, _S_KEYS, _S_APPS, _S_CATA
 _S_TIMELINE, _S_TIMELINE_IDS, _S_TIMELINE_PROFILE, _S_POOLS = 10, 11, 12, 13
 _S_FLINK, _S_FLINK_IDS = 14, 15
 S_DAY_USAGE, S_DAY_BILL, S_DAY_CHURN, S_DAY_FLINK = 20, 21, 22, 23
+S_SCHEMAS = 24  # the catalog's schema entities (simulator/catalog.py)
 
 PRINCIPAL_KINDS = ("ServiceAccount", "User", "IdentityPool", "DeletedServiceAccount")
 

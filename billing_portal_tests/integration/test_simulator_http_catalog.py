@@ -5,6 +5,7 @@ import pytest
 import requests
 
 from billing_portal.simulator import build_model, start_simulator
+from billing_portal.simulator.catalog import build_catalog
 from billing_portal.simulator.testing import SR_AUTH, fixed_clock, sr_credentials
 
 MODEL = build_model(42, "small")
@@ -78,12 +79,30 @@ def test_types_parameter_and_logical_clusters(sim):
     doc = search(sim, types="kafka_logical_cluster", limit=500)
     qns = {e["attributes"]["qualifiedName"] for e in doc["entities"]}
     assert qns == {f"{MODEL.schema_registry_by_env[c.env_id].id}:{c.id}" for c in MODEL.kafka_clusters}
-    assert {e["typeName"] for e in search(sim, limit=500)["entities"]} == {"kafka_topic", "kafka_logical_cluster"}
+    assert {e["typeName"] for e in search(sim, limit=500)["entities"]} == {"kafka_topic", "kafka_logical_cluster",
+                                                                            "sr_schema"}
 
 
 def test_empty_search_has_no_entities_key_live(sim):
-    doc = search(sim, type="sr_schema")
-    assert "entities" not in doc and doc["searchParameters"]["typeName"] == "sr_schema"
+    doc = search(sim, type="kafka_connector")
+    assert "entities" not in doc and doc["searchParameters"]["typeName"] == "kafka_connector"
+
+
+def test_schema_entities_in_each_registry_with_owner_tags(sim):
+    """Schemas are sr_schema entities named lsrc-…:.:<id> in their environment's registry; most carry a team tag."""
+    catalog = build_catalog(MODEL)
+    seen = 0
+    for sr in MODEL.schema_registries:
+        want = {e.qualified_name: e for e in catalog.of(sr.id) if e.type_name == "sr_schema"}
+        got = search_one(sim, sr.id, type="sr_schema", limit=500).get("entities", [])
+        assert {e["attributes"]["qualifiedName"] for e in got} == set(want)
+        for e in got:
+            qn = e["attributes"]["qualifiedName"]
+            assert qn.startswith(f"{sr.id}:.:") and e["typeName"] == "sr_schema"
+            assert e["classificationNames"] == list(want[qn].tags)
+        seen += len(got)
+    tagged = [e for e in catalog.entities if e.type_name == "sr_schema" and e.tags]
+    assert seen and 0 < len(tagged) < seen
 
 
 def test_tags_and_business_metadata(sim):

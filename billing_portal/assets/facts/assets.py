@@ -23,6 +23,7 @@ from billing_portal.assets.inputs import (
     read_flink,
     read_lines,
     read_objects,
+    read_schema_owners,
     read_usage,
     read_usage_sources,
 )
@@ -75,7 +76,8 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
         inputs = DayInputs(usage_date=day, org_id=org_id, lines=lines, usage=usage,
                            objects=CoreObjects(**read_objects(warehouse, day)), principals=principals,
                            resources=resources, usage_sources=sources, flink_usage=flink_usage,
-                           flink_statements=statements, flink_usage_sources=flink_sources)
+                           flink_statements=statements, flink_usage_sources=flink_sources,
+                           schema_owners=read_schema_owners(warehouse, day))
         t1 = time.perf_counter()
         result = allocate_day(inputs, config)
         t2 = time.perf_counter()

@@ -16,30 +16,36 @@ from billing_portal.resources import AllocationRulesResource, WarehouseResource
              "identity_pools"])
 def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
               allocation_rules: AllocationRulesResource) -> MaterializeResult:
-    """Principal and resource attribution per day (tables principal_attribution, resource_attribution)."""
+    """Principal, resource and schema attribution per day (tables principal_attribution, resource_attribution,
+    schema_attribution)."""
     from billing_portal.allocation.inputs import CatalogData, CoreObjects  # noqa: PLC0415
     from billing_portal.ownership import resolve_attribution  # noqa: PLC0415
+    from billing_portal.ownership.schemas import resolve_schemas  # noqa: PLC0415
 
     mapping = allocation_rules.mapping()
     days = window_days(context)
     sources: dict[str, int] = {}
-    n_principals = n_resources = 0
+    n_principals = n_resources = n_schemas = n_owned = 0
     for day in days:
         objects = CoreObjects(**read_objects(warehouse, day))
         cat = read_catalog(warehouse, day)
         catalog = CatalogData(entities=cat["catalog_entities"], tags=cat["catalog_tags"],
                               business_metadata=cat["catalog_business_metadata"])
         principals, resources = resolve_attribution(objects, catalog, mapping, read_usage(warehouse, day))
+        schemas = resolve_schemas(catalog, mapping)
         with warehouse.transaction(partition=("ownership", day)) as conn:
-            replace_day_tables(conn, day, {"principal_attribution": principals,
-                                           "resource_attribution": resources}, "usage_date")
+            replace_day_tables(conn, day, {"principal_attribution": principals, "resource_attribution": resources,
+                                           "schema_attribution": schemas}, "usage_date")
             warehouse.record_status(conn, "ownership", day, len(principals) + len(resources), None, context.run_id)
         n_principals, n_resources = len(principals), len(resources)
+        n_schemas, n_owned = len(schemas), int(schemas["payer"].notna().sum())
         for src, n in principals["attribution_source"].value_counts().items():
             sources[f"principals_{src}"] = sources.get(f"principals_{src}", 0) + int(n)
     return MaterializeResult(metadata={
         "principals": MetadataValue.int(n_principals),
         "resources": MetadataValue.int(n_resources),
+        "schemas": MetadataValue.int(n_schemas),
+        "schemas_with_owner": MetadataValue.int(n_owned),
         "attribution_sources": MetadataValue.json(sources),
         "days": MetadataValue.int(len(days)),
     })
