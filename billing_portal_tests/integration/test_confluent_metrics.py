@@ -190,7 +190,8 @@ def test_rows_in_any_order_with_extra_keys_and_int_values(server):
 
 def test_one_day_of_a_large_org_needs_few_requests(server):
     fake = FakeTelemetry(server, principals=40, delay=0.02)
-    client = MetricsClient(http_for(server, "telemetry"), max_workers=4)
+    # each answer is a large page built by a Python fixture server: a read timeout that a loaded machine meets
+    client = MetricsClient(http_for(server, "telemetry", read_timeout=30.0), max_workers=4)
     t0 = time.monotonic()
     frame = client.fetch_principal_usage(clusters(200), DAY, DAY + dt.timedelta(days=1))
     elapsed = time.monotonic() - t0
