@@ -14,8 +14,9 @@ resource id) to its key, and/or the single `FLINK_API_KEY` / `FLINK_API_SECRET` 
     azure.westeurope: {api_key: …, api_secret: …}
 
 The host comes from `FLINK_ENDPOINT_TEMPLATE` (default `https://flink.{region}.{cloud}.confluent.cloud`; private
-networking has its own host). A region without a key, or whose key is refused (401/403), is skipped and reported
-(its statements keep the history they had), never a failed run.
+networking has its own host). A region without a key, whose key is refused (401/403), or whose host has no
+statements API (404, e.g. a private-networking host not configured) is skipped and reported (its statements keep the
+history they had), never a failed run.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from billing_portal.confluent.http import ConfluentHttp, HttpConfig
 from billing_portal.confluent.normalize import QUARANTINE_COLUMNS, json_text, text_or_none, typed_frame
-from billing_portal.confluent.pagination import iter_envelope
+from billing_portal.confluent.pagination import collect_envelope
 from billing_portal.errors import ConfigError, ConfluentApiError, ConfluentAuthError
 
 log = logging.getLogger(__name__)
@@ -178,8 +179,14 @@ class FlinkStatementsClient:
                     "/statements")
             out = []
             for pool in listing.pools:
-                for obj in iter_envelope(http, path, {"spec.compute_pool_id": pool}, api="flink"):
-                    out.append((pool, obj))
+                pages: list[dict] = []
+                items = collect_envelope(http, path, {"spec.compute_pool_id": pool}, api="flink",
+                                         on_page=pages.append)
+                if not pages:  # the first page answered 404, which the paginator reads as an empty list: the
+                    # pools were observed there, so it is no statements API at this host, not "no statements"
+                    # (an empty listing would close every statement of the scope in the history)
+                    raise ConfluentApiError(f"Confluent flink API error 404 on GET {path}", status=404, url=path)
+                out.extend((pool, obj) for obj in items)
             return out
         finally:
             self.request_count += http.request_count

@@ -109,3 +109,42 @@ def tag_bindings_of(entity: dict) -> list[dict]:
     return [{"typeName": c["typeName"], "attributes": c.get("attributes", {}), "entityStatus": "ACTIVE",
              "propagate": c.get("propagate", False), "removePropagationsOnEntityDelete": False,
              "entityType": entity["typeName"], "entityName": qn} for c in entity.get("classifications", [])]
+
+
+# --- Flink statements (regional Flink SQL API, sql/v1) ---------------------------------------------------------
+# Every recorded Statement body, by phase as recorded. They are one statement (`workspace-2023-11-15-…` in
+# env-abc123) read at successive moments: created/pending, running, stopped, resuming and resumed on another pool,
+# deleting. The 404 for it once deleted is `flink_statement/read_deleted_flink_statement.json`.
+RECORDED_STATEMENTS = {
+    "flink_statement/create_flink_statement.json": "PENDING",
+    "flink_statement/read_pending_flink_statement.json": "PENDING",
+    "flink_statement/read_running_flink_statement.json": "RUNNING",
+    "flink_statement/read_stopped_flink_statement.json": "STOPPED",
+    "flink_statement/read_resuming_flink_statement.json": "PENDING",
+    "flink_statement/read_resumed_flink_statement.json": "RUNNING",
+    "flink_statement/read_deleting_flink_statement.json": "DELETING",
+}
+RECORDED_FLINK_HOST = "https://flink.us-east-1.aws.confluent.cloud"
+RECORDED_ORG = "1111aaaa-11aa-11aa-11aa-111111aaaaaa"
+RECORDED_FLINK_ENV = "env-abc123"
+
+
+def statement_list(statements: list[dict], *, self_url: str, next_url: str | None = None) -> dict:
+    """A `sql/v1` StatementList page around recorded Statement objects (the provider recorded single-statement
+    reads only): the standard list envelope, `metadata.next` a full URL on every page but the last."""
+    metadata = {"self": self_url}
+    if next_url:
+        metadata["next"] = next_url
+    return {"api_version": "sql/v1", "kind": "StatementList", "metadata": metadata, "data": statements}
+
+
+def statement_named(rel: str, name: str) -> dict:
+    """A recorded Statement under another name, **derived**: every recording is the same statement, and a list of
+    several distinct statements needs distinct names (unique in an environment). Only `name`, the name at the end
+    of `metadata.self` and `metadata.uid` change; spec and status stay as recorded."""
+    obj = copy.deepcopy(shape(rel))
+    old = obj["name"]
+    obj["name"] = name
+    obj["metadata"]["self"] = obj["metadata"]["self"][: -len(old)] + name
+    obj["metadata"]["uid"] = hashlib.sha1(name.encode()).hexdigest()[:8] + obj["metadata"]["uid"][8:]
+    return obj
