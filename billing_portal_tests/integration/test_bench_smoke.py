@@ -24,8 +24,14 @@ def test_bench_small_writes_every_figure(tmp_path, pg_server_url, monkeypatch):
     assert set(day["stages_s"]) >= {"collect_s", "allocate_s", "write_s"}
     assert res["backfill"]["days"] == 2 and res["backfill"]["s_per_day"] > 0 and res["backfill"]["fact_rows"] > 0
     assert res["backfill"]["new_observations"] == 0, "a backfill of past days reuses the observed objects and catalog"
+    topic = day["topic_view"]
+    assert topic["fact_rows"] > 0 and topic["seconds"] > 0 and set(topic["timings_s"]) == {"read_s", "allocate_s",
+                                                                                        "write_s"}
+    assert topic["both_views_processing_ratio_to_copy"] > 0
     assert res["api_dataset"]["days"] == 3
-    for name in ("summary_by_business_unit", "summary_by_principal", "costs_page_team_filter", "metrics"):
+    for name in ("summary_by_business_unit", "summary_by_principal", "topics_summary_by_team",
+                 "costs_page_team_filter", "metrics"):
         assert res["api"][name]["requests"] == 3 and res["api"][name]["p95_s"] >= res["api"][name]["p50_s"] > 0
-    for label in ("COPY limit", "ratio_to_copy", "backfill 2 days", "summary_by_principal", "metrics"):
+    for label in ("COPY limit", "ratio_to_copy", "backfill 2 days", "summary_by_principal", "metrics",
+                  "topic view (hourly_topic_facts)", "both views"):
         assert label in proc.stdout
