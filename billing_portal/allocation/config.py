@@ -11,13 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from billing_portal.model.line_types import LINE_TYPES, Rule
 from billing_portal.ownership.yamlfile import load_yaml_model
 
 SplitMethod = Literal["usage", "even", "hybrid"]
 UsageMetric = Literal["total", "request", "response"]
 Spread = Literal["unallocated", "allocated_cost", "even_active_principals", "principal", "team"]
-RuleName = Literal["kafka_network", "kafka_shared", "connect", "ksqldb", "flink", "governance", "no_resource",
-                   "fallback"]
+RuleName = Rule
 
 
 class _Strict(BaseModel):
@@ -64,29 +64,6 @@ class DistributionRule(_Strict):
         return f"team:{self.team}" if self.spread == "team" else None
 
 
-DEFAULT_SHARED_SPLITS: dict[str, SharedSplit] = {
-    "KAFKA_BASE": SharedSplit(method="even"),
-    "KAFKA_NUM_CKUS": SharedSplit(method="hybrid", usage_ratio=0.7),
-    "KAFKA_NUM_CKU": SharedSplit(method="hybrid", usage_ratio=0.7),
-    "KAFKA_PARTITION": SharedSplit(method="even"),
-    "KAFKA_STORAGE": SharedSplit(method="usage", metric="request"),
-    "KAFKA_REST_PRODUCE": SharedSplit(method="usage", metric="request"),
-    "KAFKA_STREAMS": SharedSplit(method="usage"),
-    "CLUSTER_LINKING_PER_LINK": SharedSplit(method="even"),
-    "CLUSTER_LINKING_READ": SharedSplit(method="usage", metric="response"),
-    "CLUSTER_LINKING_WRITE": SharedSplit(method="usage", metric="request"),
-    "TABLEFLOW_DATA_PROCESSED": SharedSplit(method="usage", metric="request"),
-    "TABLEFLOW_NUM_TOPICS": SharedSplit(method="even"),
-    "TABLEFLOW_STORAGE": SharedSplit(method="usage", metric="request"),
-}
-
-DEFAULT_USAGE_DRIVEN: tuple[str, ...] = (
-    "KAFKA_NETWORK_READ", "KAFKA_NETWORK_WRITE", "KAFKA_REST_PRODUCE", "KAFKA_STREAMS",
-    "CONNECT_THROUGHPUT", "CONNECT_NUM_RECORDS", "CUSTOM_CONNECT_THROUGHPUT",
-    "CLUSTER_LINKING_READ", "CLUSTER_LINKING_WRITE", "TABLEFLOW_DATA_PROCESSED",
-)
-
-
 GovernanceSplitName = Literal["key_holders", "schema_owners"]
 
 
@@ -115,16 +92,22 @@ class TopicSplit(_Strict):
     usage_ratio: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
-DEFAULT_TOPIC_SPLITS: dict[str, TopicSplit] = {
-    "KAFKA_NETWORK_WRITE": TopicSplit(method="usage", metric="received"),
-    "KAFKA_NETWORK_READ": TopicSplit(method="usage", metric="sent"),
-    "KAFKA_STORAGE": TopicSplit(method="usage", metric="retained"),
-    "KAFKA_NUM_CKUS": TopicSplit(method="usage", metric="throughput"),
-    "KAFKA_NUM_CKU": TopicSplit(method="usage", metric="throughput"),
-    "KAFKA_REST_PRODUCE": TopicSplit(method="usage", metric="received"),
-    "CLUSTER_LINKING_READ": TopicSplit(method="usage", metric="sent"),
-    "CLUSTER_LINKING_WRITE": TopicSplit(method="usage", metric="received"),
-}
+def _defaults():
+    """The default shared, topic splits and usage-driven line types, from the line-type table."""
+    shared = {t.line_type: SharedSplit(method=t.shared_split.method,
+                                       **({"metric": t.shared_split.metric} if t.shared_split.metric else {}),
+                                       **({"usage_ratio": t.shared_split.usage_ratio}
+                                          if t.shared_split.usage_ratio is not None else {}))
+              for t in LINE_TYPES if t.shared_split}
+    topic = {t.line_type: TopicSplit(method=t.topic_split.method,
+                                     **({"metric": t.topic_split.metric} if t.topic_split.metric else {}),
+                                     **({"usage_ratio": t.topic_split.usage_ratio}
+                                        if t.topic_split.usage_ratio is not None else {}))
+             for t in LINE_TYPES if t.topic_split}
+    return shared, topic, tuple(t.line_type for t in LINE_TYPES if t.usage_driven)
+
+
+DEFAULT_SHARED_SPLITS, DEFAULT_TOPIC_SPLITS, DEFAULT_USAGE_DRIVEN = _defaults()
 # Topics of Kafka itself and of Confluent's services: not a data product of anyone, excluded from the split.
 DEFAULT_INTERNAL_TOPICS: tuple[str, ...] = ("__*", "_schemas", "_confluent*", "_confluent-*")
 

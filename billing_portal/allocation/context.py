@@ -21,6 +21,7 @@ from billing_portal.allocation.vocabulary import (
     owner_reason_codes,
     reason_code,
 )
+from billing_portal.model.line_types import spec_of
 from billing_portal.money import to_decimal, to_units
 from billing_portal.ownership.frames import (
     PRINCIPAL_ATTRIBUTION_COLUMNS,
@@ -336,15 +337,13 @@ def _flink_frame(named: pd.DataFrame, ids: Ids) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------------------------ build
 def _line_metric_and_split(lines: pd.DataFrame, config: AllocationConfig) -> tuple[np.ndarray, ...]:
+    """Per line: the principal-usage metric code, the split code and the usage ratio."""
     metric, split, ratio = [], [], []
     for lt in lines["line_type"].tolist():
         s = config.shared_split(lt)
-        if lt == "KAFKA_NETWORK_WRITE":
-            metric.append(REQUEST)
-        elif lt == "KAFKA_NETWORK_READ":
-            metric.append(RESPONSE)
-        else:
-            metric.append(METRIC_CODE[s.metric])
+        spec = spec_of(lt)
+        # the line type's own usage metric (network write = request bytes, read = response), else its split's
+        metric.append(METRIC_CODE[spec.metric] if spec is not None and spec.metric else METRIC_CODE[s.metric])
         split.append(SPLIT_CODE[s.method])
         ratio.append(s.usage_ratio if s.method == "hybrid" else (1.0 if s.method == "usage" else 0.0))
     return (np.array(metric, dtype=np.int64), np.array(split, dtype=np.int64), np.array(ratio, dtype=np.float64))

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from billing_portal.model.line_types import LINE_TYPES
+
 FOCUS_VERSION = "1.2"  # the version the export is validated against (plus the FOCUS 1.3 columns listed in API.md)
 PRICE_UNIT = Decimal("1e-12")  # billing_costs.price is NUMERIC(28,12)
 ZERO = Decimal(0)
@@ -103,17 +105,7 @@ _TIMES = {"second": "Second", "minute": "Minute", "hour": "Hour", "day": "Day", 
 _COMPOSITE = re.compile(r"^(?P<unit>.+?)\s*(?P<sep>[-/])\s*(?P<time>second|minute|hour|day|month|year)s?$", re.I)
 
 # A unit per documented Confluent line type, for rows that come without one (Confluent's units, FOCUS spelling).
-LINE_TYPE_UNITS = {
-    "KAFKA_BASE": "Hours", "KAFKA_NUM_CKUS": "CKU-Hours", "KAFKA_NUM_CKU": "CKU-Hours",
-    "KAFKA_PARTITION": "Partition-Hours", "KAFKA_STORAGE": "GB-Hours", "KAFKA_NETWORK_READ": "GB",
-    "KAFKA_NETWORK_WRITE": "GB", "KAFKA_REST_PRODUCE": "GB", "KSQL_NUM_CSUS": "CSU-Hours",
-    "KSQL_NUM_CSU": "CSU-Hours", "CONNECT_CAPACITY": "Hours", "CONNECT_NUM_TASKS": "Task-Hours",
-    "CONNECT_THROUGHPUT": "GB", "CUSTOM_CONNECT_NUM_TASKS": "Task-Hours", "CUSTOM_CONNECT_THROUGHPUT": "GB",
-    "CLUSTER_LINKING_PER_LINK": "Link-Hours", "CLUSTER_LINKING_READ": "GB", "CLUSTER_LINKING_WRITE": "GB",
-    "AUDIT_LOG_READ": "GB", "GOVERNANCE_BASE": "Hours", "SCHEMA_REGISTRY": "Schema-Hours",
-    "FLINK_NUM_CFUS": "CFU-Minutes", "FLINK_NUM_CFU": "CFU-Minutes", "TABLEFLOW_NUM_TOPICS": "Topic-Hours",
-    "TABLEFLOW_DATA_PROCESSED": "GB", "TABLEFLOW_STORAGE": "GB-Hours",
-}
+LINE_TYPE_UNITS = {t.line_type: t.unit for t in LINE_TYPES if t.unit}  # billing_portal/model/line_types.py
 GENERIC_UNIT = "Units"   # a quantity whose unit is neither billed nor known for the line type
 LINE_DAY_UNIT = "Days"   # a daily line billed without a quantity: one day of it
 
