@@ -69,15 +69,15 @@ class Usage:
     `values[:, TOTAL|REQUEST|RESPONSE]`; per-cluster row ranges `start`/`count`; daily per (cluster, principal) in
     `daily_*` (sorted by key cluster * P + principal); `hourly[c, h, metric]` cluster totals."""
 
-    c: np.ndarray
-    h: np.ndarray
-    p: np.ndarray
+    cluster: np.ndarray    # cluster code of each row
+    hour: np.ndarray       # hour of the day, 0–23
+    principal: np.ndarray  # principal code
     values: np.ndarray
     start: np.ndarray
     count: np.ndarray
     daily_key: np.ndarray
-    daily_c: np.ndarray
-    daily_p: np.ndarray
+    daily_cluster: np.ndarray
+    daily_principal: np.ndarray
     daily_values: np.ndarray
     daily_start: np.ndarray
     daily_count: np.ndarray
@@ -87,8 +87,8 @@ class Usage:
 
     @property
     def key(self) -> np.ndarray:
-        """(c * 24 + h) * P + p: sorted, unique."""
-        return (self.c * HOURS + self.h) * self.n_principals + self.p
+        """(cluster * 24 + hour) * P + principal: sorted, unique."""
+        return (self.cluster * HOURS + self.hour) * self.n_principals + self.principal
 
     def cluster_total(self, c: np.ndarray, metric: np.ndarray) -> np.ndarray:
         """Day total of `metric` for clusters `c` (0 for c = -1)."""
@@ -275,13 +275,14 @@ def build_usage(arrays: UsageArrays, clusters: pd.Index, ids: Ids) -> Usage:
     dc, dp = dkey // n_p, dkey % n_p
     dstart = np.searchsorted(dc, np.arange(n_c))
     dcount = np.searchsorted(dc, np.arange(n_c), side="right") - dstart
-    return Usage(c=uc, h=uh, p=up, values=agg, start=start, count=count, daily_key=dkey, daily_c=dc, daily_p=dp,
+    return Usage(cluster=uc, hour=uh, principal=up, values=agg, start=start, count=count, daily_key=dkey,
+                 daily_cluster=dc, daily_principal=dp,
                  daily_values=daily, daily_start=dstart, daily_count=dcount, hourly=hourly, n_principals=n_p,
                  ignored_rows=arrays.ignored)
 
 
 # ------------------------------------------------------------------------------------------------------------ flink
-FLINK_COLUMNS = ("pool", "h", "p", "cfus")
+FLINK_COLUMNS = ("pool", "hour", "principal", "cfus")
 
 
 def _flink_principals(inputs: DayInputs) -> pd.DataFrame:
@@ -289,15 +290,15 @@ def _flink_principals(inputs: DayInputs) -> pd.DataFrame:
     hour index, principal_id, cfus ≥ 0."""
     u = inputs.flink_usage
     if u is None or not len(u):
-        return pd.DataFrame({"pool": pd.Series(dtype=object), "h": pd.Series(dtype=np.int64),
+        return pd.DataFrame({"pool": pd.Series(dtype=object), "hour": pd.Series(dtype=np.int64),
                              "principal_id": pd.Series(dtype=object), "cfus": pd.Series(dtype=np.float64)})
     start = pd.Timestamp(inputs.usage_date, tz="UTC")
     h = ((pd.to_datetime(u["hour"], utc=True) - start) // pd.Timedelta(hours=1)).to_numpy(dtype=np.float64,
                                                                                             na_value=-1)
     frame = pd.DataFrame({"pool": [text(v) for v in u["cluster_id"].tolist()],
                           "statement_name": [text(v) for v in u["statement_name"].tolist()],
-                          "h": h, "cfus": pd.to_numeric(u["cfus"], errors="coerce").fillna(0.0).clip(lower=0.0)})
-    frame = frame[(frame["h"] >= 0) & (frame["h"] < HOURS) & frame["pool"].notna() & (frame["cfus"] > 0)]
+                          "hour": h, "cfus": pd.to_numeric(u["cfus"], errors="coerce").fillna(0.0).clip(lower=0.0)})
+    frame = frame[(frame["hour"] >= 0) & (frame["hour"] < HOURS) & frame["pool"].notna() & (frame["cfus"] > 0)]
     st = inputs.flink_statements
     if st is not None and len(st):
         owners = pd.DataFrame({"pool": [text(v) for v in st["compute_pool_id"].tolist()],
@@ -307,8 +308,8 @@ def _flink_principals(inputs: DayInputs) -> pd.DataFrame:
         frame = frame.merge(owners, on=["pool", "statement_name"], how="left")
     else:
         frame = frame.assign(principal_id=None)
-    frame["h"] = frame["h"].astype(np.int64)
-    return frame[["pool", "h", "principal_id", "cfus"]].astype({"principal_id": object})
+    frame["hour"] = frame["hour"].astype(np.int64)
+    return frame[["pool", "hour", "principal_id", "cfus"]].astype({"principal_id": object})
 
 
 def _schema_payers(inputs: DayInputs) -> tuple[pd.DataFrame, dict[str, dict[str, str | None]]]:
@@ -330,9 +331,9 @@ def _schema_payers(inputs: DayInputs) -> tuple[pd.DataFrame, dict[str, dict[str,
 def _flink_frame(named: pd.DataFrame, ids: Ids) -> pd.DataFrame:
     """CFUs summed per (pool, hour, principal code); a statement whose principal is unknown has code -1."""
     p = ids.codes(pd.Index(named["principal_id"].tolist(), dtype=object)) if len(named) else np.zeros(0, np.int64)
-    out = pd.DataFrame({"pool": named["pool"].to_numpy(dtype=object), "h": named["h"].to_numpy(dtype=np.int64),
-                        "p": p, "cfus": named["cfus"].to_numpy(dtype=np.float64)})
-    return out.groupby(["pool", "h", "p"], as_index=False, sort=True)["cfus"].sum()[list(FLINK_COLUMNS)]
+    out = pd.DataFrame({"pool": named["pool"].to_numpy(dtype=object), "hour": named["hour"].to_numpy(dtype=np.int64),
+                        "principal": p, "cfus": named["cfus"].to_numpy(dtype=np.float64)})
+    return out.groupby(["pool", "hour", "principal"], as_index=False, sort=True)["cfus"].sum()[list(FLINK_COLUMNS)]
 
 
 # ------------------------------------------------------------------------------------------------------------ build
@@ -396,7 +397,7 @@ def _active_principals(usage: Usage, clusters: pd.Index, ids: Ids, holders: pd.D
     active_c, active_p = akey // n_p, akey % n_p
     start = np.searchsorted(active_c, np.arange(len(clusters)))
     count = np.searchsorted(active_c, np.arange(len(clusters)), side="right") - start
-    org_active = np.unique(np.r_[usage.daily_p[seen], key_p[key_p >= 0]])
+    org_active = np.unique(np.r_[usage.daily_principal[seen], key_p[key_p >= 0]])
     return active_c, active_p, start, count, org_active, key_p
 
 
@@ -428,9 +429,9 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
     usage = build_usage(usage_arrays, clusters, ids)
 
     lines["idx"] = np.arange(len(lines), dtype=np.int64)
-    lines["c"] = clusters.get_indexer(pd.Index(lines["cluster_id"], dtype=object)).astype(np.int64)
-    lines["r"] = ids.codes(lines["resource_id"])
-    lines["e"] = ids.codes(lines["env_id"])
+    lines["cluster"] = clusters.get_indexer(pd.Index(lines["cluster_id"], dtype=object)).astype(np.int64)
+    lines["resource"] = ids.codes(lines["resource_id"])
+    lines["env"] = ids.codes(lines["env_id"])
     owner_of = dict(zip(runs_as["resource_id"], runs_as["principal_id"], strict=True))
     evidence_of = dict(zip(runs_as["resource_id"], runs_as["evidence"], strict=True))
     lines["runs_as"] = ids.codes([owner_of.get(r) for r in rid])
@@ -438,7 +439,7 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
 
     active_c, active_p, active_start, active_count, org_active, key_p = \
         _active_principals(usage, clusters, ids, holders)
-    kh = pd.DataFrame({"resource_id": pd.Series(holders["resource_id"].tolist(), dtype=object), "p": key_p})
+    kh = pd.DataFrame({"resource_id": pd.Series(holders["resource_id"].tolist(), dtype=object), "principal": key_p})
     srs = objects.schema_registries
     sr_by_env = pd.DataFrame({"env_id": pd.Series([text(v) for v in srs["env_id"].tolist()], dtype=object),
                               "sr_id": pd.Series([text(v) for v in srs["sr_id"].tolist()], dtype=object)}).dropna()
@@ -446,13 +447,12 @@ def build_context(inputs: DayInputs, config: AllocationConfig) -> Context:
     ctx = Context(usage_date=inputs.usage_date, config=config, lines=lines, ids=ids, clusters=clusters, usage=usage,
                   active_c=active_c, active_p=active_p, active_start=active_start, active_count=active_count,
                   org_active=org_active, key_holders=kh, sr_by_env=sr_by_env,
-                  profile=np.empty((0, HOURS)), unallocated=ids.code(UNALLOCATED),
+                  profile=hour_profiles(lines, usage), unallocated=ids.code(UNALLOCATED),
                   usage_source=np.array([USAGE_SOURCE_CODE.get(inputs.usage_sources.get(str(cid)), FROM_METRICS_API)
                                          for cid in clusters], dtype=np.int8),
                   flink=_flink_frame(flink_named, ids),
                   schemas=pd.DataFrame({"sr_id": schema_payers["sr_id"],
-                                        "p": ids.codes(pd.Index(schema_payers["payer"].tolist(), dtype=object))}),
+                                        "principal": ids.codes(pd.Index(schema_payers["payer"].tolist(), dtype=object))}),
                   flink_source={str(k): USAGE_SOURCE_CODE.get(v, FROM_METRICS_API)
                                 for k, v in inputs.flink_usage_sources.items()})
-    ctx.profile = hour_profiles(ctx)
     return ctx

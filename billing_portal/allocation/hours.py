@@ -20,7 +20,9 @@ import numpy as np
 from billing_portal.allocation.joins import join
 
 if TYPE_CHECKING:
-    from billing_portal.allocation.context import Context
+    import pandas as pd
+
+    from billing_portal.allocation.context import Usage
 
 HOURS = 24
 
@@ -29,12 +31,12 @@ def even_profile(n: int) -> np.ndarray:
     return np.full((n, HOURS), 1.0 / HOURS)
 
 
-def hour_profiles(ctx: Context) -> np.ndarray:
-    """(n_lines, 24) weights per line; each row sums to 1."""
-    lines = ctx.lines
+def hour_profiles(lines: pd.DataFrame, usage: Usage) -> np.ndarray:
+    """(n_lines, 24) weights per line (columns `cluster`, `metric`, `runs_as`, `usage_driven` of the context's
+    lines); each row sums to 1."""
     n = len(lines)
     prof = np.zeros((n, HOURS))
-    c = lines["c"].to_numpy()
+    c = lines["cluster"].to_numpy()
     metric = lines["metric"].to_numpy()
     runs_as = lines["runs_as"].to_numpy()
     driven = lines["usage_driven"].to_numpy(dtype=bool) & (c >= 0)
@@ -42,14 +44,14 @@ def hour_profiles(ctx: Context) -> np.ndarray:
     by_cluster = driven & (runs_as < 0)
     if by_cluster.any():
         rows = np.flatnonzero(by_cluster)
-        prof[rows] = ctx.usage.hourly[c[rows], :, metric[rows]]
+        prof[rows] = usage.hourly[c[rows], :, metric[rows]]
 
     by_identity = driven & (runs_as >= 0)
     if by_identity.any():
         rows = np.flatnonzero(by_identity)
-        u = ctx.usage
-        li, ri = join(c[rows] * u.n_principals + runs_as[rows], u.c * u.n_principals + u.p)
-        np.add.at(prof, (rows[li], u.h[ri]), u.values[ri, metric[rows[li]]])
+        u = usage
+        li, ri = join(c[rows] * u.n_principals + runs_as[rows], u.cluster * u.n_principals + u.principal)
+        np.add.at(prof, (rows[li], u.hour[ri]), u.values[ri, metric[rows[li]]])
 
     total = prof.sum(axis=1)
     flat = total <= 0

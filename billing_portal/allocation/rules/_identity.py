@@ -23,7 +23,7 @@ def allocate_to_object_identity(lines: pd.DataFrame, ctx: Context) -> pd.DataFra
     parts = []
     if has.any():
         sub = lines[has]
-        parts.append(over_hours(ctx, sub["idx"].to_numpy(), runs_as[has], sub["r"].to_numpy(),
+        parts.append(over_hours(ctx, sub["idx"].to_numpy(), runs_as[has], sub["resource"].to_numpy(),
                                 method_code(Method.OBJECT_OWNER), sub["runs_as_reason"].to_numpy(),
                                 confidence_code(Confidence.HIGH), 1.0))
     if (~has).any():

@@ -60,7 +60,7 @@ def ladder(lines: pd.DataFrame, ctx: Context, why, env_confidence: Confidence = 
         return concat_weights([])
     ids = ctx.ids
     idx = lines["idx"].to_numpy()
-    r, c, e = lines["r"].to_numpy(), lines["c"].to_numpy(), lines["e"].to_numpy()
+    r, c, e = lines["resource"].to_numpy(), lines["cluster"].to_numpy(), lines["env"].to_numpy()
     why = np.broadcast_to(np.asarray(reason_code(why) if isinstance(why, Reason) else why, dtype=np.int16),
                           (len(lines),))
     unknown = np.isin(why, KEPT_AT_EVERY_TIER)

@@ -43,9 +43,9 @@ def _statement_rows(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """(line idx, hour, principal code, cfus) for every statement row of each line's pool."""
     fl = ctx.flink
     if fl is None or not len(fl):
-        return pd.DataFrame({"idx": [], "h": [], "p": [], "cfus": []})
+        return pd.DataFrame({"idx": [], "hour": [], "principal": [], "cfus": []})
     per_line = pd.DataFrame({"idx": lines["idx"].to_numpy(), "pool": lines["resource_id"].to_numpy(dtype=object)})
-    return per_line.merge(fl, on="pool", how="inner")[["idx", "h", "p", "cfus"]]
+    return per_line.merge(fl, on="pool", how="inner")[["idx", "hour", "principal", "cfus"]]
 
 
 def _spread_unknown(unknown: pd.DataFrame, lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
@@ -55,9 +55,9 @@ def _spread_unknown(unknown: pd.DataFrame, lines: pd.DataFrame, ctx: Context) ->
         return ladder_w
     pairs = ladder_w.groupby(_PAIR, as_index=False, sort=True)["weight"].sum()
     pairs["frac"] = pairs["weight"] / pairs.groupby("line")["weight"].transform("sum")
-    hourly = unknown.groupby(["idx", "h"], as_index=False, sort=True)["cfus"].sum().rename(columns={"idx": "line"})
+    hourly = unknown.groupby(["idx", "hour"], as_index=False, sort=True)["cfus"].sum().rename(columns={"idx": "line"})
     rows = hourly.merge(pairs.drop(columns="weight"), on="line")
-    return weights_frame(rows["line"], rows["h"], rows["principal"], rows["subject"], rows["method"], rows["reason"],
+    return weights_frame(rows["line"], rows["hour"], rows["principal"], rows["subject"], rows["method"], rows["reason"],
                          rows["confidence"], rows["frac"] * rows["cfus"])
 
 
@@ -65,12 +65,12 @@ def allocate(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     rows = _statement_rows(lines, ctx)
     measured = lines["idx"].isin(rows["idx"]).to_numpy()
     parts = []
-    known = rows[rows["p"] >= 0]
+    known = rows[rows["principal"] >= 0]
     if len(known):
-        parts.append(weights_frame(known["idx"], known["h"], known["p"], known["p"],
+        parts.append(weights_frame(known["idx"], known["hour"], known["principal"], known["principal"],
                                    method_code(Method.USAGE_SHARE), reason_code(Reason.STATEMENT_CFU_SHARE),
                                    confidence_code(Confidence.HIGH), known["cfus"]))
-    unknown = rows[rows["p"] < 0]
+    unknown = rows[rows["principal"] < 0]
     if len(unknown):
         parts.append(_spread_unknown(unknown, lines, ctx))
     if (~measured).any():

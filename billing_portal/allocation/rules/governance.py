@@ -35,11 +35,11 @@ def _registries_of_lines(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 def _key_holders(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     pairs = _registries_of_lines(lines, ctx).merge(ctx.key_holders, left_on="sr_id", right_on="resource_id")
-    pairs = pairs[pairs["p"] >= 0].drop_duplicates(["idx", "p"]).sort_values(["idx", "p"], kind="stable")
+    pairs = pairs[pairs["principal"] >= 0].drop_duplicates(["idx", "principal"]).sort_values(["idx", "principal"], kind="stable")
     has = lines["idx"].isin(pairs["idx"]).to_numpy()
     parts = []
     if len(pairs):
-        p = pairs["p"].to_numpy()
+        p = pairs["principal"].to_numpy()
         parts.append(over_hours(ctx, pairs["idx"].to_numpy(), p, p, method_code(Method.KEY_HOLDERS_EVEN),
                                 reason_code(Reason.SCHEMA_REGISTRY_KEY_HOLDERS), confidence_code(Confidence.MEDIUM),
                                 1.0))
@@ -60,12 +60,12 @@ def _schema_owner_split(lines: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame
     if not len(per):
         return concat_weights([]), rest
     total = per.groupby("idx").size()
-    owned = per[per["p"] >= 0].groupby(["idx", "p"], as_index=False, sort=True).size()
-    rest.loc[total.index] = 1.0 - per[per["p"] >= 0].groupby("idx").size().reindex(total.index, fill_value=0) / total
+    owned = per[per["principal"] >= 0].groupby(["idx", "principal"], as_index=False, sort=True).size()
+    rest.loc[total.index] = 1.0 - per[per["principal"] >= 0].groupby("idx").size().reindex(total.index, fill_value=0) / total
     if not len(owned):
         return concat_weights([]), rest
     frac = owned["size"].to_numpy() / total.loc[owned["idx"]].to_numpy()
-    p = owned["p"].to_numpy()
+    p = owned["principal"].to_numpy()
     w = over_hours(ctx, owned["idx"].to_numpy(), p, p, method_code(Method.RESOURCE_OWNER),
                    reason_code(Reason.SCHEMA_OWNER_SHARE), confidence_code(Confidence.MEDIUM), frac)
     return w, rest

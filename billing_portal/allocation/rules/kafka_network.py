@@ -59,17 +59,17 @@ def hourly_usage_rows(ctx: Context, idx: np.ndarray, c: np.ndarray, metric: np.n
     """(line, hour, principal, bytes) for every usage row of each line's cluster, in the line's metric."""
     u = ctx.usage
     pos, j = ranges(u.start[c], u.count[c])
-    return idx[pos], u.h[j], u.p[j], u.values[j, metric[pos]]
+    return idx[pos], u.hour[j], u.principal[j], u.values[j, metric[pos]]
 
 
 def allocate(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    c = lines["c"].to_numpy()
+    c = lines["cluster"].to_numpy()
     metric = lines["metric"].to_numpy()
     ok = ctx.usage.cluster_total(c, metric) > 0
     parts = []
     if ok.any():
         line, hour, p, w = hourly_usage_rows(ctx, lines["idx"].to_numpy()[ok], c[ok], metric[ok])
-        row_c = ctx.lines["c"].to_numpy()[line]
+        row_c = ctx.lines["cluster"].to_numpy()[line]
         prom = ctx.source_of(row_c) == FROM_PROMETHEUS
         parts.append(weights_frame(line, hour, p, p, method_code(Method.USAGE_SHARE),
                                    usage_reason(ctx, row_c, Reason.NETWORK_BYTES_SHARE),

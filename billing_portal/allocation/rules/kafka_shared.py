@@ -37,26 +37,26 @@ MEDIUM = confidence_code(Confidence.MEDIUM)
 
 
 def _by_usage(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    idx, c, metric = (lines[k].to_numpy() for k in ("idx", "c", "metric"))
+    idx, c, metric = (lines[k].to_numpy() for k in ("idx", "cluster", "metric"))
     driven = lines["usage_driven"].to_numpy(dtype=bool)
     method = method_code(Method.USAGE_SHARE)
     parts = []
     if driven.any():
         line, hour, p, w = hourly_usage_rows(ctx, idx[driven], c[driven], metric[driven])
-        reason = usage_reason(ctx, ctx.lines["c"].to_numpy()[line], Reason.CLUSTER_USAGE_SHARE)
+        reason = usage_reason(ctx, ctx.lines["cluster"].to_numpy()[line], Reason.CLUSTER_USAGE_SHARE)
         parts.append(weights_frame(line, hour, p, p, method, reason, MEDIUM, w))
     if (~driven).any():
         u = ctx.usage
         cc, mm = c[~driven], metric[~driven]
         pos, j = ranges(u.daily_start[cc], u.daily_count[cc])
         reason = usage_reason(ctx, cc[pos], Reason.CLUSTER_USAGE_SHARE)
-        parts.append(over_hours(ctx, idx[~driven][pos], u.daily_p[j], u.daily_p[j], method, reason, MEDIUM,
+        parts.append(over_hours(ctx, idx[~driven][pos], u.daily_principal[j], u.daily_principal[j], method, reason, MEDIUM,
                                 u.daily_values[j, mm[pos]]))
     return concat_weights(parts)
 
 
 def _even(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    pos, p = active_pairs(ctx, lines["c"].to_numpy())
+    pos, p = active_pairs(ctx, lines["cluster"].to_numpy())
     return over_hours(ctx, lines["idx"].to_numpy()[pos], p, p, method_code(Method.EVEN_ACTIVE_PRINCIPALS),
                       reason_code(Reason.SHARED_EVEN_SPLIT), MEDIUM, 1.0)
 
@@ -64,7 +64,7 @@ def _even(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 def _hybrid(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """ratio × (principal's bytes / cluster bytes) + (1 − ratio) / n_active, over the active principals."""
     u = ctx.usage
-    idx, c, metric = (lines[k].to_numpy() for k in ("idx", "c", "metric"))
+    idx, c, metric = (lines[k].to_numpy() for k in ("idx", "cluster", "metric"))
     ratio = lines["usage_ratio"].to_numpy()
     driven = lines["usage_driven"].to_numpy(dtype=bool)
     total = u.cluster_total(c, metric)
@@ -109,7 +109,7 @@ def _hourly_metric(ctx: Context, c: np.ndarray, h: np.ndarray, p: np.ndarray, me
 
 
 def allocate(lines: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    c, metric, split = (lines[k].to_numpy() for k in ("c", "metric", "split"))
+    c, metric, split = (lines[k].to_numpy() for k in ("cluster", "metric", "split"))
     has_usage = ctx.usage.cluster_total(c, metric) > 0
     has_active = ctx.n_active(c) > 0
     usage_ok = (split == USAGE) & has_usage
