@@ -12,6 +12,7 @@ from billing_portal.assets.confidence.assets import cost_confidence
 from billing_portal.assets.core_objects.assets import core_objects
 from billing_portal.assets.facts.assets import hourly_cost_facts
 from billing_portal.assets.flink.assets import flink_statements
+from billing_portal.assets.metrics.assets import metrics_ledger
 from billing_portal.assets.ownership.assets import ownership
 from billing_portal.assets.topics.assets import hourly_topic_facts
 from billing_portal.assets.usage.assets import flink_statement_usage, principal_usage, topic_usage
@@ -28,7 +29,7 @@ from billing_portal.resources import (
 )
 
 ASSETS = [core_objects, flink_statements, billing_costs, catalog_tags, principal_usage, topic_usage,
-          flink_statement_usage, ownership, hourly_cost_facts, cost_confidence, hourly_topic_facts]
+          flink_statement_usage, ownership, hourly_cost_facts, cost_confidence, hourly_topic_facts, metrics_ledger]
 
 
 def _secret(name: str):
@@ -41,7 +42,8 @@ def build_resources() -> dict:
     s = get_settings()
     return {
         "warehouse": WarehouseResource(database_url=_secret("DATABASE_URL"), home=str(s.home),
-                                       partition_lock_wait_seconds=s.BILLING_PORTAL_PARTITION_LOCK_WAIT_SECONDS),
+                                       partition_lock_wait_seconds=s.BILLING_PORTAL_PARTITION_LOCK_WAIT_SECONDS,
+                                       metrics_window_days=s.RESTATEMENT_WINDOW_DAYS + 1),
         "confluent": ConfluentCloudResource(api_key=EnvVar("CCLOUD_API_KEY"), api_secret=EnvVar("CCLOUD_API_SECRET"),
                                             api_url=s.CCLOUD_API_URL, telemetry_url=s.CCLOUD_TELEMETRY_URL,
                                             billing_page_size=s.CCLOUD_BILLING_PAGE_SIZE,

@@ -6,7 +6,7 @@ Each source is collected by its nature (billing_portal/history/specs.py), and th
 |---|---|---|
 | `chargeback_job` (daily schedule 06:00, backfills) | everything | billing; objects and catalog once per day (observed); usage still missing inside the Metrics API's retention |
 | `usage_capture_job` (00:30, with catch-up) | principal_usage, topic_usage, flink_statement_usage | usage of complete days not captured yet, while the Metrics API has it |
-| `restatement_job` (06:30, the trailing window) | billing, ownership, facts, confidence | billing only: re-allocates from stored usage and history |
+| `restatement_job` (06:30, the trailing window) | billing, ownership, facts, confidence, the /metrics ledger | billing only: re-allocates from stored usage and history |
 | `collect_*_job` | one source group | that source |
 """
 
@@ -38,7 +38,7 @@ chargeback_job = define_asset_job(
     description="The whole graph for a day range: objects and catalog (observed once per day), billing, usage still "
                 "recoverable, ownership, facts, confidence.")
 restatement_job = define_asset_job(
-    "restatement_job", selection=AssetSelection.groups("billing", "allocation"), partitions_def=DAILY,
+    "restatement_job", selection=AssetSelection.groups("billing", "allocation", "publish"), partitions_def=DAILY,
     description="Re-reads billing (restated or late bills) and re-allocates from the stored usage and object/catalog "
                 "history. Never collects objects, catalog or usage.")
 usage_capture_job = define_asset_job(

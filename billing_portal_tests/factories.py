@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import psycopg
 
 from billing_portal.assets.facts.write import write_facts
 from billing_portal.assets.writes import replace_day_tables, table_columns
@@ -204,8 +205,9 @@ def _objects(day: dt.date, org_id: str) -> dict[str, pd.DataFrame]:
 
 def write_day(url: str, day: dt.date, lines: list[Line] | None = None, *, scale: Decimal | str | int = 1,
               quarantine: list[tuple[str, Decimal | None]] = (), org_id: str = ORG, objects: bool = True,
-              confidence: bool = True, run_id: str = "test-run") -> DayData:
-    """Write one complete day (bill, quarantine, objects, facts, confidence, partition_status) in one transaction."""
+              confidence: bool = True, run_id: str = "test-run", publish: bool = True) -> DayData:
+    """Write one complete day (bill, quarantine, objects, facts, confidence, partition_status) in one transaction,
+    then, as the job's `metrics_ledger` asset does after the facts, bring the /metrics ledger up to date (`publish`)."""
     lines = lines if lines is not None else default_lines(scale)
     facts = build_facts(day, lines, org_id)
     bill = _bill_frame(day, lines, org_id)
@@ -230,8 +232,20 @@ def write_day(url: str, day: dt.date, lines: list[Line] | None = None, *, scale:
             conf = confidence_frame(facts)
             replace_day_tables(conn, day, {"cost_confidence_daily": conf}, "usage_date")
             WarehouseResource.record_status(conn, "cost_confidence", day, len(conf), None, run_id)
+    if publish:
+        publish_metrics(url)
     hourly = {h.to_pydatetime(): from_units(int(u)) for h, u in facts.groupby("hour")["amount_units"].sum().items()}
     return DayData(day, lines, facts, billed, q_amount, hourly)
+
+
+def publish_metrics(url: str, window_days: int = 8) -> dict:
+    """What the `metrics_ledger` asset does: the ledger of the window ending at the newest complete day."""
+    from billing_portal.assets.metrics.ledger import sync  # noqa: PLC0415
+    from billing_portal.sidecar.query import newest_complete_day  # noqa: PLC0415
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        newest, _ = newest_complete_day(conn)
+        return sync(conn, newest, window_days)
 
 
 def write_days(url: str, first: dt.date, n: int, **kwargs) -> list[DayData]:

@@ -81,6 +81,8 @@ class WarehouseResource(ConfigurableResource):
     home: str = ".billing_portal"
     # How long a write waits for another run holding the same (asset, day) partition before failing clearly.
     partition_lock_wait_seconds: float = 1800.0
+    # Days the /metrics ledger keeps comparing (RESTATEMENT_WINDOW_DAYS + 1, ending at the newest complete day).
+    metrics_window_days: int = 8
 
     _url: str | None = PrivateAttr(default=None)
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from apiflask import APIFlask
 from flask import Response, current_app, request
 
 from billing_portal import __version__
 from billing_portal.config import Settings, get_settings
-from billing_portal.sidecar import auth, ledger
+from billing_portal.sidecar import auth
 from billing_portal.sidecar.dagster_client import DagsterLauncher
 from billing_portal.sidecar.db import make_pool
 from billing_portal.sidecar.docs_assets import configure_docs
 from billing_portal.sidecar.errors import register_error_handlers
 from billing_portal.sidecar.exporter import (
     MAX_SAMPLES_PER_SCRAPE,
-    SYNC_WAIT_SECONDS,
     CostCollector,
     GaugeCache,
     load_budgets,
@@ -64,10 +62,8 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=64 * 1024,
         BILLING_START_DATE=settings.BILLING_START_DATE,
-        METRICS_WINDOW_DAYS=settings.RESTATEMENT_WINDOW_DAYS + 1,
         METRICS_EXPOSURE_HOURS=settings.BILLING_PORTAL_METRICS_EXPOSURE_HOURS,
         METRICS_MAX_SAMPLES_PER_SCRAPE=MAX_SAMPLES_PER_SCRAPE,
-        METRICS_SYNC_WAIT_SECONDS=SYNC_WAIT_SECONDS,
     )
     app.config[auth.CONFIG_KEY] = token.encode("utf-8") if token else None
     app.json.sort_keys = False
@@ -75,9 +71,6 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
     app.extensions["warehouse_pool"] = make_pool(database_url)
     app.extensions["dagster"] = DagsterLauncher(settings.DAGSTER_GRAPHQL_URL or DEFAULT_DAGSTER_URL)
     app.extensions["metrics_cache"] = GaugeCache()
-    app.extensions["metrics_schema"] = {"ready": False, "lock": threading.Lock()}
-    app.extensions["metrics_syncer"] = ledger.LedgerSyncer(app.extensions["warehouse_pool"],
-                                                           app.config["METRICS_WINDOW_DAYS"])
 
     register_error_handlers(app)
     register_guards(app)
@@ -110,31 +103,15 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
             "application/openmetrics-text": {"schema": {"type": "string"}},
             "text/plain": {"schema": {"type": "string"}}}}, 503: "Warehouse unreachable"})
     def metrics():
-        ensure_metrics_schema()
         collector = CostCollector(current_app.extensions["warehouse_pool"],
-                                  syncer=current_app.extensions["metrics_syncer"],
                                   exposure_hours=current_app.config["METRICS_EXPOSURE_HOURS"],
                                   cache=current_app.extensions["metrics_cache"],
                                   max_samples=current_app.config["METRICS_MAX_SAMPLES_PER_SCRAPE"],
-                                  sync_wait=current_app.config["METRICS_SYNC_WAIT_SECONDS"],
                                   budgets=current_app.extensions["budgets"])
         body, content_type = render(collector, request.headers.get("Accept"))
         return Response(body, content_type=content_type, headers={"X-Content-Type-Options": "nosniff"})
 
     return app
-
-
-def ensure_metrics_schema() -> None:
-    """Create the exporter's ledger tables once per process (lazily: the app starts even when the database is
-    down)."""
-    state = current_app.extensions["metrics_schema"]
-    if state["ready"]:
-        return
-    with state["lock"]:
-        if not state["ready"]:
-            with current_app.extensions["warehouse_pool"].connection() as conn:
-                ledger.ensure_schema(conn)
-            state["ready"] = True
 
 
 __all__ = ["create_app"]

@@ -18,8 +18,9 @@ Metrics (label sets are bounded: no principal or resource ids; use the REST API 
   `BILLING_PORTAL_BUDGETS_FILE` (`load_budgets`); compared with `ccloud_cost_month_to_date_usd` by the alert rules.
 
 Gauges other than the hourly samples are aggregated in SQL (through `query.pick_source`) and cached until the
-warehouse's partition_status changes; the ledger is brought up to date in a background thread; a scrape exposes at
-most MAX_SAMPLES_PER_SCRAPE hourly samples. So a scrape costs a few small queries whatever the data size.
+warehouse's partition_status changes; the ledger is written by the `metrics_ledger` asset after the facts, never
+by a scrape; a scrape exposes at most MAX_SAMPLES_PER_SCRAPE hourly samples. So a scrape costs a few small reads
+whatever the data size.
 """
 
 from __future__ import annotations
@@ -110,18 +111,17 @@ def load_budgets(path: Path | str | None) -> dict[str, Decimal]:
 
 # prometheus_client formats ~35k samples/s on one core here: 10 000 keeps a scrape well under a second.
 MAX_SAMPLES_PER_SCRAPE = 10_000
-SYNC_WAIT_SECONDS = 2.0
 
 
 class CostCollector(Collector):
-    """One scrape: start/await the ledger sync briefly, expose the ledger's pending samples and the gauges."""
+    """One scrape: expose the ledger's pending samples and the gauges (reads only)."""
 
-    def __init__(self, pool, *, syncer: ledger.LedgerSyncer, exposure_hours: int, cache: GaugeCache,
-                 max_samples: int = MAX_SAMPLES_PER_SCRAPE, sync_wait: float = SYNC_WAIT_SECONDS,
-                 now=lambda: dt.datetime.now(dt.UTC), budgets: dict[str, Decimal] | None = None):
-        self.pool, self.syncer, self.exposure_hours, self.cache = pool, syncer, exposure_hours, cache
+    def __init__(self, pool, *, exposure_hours: int, cache: GaugeCache,
+                 max_samples: int = MAX_SAMPLES_PER_SCRAPE, now=lambda: dt.datetime.now(dt.UTC),
+                 budgets: dict[str, Decimal] | None = None):
+        self.pool, self.exposure_hours, self.cache = pool, exposure_hours, cache
         self.budgets = budgets or {}
-        self.max_samples, self.sync_wait, self.now = max_samples, sync_wait, now
+        self.max_samples, self.now = max_samples, now
 
     # --- slow aggregates ---------------------------------------------------------------------------------------
     def _aggregates(self, conn, newest: dt.date | None, now: dt.datetime) -> dict:
@@ -157,7 +157,6 @@ class CostCollector(Collector):
 
     # --- collect -----------------------------------------------------------------------------------------------
     def collect(self):
-        self.syncer.kick(self.sync_wait)
         now = self.now()
         with self.pool.connection() as conn:
             newest, _ = newest_complete_day(conn)

@@ -137,17 +137,17 @@ def test_promtool_check_metrics_passes_on_a_scrape(database_url):
 def test_large_backlogs_are_exposed_in_rotating_slices(database_url):
     from psycopg.rows import dict_row
 
+    from billing_portal.assets.metrics.ledger import sync
     from billing_portal.sidecar import ledger
     from billing_portal.sidecar.query import newest_complete_day
 
-    write_day(database_url, D1)
-    write_day(database_url, D2)
+    write_day(database_url, D1, publish=False)
+    write_day(database_url, D2, publish=False)
     with psycopg.connect(database_url, row_factory=dict_row, autocommit=True) as conn:
-        ledger.ensure_schema(conn)
         newest, _ = newest_complete_day(conn)
-        published = ledger.sync(conn, newest, 8)
+        published = sum(sync(conn, newest, 8).values())
         assert published == conn.execute("SELECT count(*) AS n FROM sidecar_metric_ledger").fetchone()["n"] > 100
-        assert ledger.sync(conn, newest, 8) == 0  # nothing changed
+        assert sync(conn, newest, 8) == {}  # nothing changed
         seen, t0 = [], dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
         slices = -(-published // 100)
         for minute in range(slices):
@@ -163,13 +163,12 @@ def test_a_day_without_facts_in_the_window_is_compared_once(database_url):
     when the day is materialized later it is compared again."""
     from psycopg.rows import dict_row  # noqa: PLC0415
 
-    from billing_portal.sidecar import ledger  # noqa: PLC0415
+    from billing_portal.assets.metrics import ledger  # noqa: PLC0415
 
     newest = dt.date(2026, 3, 10)
     with psycopg.connect(database_url, row_factory=dict_row, autocommit=True) as conn:
-        ledger.ensure_schema(conn)
         assert sorted(ledger.stale_days(conn, newest, 3)) == [newest - dt.timedelta(days=i) for i in (2, 1, 0)]
-        assert ledger.sync(conn, newest, 3) == 0
+        assert set(ledger.sync(conn, newest, 3).values()) == {0}
         assert ledger.stale_days(conn, newest, 3) == {}
         conn.execute("INSERT INTO partition_status (asset_name, usage_date, row_count, amount_usd, run_id,"
                      " materialized_at, details) VALUES ('hourly_cost_facts', %s, 0, 0, 'r', now(), '{}')", (newest,))
