@@ -186,23 +186,12 @@ ORDER BY "forecast (month)" DESC"""
 
 
 def reconciliation_daily() -> str:
-    return """WITH b AS (
-  SELECT usage_date, sum(amount) AS a FROM billing_costs WHERE $__timeFilter(usage_date) GROUP BY 1
-), q AS (
-  SELECT usage_date, coalesce(sum(amount) FILTER (WHERE source = 'billing'), 0) AS a, count(*) AS n
-  FROM quarantine_rows WHERE $__timeFilter(usage_date) GROUP BY 1
-), f AS (
-  SELECT usage_date, sum(amount_usd) AS a,
-         coalesce(sum(amount_usd) FILTER (WHERE principal_id = 'UNALLOCATED'), 0) AS u
-  FROM cost_daily WHERE $__timeFilter(usage_date) GROUP BY 1
-)
-SELECT d.usage_date::timestamp AT TIME ZONE 'UTC' AS "time",
-       coalesce(b.a, 0) + coalesce(q.a, 0) AS "billed", coalesce(f.a, 0) AS "allocated",
-       coalesce(q.a, 0) AS "quarantined",
-       coalesce(b.a, 0) + coalesce(q.a, 0) - coalesce(f.a, 0) - coalesce(q.a, 0) AS "difference",
-       coalesce(f.u, 0) AS "unallocated"
-FROM (SELECT usage_date FROM b UNION SELECT usage_date FROM q UNION SELECT usage_date FROM f) d
-LEFT JOIN b USING (usage_date) LEFT JOIN q USING (usage_date) LEFT JOIN f USING (usage_date)
+    """Bill vs allocation per day: the warehouse's one definition (reconciliation_daily, migration 0013), as
+    GET /v1/reconciliation reads it."""
+    return """SELECT usage_date::timestamp AT TIME ZONE 'UTC' AS "time", billed_usd AS "billed",
+       allocated_usd AS "allocated", quarantined_usd AS "quarantined", difference_usd AS "difference",
+       unallocated_usd AS "unallocated"
+FROM reconciliation_daily($__timeFrom()::date, $__timeTo()::date)
 ORDER BY 1"""
 
 
@@ -583,20 +572,11 @@ GROUP BY 1, 2 ORDER BY 1, 3 DESC""", w=12, h=9, overrides=units(days="none")),
        product, sum(amount_usd) AS "cost"
 FROM cost_daily WHERE $__timeFilter(usage_date){where(v)}
 GROUP BY 1, 2 ORDER BY 1, 3 DESC""", w=12, h=9),
-        table(lay, "Monthly reconciliation to the bill", """WITH b AS (
-  SELECT date_trunc('month', usage_date) AS m, sum(amount) AS a FROM billing_costs
-  WHERE $__timeFilter(usage_date) GROUP BY 1
-), q AS (
-  SELECT date_trunc('month', usage_date) AS m, coalesce(sum(amount) FILTER (WHERE source = 'billing'), 0) AS a
-  FROM quarantine_rows WHERE $__timeFilter(usage_date) GROUP BY 1
-), f AS (
-  SELECT date_trunc('month', usage_date) AS m, sum(amount_usd) AS a FROM cost_daily
-  WHERE $__timeFilter(usage_date) GROUP BY 1
-)
-SELECT to_char(m, 'YYYY-MM') AS "month", coalesce(b.a, 0) + coalesce(q.a, 0) AS "billed",
-       coalesce(f.a, 0) AS "allocated", coalesce(q.a, 0) AS "quarantined",
-       coalesce(b.a, 0) - coalesce(f.a, 0) AS "difference"
-FROM b FULL JOIN f USING (m) LEFT JOIN q USING (m) ORDER BY 1""", w=24, h=6),
+        table(lay, "Monthly reconciliation to the bill", """SELECT to_char(date_trunc('month', usage_date), 'YYYY-MM')
+       AS "month", sum(billed_usd) AS "billed", sum(allocated_usd) AS "allocated",
+       sum(quarantined_usd) AS "quarantined", sum(difference_usd) AS "difference"
+FROM reconciliation_daily($__timeFrom()::date, $__timeTo()::date)
+GROUP BY 1 ORDER BY 1""", w=24, h=6),
         table(lay, "Daily detail (audit)", f"""SELECT usage_date AS "day", coalesce(env_id, '') AS "environment",
        coalesce(cluster_id, '') AS "cluster", coalesce(resource_id, '') AS "resource", product,
        line_type AS "line type", principal_id AS "principal", coalesce(team, 'unknown') AS "team",
