@@ -31,15 +31,15 @@ import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import yaml
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.registry import Collector, CollectorRegistry
 from psycopg import sql
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from billing_portal.errors import ConfigError
+from billing_portal.ownership.yamlfile import load_yaml_model
 from billing_portal.sidecar import ledger
 from billing_portal.sidecar.query import (
     aggregate_statement,
@@ -78,35 +78,40 @@ class GaugeCache:
         return value
 
 
+class Budgets(BaseModel):
+    """The budgets file: `{business_units: {<name>: <USD per month>, ...}}`, amounts exact decimals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    business_units: dict[str, Decimal]
+
+    @field_validator("business_units", mode="before")
+    @classmethod
+    def _units(cls, v):
+        if not isinstance(v, dict) or not v:
+            raise ValueError("must be a non-empty mapping 'business_units: {<business unit>: <USD>}'")
+        out = {}
+        for bu, amount in v.items():
+            if not isinstance(bu, str) or not bu.strip():
+                raise ValueError(f"business unit names must be non-empty strings, got {bu!r}")
+            try:
+                value = Decimal(str(amount)) if isinstance(amount, int | float | str) and \
+                    not isinstance(amount, bool) else None
+            except InvalidOperation:
+                value = None
+            if value is None or not value.is_finite() or value < 0:
+                raise ValueError(f"the budget of {bu!r} must be a non-negative amount in USD, got {amount!r}")
+            out[bu] = value
+        return out
+
+
 def load_budgets(path: Path | str | None) -> dict[str, Decimal]:
-    """Monthly budgets in USD per business unit from a YAML file `{business_units: {<name>: <amount>, ...}}`
-    (no file configured: no budgets). Any problem is one ConfigError line naming BILLING_PORTAL_BUDGETS_FILE."""
+    """Monthly budgets in USD per business unit from the YAML file BILLING_PORTAL_BUDGETS_FILE (no file configured:
+    no budgets), through the same loader as the mapping and allocation files: any problem is one ConfigError line
+    naming the variable, the file, the line and the key."""
     if path in (None, ""):
         return {}
-    name = "BILLING_PORTAL_BUDGETS_FILE"
-    p = Path(path)
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read {p}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}: {p} is not valid YAML ({str(exc).splitlines()[0]})") from None
-    units = doc.get("business_units") if isinstance(doc, dict) else None
-    if not isinstance(units, dict) or not units:
-        raise ConfigError(f"{name}: {p} must have a non-empty mapping 'business_units: {{<business unit>: <USD>}}'")
-    budgets: dict[str, Decimal] = {}
-    for bu, amount in units.items():
-        if not isinstance(bu, str) or not bu.strip():
-            raise ConfigError(f"{name}: {p}: business unit names must be non-empty strings, got {bu!r}")
-        try:
-            value = Decimal(str(amount)) if isinstance(amount, int | float | str) and not isinstance(amount, bool) \
-                else None
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or value < 0:
-            raise ConfigError(f"{name}: {p}: the budget of {bu!r} must be a non-negative amount in USD, got {amount!r}")
-        budgets[bu] = value
-    return budgets
+    return load_yaml_model(path, Budgets, "BILLING_PORTAL_BUDGETS_FILE:").business_units
 
 
 # prometheus_client formats ~35k samples/s on one core here: 10 000 keeps a scrape well under a second.
