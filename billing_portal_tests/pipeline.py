@@ -3,6 +3,7 @@ an operator uses, with its own Dagster instance) against a simulator, into a giv
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -164,3 +165,21 @@ def populate(database_url: str, home: Path, *, days: int = 6, scale: str = "smal
             sim.stop()
 
     return _cm()
+
+
+@contextlib.contextmanager
+def dagster_instance(dagster_home: str | Path):
+    """The Dagster instance of a product process's DAGSTER_HOME, through Dagster's public API (DagsterInstance.get
+    reads DAGSTER_HOME)."""
+    from dagster import DagsterInstance  # noqa: PLC0415
+
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    try:
+        with DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        if before is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = before

@@ -82,10 +82,9 @@ def run_id(stdout: str) -> str:
 
 
 def dagster_events(env: dict, rid: str) -> list:
-    from dagster import DagsterInstance  # noqa: PLC0415
-    from dagster._core.instance.ref import InstanceRef  # noqa: PLC0415
+    from billing_portal_tests.pipeline import dagster_instance  # noqa: PLC0415
 
-    with DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"])) as instance:
+    with dagster_instance(env["DAGSTER_HOME"]) as instance:
         return [r.dagster_event for r in instance.all_logs(rid) if r.dagster_event is not None]
 
 

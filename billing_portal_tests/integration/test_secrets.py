@@ -141,11 +141,11 @@ def test_fake_keys_appear_in_no_log_event_response_or_metric(database_url, tmp_p
     assert (logs / "sidecar.log").stat().st_size > 0
 
     # And each Dagster event and run record as Dagster itself would render it.
-    from dagster import DagsterInstance  # noqa: PLC0415
-    from dagster._core.instance.ref import InstanceRef  # noqa: PLC0415
-    from dagster._serdes import serialize_value  # noqa: PLC0415
+    from dagster import serialize_value  # noqa: PLC0415
 
-    with DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"])) as instance:
+    from billing_portal_tests.pipeline import dagster_instance  # noqa: PLC0415
+
+    with dagster_instance(env["DAGSTER_HOME"]) as instance:
         runs = instance.get_runs()
         assert len(runs) == 2
         events = 0
