@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from billing_portal.model.tables import HOURLY_COST_FACTS
 from billing_portal.ownership.frames import CatalogData, CoreObjects
 
-FACT_COLUMNS: tuple[str, ...] = (
-    "usage_date", "hour", "line_no", "org_id", "env_id", "resource_id", "resource_type", "cluster_id", "product",
-    "line_type", "principal_id", "principal_type", "owner", "team", "business_unit", "business_product",
-    "cost_center", "amount_units", "allocation_method", "allocation_reason", "confidence",
-)
+# the facts frame: the table's columns with amounts as int64 units, no write-time fact_no (model/tables.py)
+FACT_COLUMNS: tuple[str, ...] = HOURLY_COST_FACTS.frame_columns
 
 USAGE_COLUMNS: tuple[str, ...] = ("hour", "cluster_id", "principal_id", "request_bytes", "response_bytes")
 

@@ -30,14 +30,12 @@ import pandas as pd
 
 from billing_portal.allocation.config import AllocationConfig
 from billing_portal.allocation.rounding import largest_remainder
+from billing_portal.model.tables import HOURLY_TOPIC_FACTS
 
 HOURS = 24
 UNALLOCATED_TOPIC = "UNALLOCATED"
 ATTRS = ("owner", "team", "business_unit", "business_product", "cost_center")
-TOPIC_FACT_COLUMNS: tuple[str, ...] = (
-    "usage_date", "hour", "line_no", "org_id", "env_id", "cluster_id", "product", "line_type", "topic", *ATTRS,
-    "amount_units", "allocation_method", "allocation_reason", "confidence",
-)
+TOPIC_FACT_COLUMNS: tuple[str, ...] = HOURLY_TOPIC_FACTS.frame_columns  # billing_portal/model/tables.py
 METRIC_COLUMNS = {"received": ("received_bytes",), "sent": ("sent_bytes",), "retained": ("retained_bytes",),
                   "throughput": ("received_bytes", "sent_bytes")}
 REASON_OF_METRIC = {"received": "topic_received_bytes", "sent": "topic_sent_bytes",

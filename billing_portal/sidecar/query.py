@@ -5,8 +5,9 @@ Nothing a client sends is ever formatted into SQL: column names come from the wh
 
 `pick_source()` is the one place that decides which relation an aggregate reads: the smallest rollup of `ROLLUPS`
 (the tables of `warehouse.rollups`) that carries every requested dimension and filter at a fine enough grain, else
-`hourly_cost_facts`. Every aggregate of the API (summary, dimensions, reconciliation, forecast, the /metrics gauges)
-goes through it.
+`hourly_cost_facts`. Every aggregate of the API over facts (summary, dimensions, forecast inputs, the /metrics gauges
+and ledger) goes through it; the reconciliation and the forecast are SQL functions of the warehouse (migrations 0005,
+0013) that read the rollups themselves.
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from billing_portal.model.tables import HOURLY_COST_FACTS
+
 FACTS = "hourly_cost_facts"
 
-# Every dimension of a fact row that can be filtered on and grouped by.
-FACT_DIMENSIONS: tuple[str, ...] = (
-    "org_id", "env_id", "cluster_id", "resource_id", "resource_type", "product", "line_type", "principal_id",
-    "principal_type", "owner", "team", "business_unit", "business_product", "cost_center", "allocation_method",
-    "allocation_reason", "confidence",
-)
+# Every dimension of a fact row that can be filtered on and grouped by (billing_portal/model/tables.py).
+FACT_DIMENSIONS: tuple[str, ...] = HOURLY_COST_FACTS.dimensions
 
 # Filters on these dimensions are case-insensitive: their values are a fixed vocabulary in one case (Confluent's
 # UPPER_SNAKE products and line types; the allocation's lower-case types, methods, reasons and confidence levels), so
@@ -37,11 +36,7 @@ CASE_FOLDED: dict[str, str] = {
 }
 
 # The columns of a fact as the API returns them (in this order, also the CSV header).
-FACT_FIELDS: tuple[str, ...] = (
-    "hour", "usage_date", "org_id", "env_id", "resource_id", "resource_type", "cluster_id", "product", "line_type",
-    "principal_id", "principal_type", "owner", "team", "business_unit", "business_product", "cost_center",
-    "amount_usd", "allocation_method", "allocation_reason", "confidence", "line_no",
-)
+FACT_FIELDS: tuple[str, ...] = HOURLY_COST_FACTS.api_fields
 
 GRAIN_ORDER = {"hour": 0, "day": 1, "month": 2, "total": 3}
 GRANULARITY_TRUNC = {"hour": "hour", "day": "day", "month": "month"}

@@ -18,16 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import sql
 
+from billing_portal.model.tables import HOURLY_COST_FACTS
 from billing_portal.money import units_to_text_arrow
 from billing_portal.warehouse.copy import copy_table_text
 from billing_portal.warehouse.replace import swap_day_partition
 from billing_portal.warehouse.rollups import write_rollups
 
-FACT_COLUMNS = [
-    "usage_date", "hour", "fact_no", "line_no", "org_id", "env_id", "resource_id", "resource_type", "cluster_id",
-    "product", "line_type", "principal_id", "principal_type", "owner", "team", "business_unit", "business_product",
-    "cost_center", "amount_usd", "allocation_method", "allocation_reason", "confidence",
-]
+FACT_COLUMNS = list(HOURLY_COST_FACTS.names())  # the table, in order (billing_portal/model/tables.py)
 _COMPUTED = ("usage_date", "fact_no", "amount_usd")
 
 # Indexes of every day partition (the parent's, migration 0003), built after the load. `fact_no` is the keyset order

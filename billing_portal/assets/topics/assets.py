@@ -22,19 +22,14 @@ from psycopg import sql
 from billing_portal.assets.inputs import read_catalog, read_usage_sources
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
 from billing_portal.assets.writes import replace_day_tables
+from billing_portal.model.tables import HOURLY_TOPIC_FACTS
 from billing_portal.money import to_units, units_to_text_arrow
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.warehouse.copy import copy_frame
 from billing_portal.warehouse.replace import swap_day_partition
 
-TOPIC_FACT_TABLE_COLUMNS = [
-    "usage_date", "hour", "fact_no", "line_no", "org_id", "env_id", "cluster_id", "product", "line_type", "topic",
-    "owner", "team", "business_unit", "business_product", "cost_center", "amount_usd", "allocation_method",
-    "allocation_reason", "confidence",
-]
-ROLLUP_DIMENSIONS = ("org_id", "env_id", "cluster_id", "product", "line_type", "topic", "owner", "team",
-                     "business_unit", "business_product", "cost_center", "allocation_method", "allocation_reason",
-                     "confidence")
+TOPIC_FACT_TABLE_COLUMNS = list(HOURLY_TOPIC_FACTS.names())  # billing_portal/model/tables.py
+ROLLUP_DIMENSIONS = HOURLY_TOPIC_FACTS.dimensions
 # every Kafka-cluster line of the published bill against the topic facts of the day, per line
 _RECONCILE = """
 SELECT count(*) FILTER (WHERE b.amount IS DISTINCT FROM f.s) AS mismatched,
