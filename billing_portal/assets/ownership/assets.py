@@ -33,7 +33,7 @@ def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
         with warehouse.transaction(partition=("ownership", day)) as conn:
             replace_day_tables(conn, day, {"principal_attribution": principals,
                                            "resource_attribution": resources}, "usage_date")
-            warehouse.record_status(conn, "ownership", day, len(principals) + len(resources), None, context.run_id)
+            warehouse.record_status(conn, "ownership", day, len(principals) + len(resources), None, context.run.run_id)
         n_principals, n_resources = len(principals), len(resources)
         for src, n in principals["attribution_source"].value_counts().items():
             sources[f"principals_{src}"] = sources.get(f"principals_{src}", 0) + int(n)
