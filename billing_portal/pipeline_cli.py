@@ -4,6 +4,7 @@ recorded in the Dagster instance (visible in the Dagster UI), with concise progr
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 import uuid
@@ -115,8 +116,23 @@ class Progress:
             self.echo(f"{t}   check {data.asset_key.to_user_string()}:{data.check_name} {status}")
 
 
-def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargeback_job", echo=click.echo) -> str:
-    """Materialize [start, end) as one run; returns the run id. Raises BillingPortalError on failure."""
+def _instance():
+    """The Dagster instance of DAGSTER_HOME; a dagster.yaml Dagster refuses is one line, not a traceback."""
+    from dagster import DagsterInstance  # noqa: PLC0415
+    from dagster._core.errors import DagsterError  # noqa: PLC0415
+
+    try:
+        return DagsterInstance.get()
+    except DagsterError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"the Dagster instance in DAGSTER_HOME ({os.environ.get('DAGSTER_HOME')}) cannot be "
+                          f"loaded: {first}") from None
+
+
+def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargeback_job", echo=click.echo,
+                        show_warehouse: bool = True) -> str:
+    """Materialize [start, end) as one run; returns the run id. Raises BillingPortalError on failure.
+    `show_warehouse=False` when the caller has already said which warehouse (the demo)."""
     load_dotenv_file()
     settings = get_settings()
     settings.require("CCLOUD_API_KEY")
@@ -147,9 +163,8 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     ensure_dagster_home(settings.home)
     url = resolve_database_url(settings)
     migrate(url)  # fail early with a clear message if the warehouse is unreachable
-    echo(f"warehouse: {describe_url(url)}")
-
-    from dagster import DagsterInstance  # noqa: PLC0415
+    if show_warehouse:
+        echo(f"warehouse: {describe_url(url)}")
 
     from billing_portal.definitions import defs  # noqa: PLC0415
     from billing_portal.jobs import RANGE_END_TAG, RANGE_START_TAG  # noqa: PLC0415
@@ -157,7 +172,7 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     job = defs.resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     echo(f"materializing {job_name} for {first_key} … {last_key} ({(end - start).days} day(s)) as run {run_id}")
-    with DagsterInstance.get() as instance:
+    with _instance() as instance:
         with Progress(instance, run_id, echo) as progress:
             result = job.execute_in_process(
                 instance=instance, run_id=run_id, raise_on_error=False,
