@@ -83,8 +83,20 @@ def _write_tuning(pgdata: Path) -> None:
     conf.write_text("".join(lines))
 
 
+STATUS_UNKNOWN = 4  # pg_ctl status: the data directory cannot be reached
+
+
 def _running(pgdata: Path, user: str | None) -> bool:
     pg = _pg()
+    try:
+        pg.pg_ctl(["status"], pgdata=pgdata, user=user)
+        return True
+    except subprocess.CalledProcessError as exc:
+        if exc.returncode != STATUS_UNKNOWN or user is None:
+            return False
+    # The server's user cannot reach the data directory: a parent lost the permissions given at start (pytest, for
+    # one, resets its base temporary directory to 0700). "Unknown" is not "stopped": restore them and ask again.
+    _prepare_permissions(pgdata, user)
     try:
         pg.pg_ctl(["status"], pgdata=pgdata, user=user)
         return True
