@@ -223,15 +223,19 @@ def demo_command(days, simulate, scale, seed, host, dagster_port, sidecar_port, 
                                                "--seed", str(seed), "--scale", scale, *clock], env)
             wait_http(f"http://127.0.0.1:{simulator_port}/org/v2/organizations", 60, sim)
             click.echo(f"simulator: http://127.0.0.1:{simulator_port} (seed {seed}, scale {scale})")
-        # The UI first, so the warm-up and the backfill run can be watched there while they run.
+        # The UI first, so the warm-up and the backfill run can be watched there while they run. The instance's
+        # storage is created here first (SQLite schemas, as `dagster dev` does): the webserver and the first run
+        # creating it at the same time collide on its schema version.
+        from billing_portal.pipeline_cli import open_instance, run_materialization  # noqa: PLC0415
+
+        with open_instance():
+            pass
         web = children.start("dagster-webserver", commands["dagster-webserver"], env)
         if days:
             click.echo(f"Dagster UI: http://{shown}:{dagster_port} (starting; the runs below show there as they run)")
         if chunks:
             warm_up(chunks, f"http://127.0.0.1:{simulator_port}", env)
         if days:
-            from billing_portal.pipeline_cli import run_materialization  # noqa: PLC0415
-
             run_materialization(start, today, show_warehouse=False)
         stop_on_signals()  # Dagster's in-process run restores the handlers it found; ours must hold from here
         sidecar = children.start("sidecar", commands["sidecar"], env)

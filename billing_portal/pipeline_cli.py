@@ -116,17 +116,25 @@ class Progress:
             self.echo(f"{t}   check {data.asset_key.to_user_string()}:{data.check_name} {status}")
 
 
-def _instance():
+def open_instance():
     """The Dagster instance of DAGSTER_HOME; a dagster.yaml Dagster refuses is one line, not a traceback."""
+    import yaml  # noqa: PLC0415
     from dagster import DagsterInstance  # noqa: PLC0415
     from dagster._core.errors import DagsterError  # noqa: PLC0415
 
+    where = f"the Dagster instance in DAGSTER_HOME ({os.environ.get('DAGSTER_HOME')}) cannot be loaded"
     try:
         return DagsterInstance.get()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{where}: dagster.yaml is not valid YAML{at} ({getattr(exc, 'problem', None) or exc})") \
+            from None
     except DagsterError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"the Dagster instance in DAGSTER_HOME ({os.environ.get('DAGSTER_HOME')}) cannot be "
-                          f"loaded: {first}") from None
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+        # "Errors whilst loading dagster instance config at dagster.yaml." then "Error 1: …. Expected: <schema>"
+        detail = lines[1] if len(lines) > 1 and lines[1].startswith("Error") else lines[0]
+        raise ConfigError(f"{where}: {detail.split(' Expected:')[0]}") from None
 
 
 def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargeback_job", echo=click.echo,
@@ -172,7 +180,7 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     job = defs.resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     echo(f"materializing {job_name} for {first_key} … {last_key} ({(end - start).days} day(s)) as run {run_id}")
-    with _instance() as instance:
+    with open_instance() as instance:
         with Progress(instance, run_id, echo) as progress:
             result = job.execute_in_process(
                 instance=instance, run_id=run_id, raise_on_error=False,

@@ -157,3 +157,15 @@ def test_a_dagster_home_that_cannot_exist_is_one_line_before_anything_starts(env
     one_clear_line(proc, f"DAGSTER_HOME ({missing}) does not exist", "unset DAGSTER_HOME")
     assert not missing.parent.exists()
     assert not (home / "pgdata").exists() and not (home / "logs").exists(), "nothing may start"
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ("storage: {nonsense: 1}\n", ['unexpected config entry "nonsense"', "root:storage"]),
+    ("storage: [unclosed\n", ["dagster.yaml is not valid YAML", "line 2"]),
+], ids=["schema", "yaml"])
+def test_a_dagster_yaml_dagster_refuses_is_one_line(env, tmp_path, text, fragments):
+    home = tmp_path / "dagster-home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(text)
+    proc = run_cli(["materialize", *RANGE], env | {"DAGSTER_HOME": str(home)}, check=False)
+    one_clear_line(proc, f"DAGSTER_HOME ({home}) cannot be loaded", *fragments)
