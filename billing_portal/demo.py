@@ -3,8 +3,9 @@
 Starts the embedded PostgreSQL, the Confluent Cloud simulator (live behaviour: bills 72 h late, metrics kept 7 days),
 replays what the daemon would have done had the portal run daily over the last N days (objects observed, usage
 captured while the Metrics API had it, with the simulator's clock moved), materializes the N days through Dagster,
-then runs the Dagster webserver and daemon and the sidecar until Ctrl-C, which stops everything cleanly. The newest
-three days have no bill yet (72 h), as on a real org.
+with the Dagster webserver started first (the runs can be watched as they run), then runs the daemon and the sidecar
+until Ctrl-C, which stops everything the demo started, the embedded PostgreSQL included. The newest three days have no
+bill yet (72 h), as on a real org. Everything listens on 127.0.0.1 unless `--host` says otherwise.
 `--no-simulate` uses the configured Confluent Cloud credentials instead (`make dev`).
 """
 
@@ -137,23 +138,48 @@ class Children:
             click.echo(f"stopped {name}")
 
 
+LOOPBACK = "127.0.0.1"
+
+
+def browsable(host: str) -> str:
+    """The address to open for a server bound to `host` (all interfaces: this machine's loopback)."""
+    return LOOPBACK if host in ("0.0.0.0", "::", "") else host
+
+
+def service_commands(host: str, dagster_port: int, sidecar_port: int) -> dict[str, list[str]]:
+    """The long-running services of the demo, bound to `host` (loopback unless asked otherwise)."""
+    return {
+        "dagster-webserver": [_bin("dagster-webserver"), "-m", "billing_portal.definitions", "-h", host,
+                              "-p", str(dagster_port)],
+        "sidecar": [_bin("billing-portal"), "serve", "--host", host, "--port", str(sidecar_port)],
+        "dagster-daemon": [_bin("dagster-daemon"), "run", "-m", "billing_portal.definitions"],
+    }
+
+
 @click.command("demo")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(0, 366), help="Days to materialize.")
 @click.option("--simulate/--no-simulate", default=True, show_default=True,
               help="Serve a simulated Confluent Cloud organization (else use the configured credentials).")
 @click.option("--scale", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True)
 @click.option("--seed", default=42, show_default=True)
+@click.option("--host", default=LOOPBACK, show_default=True,
+              help="Interface the Dagster UI and the sidecar listen on (0.0.0.0: every interface, reachable from "
+                   "other machines).")
 @click.option("--dagster-port", default=3000, show_default=True, envvar="DAGSTER_PORT")
 @click.option("--sidecar-port", default=8000, show_default=True, envvar="SIDECAR_PORT")
 @click.option("--simulator-port", default=8080, show_default=True, envvar="SIMULATOR_PORT")
 @click.option("--exit-after-ready", is_flag=True, hidden=True, help="For smoke tests: stop once everything answers.")
-def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simulator_port, exit_after_ready):
+def demo_command(days, simulate, scale, seed, host, dagster_port, sidecar_port, simulator_port, exit_after_ready):
     """Simulator → Dagster → PostgreSQL → REST and /metrics, until Ctrl-C."""
     load_dotenv_file()
-    for label, port in (("dagster", dagster_port), ("sidecar", sidecar_port)) + (
-            (("simulator", simulator_port),) if simulate else ()):
-        if not _port_free(port):
+    for label, port, bind in (("dagster", dagster_port, host), ("sidecar", sidecar_port, host)) + (
+            (("simulator", simulator_port, LOOPBACK),) if simulate else ()):
+        if not _port_free(port, bind):
             raise BillingPortalError(f"port {port} for the {label} is in use: pass --{label}-port or stop what uses it")
+    from billing_portal.dagster_home import ensure_dagster_home  # noqa: PLC0415
+
+    # A DAGSTER_HOME that cannot be used fails here, in one line, before anything starts.
+    ensure_dagster_home(Path(os.environ.get("BILLING_PORTAL_HOME") or ".billing_portal").expanduser().resolve())
     stop_on_signals()
     env = dict(os.environ)
     today = dt.datetime.now(dt.UTC).date()
@@ -174,20 +200,22 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
     get_settings.cache_clear()
     settings = get_settings()
 
-    from billing_portal.dagster_home import ensure_dagster_home  # noqa: PLC0415
     from billing_portal.warehouse.connection import describe_url, resolve_database_url  # noqa: PLC0415
+    from billing_portal.warehouse.embedded import embedded_running, stop_embedded  # noqa: PLC0415
     from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
 
-    dagster_home = ensure_dagster_home(settings.home)
-    env["DAGSTER_HOME"] = str(dagster_home)
     # The sidecar's collect API launches runs on the webserver this demo starts.
     env["DAGSTER_GRAPHQL_URL"] = f"http://127.0.0.1:{dagster_port}"
-    url = resolve_database_url(settings)
-    migrate(url)
-    click.echo(f"warehouse: {describe_url(url)}")
-
+    commands = service_commands(host, dagster_port, sidecar_port)
+    shown = browsable(host)
     children = Children(settings.home / "logs")
+    # The embedded PostgreSQL the demo starts is stopped with the rest; one already running (another command's) is
+    # left as it was.
+    own_database = not settings.DATABASE_URL and not embedded_running(settings.home)
     try:
+        url = resolve_database_url(settings)
+        migrate(url)
+        click.echo(f"warehouse: {describe_url(url)}")
         chunks = capture_chunks(start, today) if simulate and days else []
         if simulate:
             clock = ["--clock", chunks[0][2].isoformat().replace("+00:00", "Z")] if chunks else []
@@ -195,28 +223,36 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
                                                "--seed", str(seed), "--scale", scale, *clock], env)
             wait_http(f"http://127.0.0.1:{simulator_port}/org/v2/organizations", 60, sim)
             click.echo(f"simulator: http://127.0.0.1:{simulator_port} (seed {seed}, scale {scale})")
+        # The UI first, so the warm-up and the backfill run can be watched there while they run. The instance's
+        # storage is created here first (SQLite schemas, as `dagster dev` does): the webserver and the first run
+        # creating it at the same time collide on its schema version.
+        from billing_portal.pipeline_cli import open_instance, run_materialization  # noqa: PLC0415
+
+        with open_instance():
+            pass
+        web = children.start("dagster-webserver", commands["dagster-webserver"], env)
+        if days:
+            click.echo(f"Dagster UI: http://{shown}:{dagster_port} (starting; the runs below show there as they run)")
         if chunks:
             warm_up(chunks, f"http://127.0.0.1:{simulator_port}", env)
         if days:
-            from billing_portal.pipeline_cli import run_materialization  # noqa: PLC0415
-
-            run_materialization(start, today)
+            run_materialization(start, today, show_warehouse=False)
         stop_on_signals()  # Dagster's in-process run restores the handlers it found; ours must hold from here
-        sidecar = children.start("sidecar", [_bin("billing-portal"), "serve", "--host", "0.0.0.0",
-                                             "--port", str(sidecar_port)], env)
-        web = children.start("dagster-webserver", [_bin("dagster-webserver"), "-m", "billing_portal.definitions",
-                                                   "-h", "0.0.0.0", "-p", str(dagster_port)], env)
-        children.start("dagster-daemon", [_bin("dagster-daemon"), "run", "-m", "billing_portal.definitions"], env)
+        sidecar = children.start("sidecar", commands["sidecar"], env)
+        # The daemon (schedules, sensors, the run queue) once the backfill is written: its runs never race it.
+        children.start("dagster-daemon", commands["dagster-daemon"], env)
         wait_http(f"http://127.0.0.1:{sidecar_port}/healthz", 60, sidecar)
         wait_http(f"http://127.0.0.1:{dagster_port}/server_info", 180, web)
         lo = start.isoformat() + "T00:00:00Z"
         hi = today.isoformat() + "T00:00:00Z"
         click.echo("\nReady:")
-        click.echo(f"  Dagster UI   http://localhost:{dagster_port}  (assets, checks, runs, backfills, schedules)")
-        click.echo(f"  REST API     http://localhost:{sidecar_port}/v1/costs?from_ts={lo}&to_ts={hi}&limit=10")
-        click.echo(f"  Swagger UI   http://localhost:{sidecar_port}/docs")
-        click.echo(f"  Metrics      http://localhost:{sidecar_port}/metrics")
+        click.echo(f"  Dagster UI   http://{shown}:{dagster_port}  (assets, checks, runs, backfills, schedules)")
+        click.echo(f"  REST API     http://{shown}:{sidecar_port}/v1/costs?from_ts={lo}&to_ts={hi}&limit=10")
+        click.echo(f"  Swagger UI   http://{shown}:{sidecar_port}/docs")
+        click.echo(f"  Metrics      http://{shown}:{sidecar_port}/metrics")
         click.echo(f"  Logs         {children.log_dir}")
+        if host != LOOPBACK:
+            click.echo(f"  Listening on {host} (not only this machine: --host {LOOPBACK} keeps it local)")
         click.echo("Press Ctrl-C to stop.")
         if exit_after_ready:
             return
@@ -230,3 +266,19 @@ def demo_command(days, simulate, scale, seed, dagster_port, sidecar_port, simula
         click.echo("\nstopping…")
     finally:
         children.stop()
+        if own_database:
+            _stop_database(stop_embedded, settings.home)
+
+
+def _stop_database(stop_embedded, home: Path) -> None:
+    """Stop the embedded PostgreSQL the demo started (a second Ctrl-C meanwhile does not leave it running)."""
+    for _ in range(3):
+        try:
+            if stop_embedded(home):
+                click.echo("stopped embedded PostgreSQL")
+            return
+        except KeyboardInterrupt:
+            continue
+        except BillingPortalError as exc:
+            click.echo(f"could not stop the embedded PostgreSQL: {exc} (run `billing-portal db stop`)", err=True)
+            return

@@ -25,7 +25,6 @@ from dagster import (
     schedule,
 )
 
-from billing_portal.assets.partitions import DAILY
 from billing_portal.config import get_settings
 from billing_portal.resources import WarehouseResource
 
@@ -34,24 +33,24 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 chargeback_job = define_asset_job(
-    "chargeback_job", selection=AssetSelection.all(), partitions_def=DAILY,
+    "chargeback_job", selection=AssetSelection.all(),
     description="The whole graph for a day range: objects and catalog (observed once per day), billing, usage still "
                 "recoverable, ownership, facts, confidence.")
 restatement_job = define_asset_job(
-    "restatement_job", selection=AssetSelection.groups("billing", "allocation", "publish"), partitions_def=DAILY,
+    "restatement_job", selection=AssetSelection.groups("billing", "allocation", "publish"),
     description="Re-reads billing (restated or late bills) and re-allocates from the stored usage and object/catalog "
                 "history. Never collects objects, catalog or usage.")
 usage_capture_job = define_asset_job(
-    "usage_capture_job", selection=AssetSelection.groups("usage"), partitions_def=DAILY,
+    "usage_capture_job", selection=AssetSelection.groups("usage"),
     description="Principal usage of complete days, captured while the Metrics API still has it (about 7 days).")
 collect_billing_job = define_asset_job(
-    "collect_billing_job", selection=AssetSelection.groups("billing"), partitions_def=DAILY,
+    "collect_billing_job", selection=AssetSelection.groups("billing"),
     description="Billing costs only.")
 collect_core_objects_job = define_asset_job(
-    "collect_core_objects_job", selection=AssetSelection.groups("core_objects"), partitions_def=DAILY,
+    "collect_core_objects_job", selection=AssetSelection.groups("core_objects"),
     description="Core objects only (orgs, environments, clusters, principals, keys, connectors, ksqlDB, Flink, SR).")
 collect_catalog_tags_job = define_asset_job(
-    "collect_catalog_tags_job", selection=AssetSelection.groups("catalog"), partitions_def=DAILY,
+    "collect_catalog_tags_job", selection=AssetSelection.groups("catalog"),
     description="Stream Governance catalog tags and business metadata only.")
 
 JOBS = [chargeback_job, restatement_job, usage_capture_job, collect_billing_job, collect_core_objects_job,

@@ -4,6 +4,7 @@ recorded in the Dagster instance (visible in the Dagster UI), with concise progr
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 import uuid
@@ -115,8 +116,31 @@ class Progress:
             self.echo(f"{t}   check {data.asset_key.to_user_string()}:{data.check_name} {status}")
 
 
-def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargeback_job", echo=click.echo) -> str:
-    """Materialize [start, end) as one run; returns the run id. Raises BillingPortalError on failure."""
+def open_instance():
+    """The Dagster instance of DAGSTER_HOME; a dagster.yaml Dagster refuses is one line, not a traceback."""
+    import yaml  # noqa: PLC0415
+    from dagster import DagsterInstance  # noqa: PLC0415
+    from dagster._core.errors import DagsterError  # noqa: PLC0415
+
+    where = f"the Dagster instance in DAGSTER_HOME ({os.environ.get('DAGSTER_HOME')}) cannot be loaded"
+    try:
+        return DagsterInstance.get()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{where}: dagster.yaml is not valid YAML{at} ({getattr(exc, 'problem', None) or exc})") \
+            from None
+    except DagsterError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+        # "Errors whilst loading dagster instance config at dagster.yaml." then "Error 1: …. Expected: <schema>"
+        detail = lines[1] if len(lines) > 1 and lines[1].startswith("Error") else lines[0]
+        raise ConfigError(f"{where}: {detail.split(' Expected:')[0]}") from None
+
+
+def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargeback_job", echo=click.echo,
+                        show_warehouse: bool = True) -> str:
+    """Materialize [start, end) as one run; returns the run id. Raises BillingPortalError on failure.
+    `show_warehouse=False` when the caller has already said which warehouse (the demo)."""
     load_dotenv_file()
     settings = get_settings()
     settings.require("CCLOUD_API_KEY")
@@ -147,9 +171,8 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     ensure_dagster_home(settings.home)
     url = resolve_database_url(settings)
     migrate(url)  # fail early with a clear message if the warehouse is unreachable
-    echo(f"warehouse: {describe_url(url)}")
-
-    from dagster import DagsterInstance  # noqa: PLC0415
+    if show_warehouse:
+        echo(f"warehouse: {describe_url(url)}")
 
     from billing_portal.definitions import defs  # noqa: PLC0415
     from billing_portal.jobs import RANGE_END_TAG, RANGE_START_TAG  # noqa: PLC0415
@@ -157,7 +180,7 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     job = defs.resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     echo(f"materializing {job_name} for {first_key} … {last_key} ({(end - start).days} day(s)) as run {run_id}")
-    with DagsterInstance.get() as instance:
+    with open_instance() as instance:
         with Progress(instance, run_id, echo) as progress:
             result = job.execute_in_process(
                 instance=instance, run_id=run_id, raise_on_error=False,

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
-from dagster import AssetExecutionContext, BackfillPolicy, DailyPartitionsDefinition
+from dagster import AssetExecutionContext, BackfillPolicy, BetaWarning, DailyPartitionsDefinition
 
 from billing_portal.config import get_settings
 
-# One run materializes a whole backfill range: assets read context.partition_time_window.
+# One run materializes a whole backfill range: assets read context.partition_time_window. Dagster calls the
+# `backfill_policy` parameter beta and says so once per asset that takes it, in every process that loads the
+# definitions (the demo, `materialize`, the webserver, the daemon): a deliberate choice here, so that one BetaWarning
+# is silenced (every other warning still shows). Every asset module imports SINGLE_RUN from here, so the filter is in
+# place before their decorators run.
+warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` of function `asset`", category=BetaWarning)
 SINGLE_RUN = BackfillPolicy.single_run()
 
 

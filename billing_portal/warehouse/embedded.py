@@ -1,8 +1,8 @@
 """An embedded PostgreSQL 16 (the binaries shipped by the `pgserver` wheel) under $BILLING_PORTAL_HOME/pgdata.
 
-Started on demand, reused by every later process, stopped by `billing-portal db stop` (or `make clean`). It listens
-on a Unix socket inside the data directory only. When running as root, the server runs as the unprivileged
-`pgserver` system user (PostgreSQL refuses to run as root).
+Started on demand, reused by every later process, stopped by `billing-portal db stop` (or `make clean`), and by
+`billing-portal demo` when the demo started it. It listens on a Unix socket inside the data directory only. When
+running as root, the server runs as the unprivileged `pgserver` system user (PostgreSQL refuses to run as root).
 """
 
 from __future__ import annotations
@@ -83,8 +83,20 @@ def _write_tuning(pgdata: Path) -> None:
     conf.write_text("".join(lines))
 
 
+STATUS_UNKNOWN = 4  # pg_ctl status: the data directory cannot be reached
+
+
 def _running(pgdata: Path, user: str | None) -> bool:
     pg = _pg()
+    try:
+        pg.pg_ctl(["status"], pgdata=pgdata, user=user)
+        return True
+    except subprocess.CalledProcessError as exc:
+        if exc.returncode != STATUS_UNKNOWN or user is None:
+            return False
+    # The server's user cannot reach the data directory: a parent lost the permissions given at start (pytest, for
+    # one, resets its base temporary directory to 0700). "Unknown" is not "stopped": restore them and ask again.
+    _prepare_permissions(pgdata, user)
     try:
         pg.pg_ctl(["status"], pgdata=pgdata, user=user)
         return True
@@ -135,6 +147,14 @@ def start_embedded(home: Path) -> str:
         except subprocess.TimeoutExpired:
             raise DatabaseError(f"the embedded PostgreSQL in {pgdata} did not start within 90 s") from None
     return _url(pgdata)
+
+
+def embedded_running(home: Path) -> bool:
+    """Whether the embedded server of `home` runs now (a command that starts it can then tell whether to stop it)."""
+    pgdata = (Path(home) / "pgdata").resolve()
+    if not (pgdata / "PG_VERSION").exists():
+        return False
+    return _running(pgdata, _system_user())
 
 
 def stop_embedded(home: Path) -> bool:

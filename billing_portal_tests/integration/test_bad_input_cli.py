@@ -133,3 +133,39 @@ def test_a_key_without_the_billing_role_is_a_403_naming_the_role(env):
 ], ids=["scale", "fault", "port", "missing-end", "job", "command"])
 def test_bad_command_line_usage(env, args, fragment):
     one_clear_line(run_cli(args, env, check=False, timeout=60), fragment)
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["materialize", "demo"])
+def test_a_dagster_home_that_cannot_exist_is_one_line_before_anything_starts(env, tmp_path, command):
+    """DAGSTER_HOME under a parent that does not exist (issue 16): one line naming it, nothing started. (One whose
+    parent exists is created: billing_portal_tests/unit/test_dagster_home.py.)"""
+    missing = tmp_path / "no-such-parent" / "dagster"
+    args = ["materialize", *RANGE] if command == "materialize" else [
+        "demo", "--days", "0", "--dagster-port", str(_free_port()), "--sidecar-port", str(_free_port()),
+        "--simulator-port", str(_free_port())]
+    home = tmp_path / "fresh-home"
+    proc = run_cli(args, env | {"DAGSTER_HOME": str(missing), "BILLING_PORTAL_HOME": str(home)}, check=False,
+                   cwd=tmp_path, timeout=120)
+    one_clear_line(proc, f"DAGSTER_HOME ({missing}) does not exist", "unset DAGSTER_HOME")
+    assert not missing.parent.exists()
+    assert not (home / "pgdata").exists() and not (home / "logs").exists(), "nothing may start"
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ("storage: {nonsense: 1}\n", ['unexpected config entry "nonsense"', "root:storage"]),
+    ("storage: [unclosed\n", ["dagster.yaml is not valid YAML", "line 2"]),
+], ids=["schema", "yaml"])
+def test_a_dagster_yaml_dagster_refuses_is_one_line(env, tmp_path, text, fragments):
+    home = tmp_path / "dagster-home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(text)
+    proc = run_cli(["materialize", *RANGE], env | {"DAGSTER_HOME": str(home)}, check=False)
+    one_clear_line(proc, f"DAGSTER_HOME ({home}) cannot be loaded", *fragments)

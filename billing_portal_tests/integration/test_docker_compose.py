@@ -85,6 +85,18 @@ def test_ports_are_distinct_and_reach_the_right_container_port(compose):
     assert env["GRAFANA_PORT"] == "3000" and env["SIDECAR_PORT"] == "8000"
 
 
+def test_servers_listen_on_every_interface_inside_their_containers(compose):
+    """Inside a container 0.0.0.0 is right (the published port decides what the host exposes); the local demo binds
+    127.0.0.1 instead (billing_portal_tests/unit/test_demo_options.py)."""
+    services = compose["services"]
+    web = services["dagster-webserver"]["command"]
+    assert web[web.index("-h") + 1] == "0.0.0.0"
+    code = services["dagster-code"]["command"]
+    assert code[code.index("-h") + 1] == "0.0.0.0"
+    sidecar = services["sidecar"]["command"]
+    assert sidecar[sidecar.index("--bind") + 1] == "0.0.0.0:8000"
+
+
 def test_mounted_files_and_build_inputs_exist(compose):
     mounts = 0
     for name, svc in compose["services"].items():

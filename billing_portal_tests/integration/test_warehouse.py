@@ -1,6 +1,10 @@
 import datetime as dt
+import os
+import shutil
+import tempfile
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import psycopg
@@ -85,3 +89,27 @@ def test_replace_days_is_per_day(database_url):
                 replace_days(conn, "principal_usage_hourly", "usage_date", [f["usage_date"][0]], f)
         rows = conn.execute("SELECT usage_date, count(*) FROM principal_usage_hourly GROUP BY 1 ORDER BY 1").fetchall()
     assert rows == [(DAY, 2), (DAY + dt.timedelta(days=1), 2)]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the embedded server runs as another user only when started by root")
+def test_embedded_server_is_still_seen_running_when_a_parent_loses_its_permissions():
+    """Started by root, the server runs as `pgserver`, whose `pg_ctl status` answers "unknown" (4) once a parent of
+    the data directory goes back to 0700 (pytest does it to its base temporary directory when another session
+    starts). Unknown is not stopped: the demo must still see and stop the server it started, and a second process
+    must not try to start another one (issue 16)."""
+    from billing_portal.warehouse.embedded import embedded_running, start_embedded, stop_embedded  # noqa: PLC0415
+
+    parent = Path(tempfile.mkdtemp(prefix="bpperm", dir="/tmp"))
+    home = parent / "home"
+    try:
+        parent.chmod(0o755)
+        url = start_embedded(home)
+        parent.chmod(0o700)
+        assert embedded_running(home)
+        parent.chmod(0o700)
+        assert start_embedded(home) == url  # reused, not a second postmaster
+        parent.chmod(0o700)
+        assert stop_embedded(home) and not embedded_running(home)
+    finally:
+        stop_embedded(home)
+        shutil.rmtree(parent, ignore_errors=True)

@@ -1,6 +1,7 @@
 """`billing-portal demo` (what `make demo` runs): boots the embedded PostgreSQL, the simulator, materializes days
-through Dagster, serves the Dagster UI and the sidecar; `/healthz` answers, `/v1/costs` is not empty, and Ctrl-C
-(SIGINT) stops every child cleanly."""
+through Dagster, serves the Dagster UI and the sidecar on 127.0.0.1 only; `/healthz` answers, `/v1/costs` is not
+empty, the output is free of warnings and says things once, and Ctrl-C (SIGINT) stops every child cleanly, the
+embedded PostgreSQL included (issue 16)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,38 @@ def _free_port() -> int:
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _address(hex_addr: str) -> str:
+    raw = bytes.fromhex(hex_addr)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[::-1])
+    return socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses of the TCP sockets listening on `port` (Linux: /proc/net/tcp and tcp6)."""
+    out = set()
+    for name in ("tcp", "tcp6"):
+        path = Path("/proc/net") / name
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            addr, hex_port = fields[1].split(":")
+            if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                out.add(_address(addr))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm-background"])
@@ -59,17 +92,32 @@ def test_demo_boots_serves_costs_and_stops_cleanly(tmp_path, how):
         assert len(costs.json()["data"]) == 100
         assert "ccloud_cost_usd_hourly" in requests.get(f"{sidecar}/metrics", timeout=30).text
         assert requests.get(f"http://127.0.0.1:{ports['dagster']}/server_info", timeout=10).status_code == 200
+        if Path("/proc/net/tcp").exists():  # a local demo is not reachable from other machines unless asked
+            assert listening_addresses(ports["sidecar"]) == {"127.0.0.1"}
+            assert listening_addresses(ports["dagster"]) == {"127.0.0.1"}
+        postmaster = int((tmp_path / "home" / "pgdata" / "postmaster.pid").read_text().split()[0])
+        assert _alive(postmaster)
     finally:
         if proc.poll() is None:
             if how == "ctrl-c":
                 os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
             else:
                 proc.send_signal(signal.SIGTERM)  # the demo only: it must stop its children itself
-        code = proc.wait(timeout=60)
-        # The embedded PostgreSQL outlives the demo on purpose (the next `make demo` reuses it); not this one.
-        subprocess.run([str(BIN), "db", "stop"], env=env, cwd=tmp_path, timeout=60, check=False)
+        code = proc.wait(timeout=90)
+        # The demo stops the embedded PostgreSQL it started; this is for a failed test only.
+        stopped = subprocess.run([str(BIN), "db", "stop"], env=env, cwd=tmp_path, timeout=60, check=False,
+                                 capture_output=True, text=True)
     out = (tmp_path / "demo.out").read_text()
     assert code == 0, out[-4000:]
     for child in ("dagster-daemon", "dagster-webserver", "sidecar", "simulator"):
         assert f"stopped {child}" in out
+    assert "stopped embedded PostgreSQL" in out, out[-2000:]
+    assert stopped.stdout.strip() == "not running", stopped.stdout + stopped.stderr
+    assert not _alive(postmaster), "the embedded PostgreSQL outlived the demo"
+    assert not (tmp_path / "home" / "pgdata" / "postmaster.pid").exists()
     assert "Traceback" not in out
+    # the output a newcomer reads: no Python warnings (Dagster's BetaWarning, our own deprecations), said once
+    assert "Warning:" not in out, [line for line in out.splitlines() if "Warning" in line][:5]
+    assert out.count("warehouse:") == 1, out[:2000]
+    # the UI is up before the backfill run, so the run can be watched
+    assert out.index("Dagster UI: http://127.0.0.1:") < out.index("materializing chargeback_job")

@@ -15,6 +15,7 @@ from dagster import (
 )
 
 from billing_portal.assets.billing.publish import COLLECTED_LINES, COLLECTED_QUARANTINE
+from billing_portal.assets.metadata import usd
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.assets.writes import replace_day_tables, replace_quarantine
 from billing_portal.resources import ConfluentCloudResource, WarehouseResource
@@ -54,7 +55,7 @@ def billing_costs(context: AssetExecutionContext, confluent: ConfluentCloudResou
             # Collected, not yet published: the facts asset publishes the bill with the facts allocated from it.
             replace_day_tables(conn, day, {COLLECTED_LINES: day_lines}, "usage_date")
             replace_quarantine(conn, "billing", day, day_q, table=COLLECTED_QUARANTINE)
-            prev = warehouse.record_status(conn, "billing_costs", day, len(day_lines), amount, context.run_id,
+            prev = warehouse.record_status(conn, "billing_costs", day, len(day_lines), amount, context.run.run_id,
                                            {"quarantined": len(day_q)})
         if prev is not None and prev["amount_usd"] is not None and prev["amount_usd"] != amount:
             restated.append({"day": day.isoformat(), "before_usd": str(prev["amount_usd"]), "after_usd": str(amount)})
@@ -65,7 +66,7 @@ def billing_costs(context: AssetExecutionContext, confluent: ConfluentCloudResou
                      f"{batch.duplicates} duplicates removed, {len(days)} day(s)")
     metadata = {
         "lines": MetadataValue.int(total_lines),
-        "billed_usd": MetadataValue.text(str(total_amount)),
+        "billed_usd": usd(total_amount),
         "quarantined_rows": MetadataValue.int(total_quarantined),
         "duplicate_rows_removed": MetadataValue.int(int(batch.duplicates)),
         "days": MetadataValue.int(len(days)),
@@ -73,4 +74,4 @@ def billing_costs(context: AssetExecutionContext, confluent: ConfluentCloudResou
     }
     return MaterializeResult(metadata=metadata, check_results=[AssetCheckResult(
         check_name="no_quarantined_rows", passed=total_quarantined == 0, severity=AssetCheckSeverity.WARN,
-        metadata={"quarantined_rows": total_quarantined})])
+        metadata={"quarantined_rows": MetadataValue.int(total_quarantined)})])

@@ -93,7 +93,7 @@ def catalog_tags(context: AssetExecutionContext, schema_registry: SchemaRegistry
             registries = read_day(conn, "schema_registries", days[-1])
         frames, stats, skipped = crawl(context, schema_registry, registries)
         with warehouse.transaction() as conn:
-            obs = record_observation(conn, "catalog", now, frames, run_id=context.run_id,
+            obs = record_observation(conn, "catalog", now, frames, run_id=context.run.run_id,
                                      skipped={"sr_id": [s.sr_id for s in skipped if s.sr_id]},
                                      skipped_detail=[s.as_dict() for s in skipped],
                                      extra_counts={"reads": sum(x.get("reads", 0) for x in stats.values()),
@@ -106,7 +106,7 @@ def catalog_tags(context: AssetExecutionContext, schema_registry: SchemaRegistry
         with warehouse.transaction(partition=("catalog_tags", day)) as conn:
             written[day] = write_derived_day(conn, day, "catalog", CATALOG_TABLES)
             warehouse.record_status(conn, "catalog_tags", day, sum(written[day]["rows"].values()), None,
-                                    context.run_id, {**written[day]["rows"], "basis": written[day]["basis"]})
+                                    context.run.run_id, {**written[day]["rows"], "basis": written[day]["basis"]})
     last = written[days[-1]]["rows"]
     entities = sum(s.get("entities", 0) for s in stats.values())
     reads = sum(s.get("reads", 0) for s in stats.values())

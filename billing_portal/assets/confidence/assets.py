@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from billing_portal.assets.metadata import usd
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
 from billing_portal.assets.writes import replace_day_tables
 from billing_portal.money import to_units
@@ -37,10 +38,10 @@ def cost_confidence(context: AssetExecutionContext, warehouse: WarehouseResource
         conf = compute_confidence(grouped)
         with warehouse.transaction(partition=("cost_confidence", day)) as conn:
             replace_day_tables(conn, day, {"cost_confidence_daily": conf}, "usage_date")
-            warehouse.record_status(conn, "cost_confidence", day, len(conf), None, context.run_id)
+            warehouse.record_status(conn, "cost_confidence", day, len(conf), None, context.run.run_id)
         total = conf[conf["scope_type"] == "total"]
         if len(total):
-            latest = {k: str(total.iloc[0][k]) for k in total.columns if k.endswith("_usd")}
-            latest["day"] = day.isoformat()
-    return MaterializeResult(metadata={"days": MetadataValue.int(len(days)),
-                                       "latest_day_totals": MetadataValue.json(latest)})
+            latest = {"latest_day": MetadataValue.text(day.isoformat())}
+            latest.update({k: usd(total.iloc[0][k]) for k in total.columns if k.endswith("_usd")})
+    # The newest day's totals by confidence and method, one number each (plotted by the UI across runs).
+    return MaterializeResult(metadata={"days": MetadataValue.int(len(days)), **latest})

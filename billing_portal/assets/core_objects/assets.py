@@ -59,7 +59,7 @@ def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResour
             skipped_by_table: dict[str, list[str]] = {}
             for scope in snapshot.skipped:
                 skipped_by_table.setdefault(scope["table"], []).append(scope["env_id"] or "*")
-            obs = record_observation(conn, "objects", now, frames, run_id=context.run_id,
+            obs = record_observation(conn, "objects", now, frames, run_id=context.run.run_id,
                                      skipped_by_table=skipped_by_table, skipped_detail=snapshot.skipped)
             # objects that could not be used (no id, a conflicting duplicate) are kept aside under the newest day
             # of the run (the day this observation was made for)
@@ -75,7 +75,7 @@ def core_objects(context: AssetExecutionContext, confluent: ConfluentCloudResour
         with warehouse.transaction(partition=("core_objects", day)) as conn:
             written[day] = write_derived_day(conn, day, "objects", tuple(OBJECT_TABLES))
             for name in OBJECT_TABLES:
-                warehouse.record_status(conn, name, day, written[day]["rows"][name], None, context.run_id,
+                warehouse.record_status(conn, name, day, written[day]["rows"][name], None, context.run.run_id,
                                         {"basis": written[day]["basis"]})
     before_first = sum(1 for w in written.values() if w["basis"]["before_first_observation"])
     last = written[days[-1]]

@@ -27,6 +27,7 @@ from billing_portal.assets.inputs import (
     read_usage,
     read_usage_sources,
 )
+from billing_portal.assets.metadata import ratio, usd
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.resources.warehouse import lock_partition
@@ -87,7 +88,7 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
             publish_bill(conn, day, bill)
             rows = write_facts(conn, day, result.facts)
             rec = reconcile_day(conn, day)
-            prev = warehouse.record_status(conn, "hourly_cost_facts", day, rows, rec.allocated, context.run_id,
+            prev = warehouse.record_status(conn, "hourly_cost_facts", day, rows, rec.allocated, context.run.run_id,
                                            rec.as_dict())
         t3 = time.perf_counter()
         timings["read_s"] += t1 - t0
@@ -111,24 +112,25 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
     return MaterializeResult(
         metadata={
             "fact_rows": MetadataValue.int(rows_total),
-            "billed_usd": MetadataValue.text(str(billed)),
-            "allocated_usd": MetadataValue.text(str(allocated)),
-            "unallocated_usd": MetadataValue.text(str(unallocated)),
+            "billed_usd": usd(billed),
+            "allocated_usd": usd(allocated),
+            "unallocated_usd": usd(unallocated),
             "days": MetadataValue.int(len(days)),
             "restated_days": MetadataValue.json(restated),
             "timings_s": MetadataValue.json({k: round(v, 3) for k, v in timings.items()}),
         },
         check_results=[
             AssetCheckResult(check_name="reconciliation", passed=not bad_days, severity=AssetCheckSeverity.ERROR,
-                             metadata={"days_checked": len(per_day), "days_failing": MetadataValue.json(bad_days),
-                                       "billed_usd": str(billed), "allocated_usd": str(allocated)}),
+                             metadata={"days_checked": MetadataValue.int(len(per_day)),
+                                       "days_failing": MetadataValue.json(bad_days),
+                                       "billed_usd": usd(billed), "allocated_usd": usd(allocated)}),
             AssetCheckResult(check_name="unallocated_share", passed=share <= threshold,
                              severity=AssetCheckSeverity.WARN,
-                             metadata={"unallocated_share": f"{share:.4%}", "threshold": f"{threshold:.2%}",
-                                       "unallocated_usd": str(unallocated)}),
+                             metadata={"unallocated_share": ratio(share), "threshold": ratio(threshold),
+                                       "unallocated_usd": usd(unallocated)}),
             AssetCheckResult(check_name="quarantined_rows", passed=quarantined_rows == 0,
                              severity=AssetCheckSeverity.WARN,
-                             metadata={"quarantined_rows": quarantined_rows,
-                                       "quarantined_usd": str(sum((r.quarantined for r in per_day), Decimal(0)))}),
+                             metadata={"quarantined_rows": MetadataValue.int(quarantined_rows),
+                                       "quarantined_usd": usd(sum((r.quarantined for r in per_day), Decimal(0)))}),
         ],
     )

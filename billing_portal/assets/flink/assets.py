@@ -44,7 +44,7 @@ def flink_statements(context: AssetExecutionContext, flink: FlinkResource, wareh
         skipped, stats = snapshot.skipped, snapshot.stats
         with warehouse.transaction() as conn:
             obs = record_observation(conn, SOURCE, now, {"flink_statements": snapshot.statements},
-                                     run_id=context.run_id,
+                                     run_id=context.run.run_id,
                                      skipped_by_table={"flink_statements": [s["scope"] for s in skipped]},
                                      skipped_detail=skipped)
             replace_quarantine(conn, SOURCE, days[-1], snapshot.quarantine)
@@ -58,7 +58,7 @@ def flink_statements(context: AssetExecutionContext, flink: FlinkResource, wareh
         with warehouse.transaction(partition=("flink_statements", day)) as conn:
             written[day] = write_derived_day(conn, day, SOURCE, ("flink_statements",))
             warehouse.record_status(conn, "flink_statements", day, written[day]["rows"]["flink_statements"], None,
-                                    context.run_id, {"basis": written[day]["basis"]})
+                                    context.run.run_id, {"basis": written[day]["basis"]})
     last = written[days[-1]]
     return MaterializeResult(metadata={
         "rows_on_last_day": MetadataValue.int(last["rows"]["flink_statements"]),

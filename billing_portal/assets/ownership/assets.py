@@ -36,7 +36,7 @@ def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
         with warehouse.transaction(partition=("ownership", day)) as conn:
             replace_day_tables(conn, day, {"principal_attribution": principals, "resource_attribution": resources,
                                            "schema_attribution": schemas}, "usage_date")
-            warehouse.record_status(conn, "ownership", day, len(principals) + len(resources), None, context.run_id)
+            warehouse.record_status(conn, "ownership", day, len(principals) + len(resources), None, context.run.run_id)
         n_principals, n_resources = len(principals), len(resources)
         n_schemas, n_owned = len(schemas), int(schemas["payer"].notna().sum())
         for src, n in principals["attribution_source"].value_counts().items():

@@ -122,7 +122,7 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
             rec = conn.execute(_RECONCILE, {"day": day, "lo": lo, "hi": hi}).fetchone()
             unallocated = int(facts.loc[facts["topic"] == UNALLOCATED_TOPIC, "amount_units"].sum()) if len(facts) \
                 else 0
-            warehouse.record_status(conn, "hourly_topic_facts", day, rows, rec[2], context.run_id,
+            warehouse.record_status(conn, "hourly_topic_facts", day, rows, rec[2], context.run.run_id,
                                     {"mismatched_lines": int(rec[0]), "billed_usd": str(rec[1]),
                                      "unallocated_topic_units": unallocated})
         t_end = time.perf_counter()

@@ -188,7 +188,7 @@ def capture(context, asset_name: str, ms: MetricSet, fetch, history_fetch, wareh
             not_complete.append(day.isoformat())
         with warehouse.transaction(partition=(asset_name, day)) as conn:
             for usage, cl, source in writes:
-                _store(conn, day, usage, cl, source, now, context.run_id, ms)
+                _store(conn, day, usage, cl, source, now, context.run.run_id, ms)
                 captured[str(source)] += len(cl)
             from psycopg import sql  # noqa: PLC0415
 
@@ -196,7 +196,7 @@ def capture(context, asset_name: str, ms: MetricSet, fetch, history_fetch, wareh
                 sql.Identifier(ms.table)), (day,)).fetchone()[0]
             status = dict(conn.execute("SELECT source, count(*) FROM usage_capture WHERE usage_date = %s"
                                        " AND metric_set = %s GROUP BY source", (day, ms.name)).fetchall())
-            warehouse.record_status(conn, asset_name, day, total, None, context.run_id, {
+            warehouse.record_status(conn, asset_name, day, total, None, context.run.run_id, {
                 "state": str(state), "clusters": len(clusters), "captured_now": {str(k): len(c) for _, c, k in writes},
                 "captures": status, "uncaptured": len([c for c in clusters if c not in stored and not any(
                     c in cl for _, cl, _ in writes)])})
