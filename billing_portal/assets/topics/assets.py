@@ -110,7 +110,9 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
         known = pd.concat([usage[["cluster_id", "topic"]],
                            cat["catalog_entities"].loc[cat["catalog_entities"]["entity_type"] == "kafka_topic",
                                                        ["cluster_id", "topic"]]], ignore_index=True)
-        attribution = resolve_topics(known, catalog, mapping)
+        emails = warehouse.read_frame("SELECT email FROM users WHERE snapshot_date = %s AND email IS NOT NULL",
+                                      (day,))["email"].tolist()
+        attribution = resolve_topics(known, catalog, mapping, emails)
         clusters = [c for c in lines["resource_id"].dropna().unique() if str(c).startswith("lkc-")]
         sources = read_usage_sources(warehouse, day, clusters, clock.current(), confluent.metrics_retention_days,
                                      metric_set="topic")
