@@ -76,8 +76,10 @@ def _rollup(day):
 
     def step(conn, staging: str) -> None:
         conn.execute("DELETE FROM topic_cost_daily WHERE usage_date = %s", (day,))
-        conn.execute(sql.SQL("INSERT INTO topic_cost_daily (usage_date, {dims}, amount_usd, fact_rows)"
-                             " SELECT %s, {dims}, sum(amount_usd), count(*) FROM {t} GROUP BY {dims}").format(
+        conn.execute(sql.SQL("INSERT INTO topic_cost_daily (usage_date, {dims}, amount_usd, charges_usd, fact_rows)"
+                             " SELECT %s, {dims}, sum(amount_usd),"
+                             " coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0), count(*)"
+                             " FROM {t} GROUP BY {dims}").format(
             dims=dims, t=sql.Identifier(staging)), (day,))
 
     return step
