@@ -313,22 +313,28 @@ def test_quality_figures_have_one_definition_on_a_simulated_org(simulated_wareho
     assert team_metric == pytest.approx(team_by_day[last.isoformat()]["team_completeness"])
 
     runner = Runner(conn, load("confidence-metrics.json"))
-    first_run = shares[0]  # the full run: every stored day
-    tr = day_range(dt.date.fromisoformat(first_run["first_day"]), dt.date.fromisoformat(first_run["last_day"]))
-    runner.load_variables(tr)
-    panels = runner.run_panels(tr, {})
+    runner.load_variables(day_range(wh.start, last))
+    panels = runner.run_panels(day_range(wh.start, last), {})
     trend = {r["time"].date().isoformat(): r for r in panels["Confidence and coverage trend (organization)"]}
     for day, d in by_day.items():
         assert float(trend[day]["unallocated share"]) == pytest.approx(d["unallocated_share"]), day
-    if first_run["first_day"] == wh.start.isoformat() and first_run["last_day"] == last.isoformat():
-        stat_share = panels["Unallocated share"][0]["share"]
-        assert float(stat_share) == pytest.approx(first_run["unallocated_share"])
-        assert float(panels["Team known (attribution completeness)"][0]["share"]) == pytest.approx(
-            completeness[0]["team_completeness"])
+        assert float(trend[day]["team known (attribution completeness)"]) == pytest.approx(
+            team_by_day[day]["team_completeness"]), day
+    # over a range: the newest run's check (its days, as stored since) = the dashboard's stats over those days
+    newest_share, newest_team = shares[-1], completeness[-1]
+    tr = day_range(dt.date.fromisoformat(newest_share["first_day"]), dt.date.fromisoformat(newest_share["last_day"]))
+    ranged = runner.run_panels(tr, {})
+    assert float(ranged["Unallocated share"][0]["share"]) == pytest.approx(newest_share["unallocated_share"])
+    assert float(ranged["Team known (attribution completeness)"][0]["share"]) == pytest.approx(
+        newest_team["team_completeness"])
+    assert float(ranged["Credits"][0]["credits"]) == pytest.approx(newest_share["credits_usd"])
     worklist = panels["Ownership worklist: most cost without a team"]
     assert worklist and all(r["mapping-file line"].startswith(r["id"] + ": {team: <team>") for r in worklist)
-    print(f"simulated org, {wh.start}..{last}: unallocated share {first_run['unallocated_share']:.4%} "
-          f"(credits {first_run['credits_usd']:.2f} USD apart), team completeness "
-          f"{completeness[0]['team_completeness']:.2%}, worklist top: {worklist[0]['id']} "
-          f"{worklist[0]['cost without a team']:.2f} USD")
+    print(f"simulated org, {wh.start}..{last}: unallocated share {float(panels['Unallocated share'][0]['share']):.4%}"
+          f" (credits {float(panels['Credits'][0]['credits']):.2f} USD apart), team / business unit / cost center "
+          f"known {float(panels['Team known (attribution completeness)'][0]['share']):.2%} / "
+          f"{float(panels['Business unit known'][0]['share']):.2%} / "
+          f"{float(panels['Cost center known'][0]['share']):.2%}, high confidence "
+          f"{float(panels['High confidence share'][0]['share']):.2%}; worklist top: {worklist[0]['id']} "
+          f"{worklist[0]['cost without a team']:.2f} USD ({len(worklist)} rows)")
 
