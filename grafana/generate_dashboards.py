@@ -6,10 +6,16 @@
 Every PostgreSQL panel reads the rollups (`cost_daily`: day grain with every dimension incl. principal and resource;
 `cost_hourly_team`: hour grain without principal/resource; the variables' value lists read the smaller
 `cost_daily_business` and `cost_daily_principal`) or small tables (billing_costs, quarantine_rows,
-cost_confidence_daily, partition_status, principal_usage_hourly, object snapshots) — never hourly_cost_facts, which
+cost_confidence_daily, cost_figures, partition_status, principal_usage_hourly, object snapshots) — never
+hourly_cost_facts, which
 holds ~1.3 M rows per day for a large organization. Panels are driven by Grafana's time picker (`$__timeFilter`,
 `$__timeFrom()`, `$__timeTo()`, `$__timeGroupAlias`) and the dashboard variables (multi-value, All = the custom all
 value `'__all'`, so "All" never expands to thousands of literals). Amounts are NUMERIC sums, shown in USD.
+
+The quality figures come from their one SQL definition (migration 0014), as in GET /v1/confidence, /metrics and the
+asset checks: the unallocated share is `unallocated_share(unallocated charges, charges)` and attribution
+completeness `attribution_completeness(known charges, charges)` over the parts of view `cost_daily_figures` (cost_daily
+with charges and credits apart) or of `cost_figures` (per day and scope); credits never net unallocated charges away.
 """
 
 from __future__ import annotations
@@ -186,12 +192,16 @@ ORDER BY "forecast (month)" DESC"""
 
 
 def reconciliation_daily() -> str:
-    """Bill vs allocation per day: the warehouse's one definition (reconciliation_daily, migration 0013), as
-    GET /v1/reconciliation reads it."""
-    return """SELECT usage_date::timestamp AT TIME ZONE 'UTC' AS "time", billed_usd AS "billed",
-       allocated_usd AS "allocated", quarantined_usd AS "quarantined", difference_usd AS "difference",
-       unallocated_usd AS "unallocated"
-FROM reconciliation_daily($__timeFrom()::date, $__timeTo()::date)
+    """Bill vs allocation per day: the warehouse's one reconciliation (reconciliation_daily, migration 0013), as
+    GET /v1/reconciliation reads it, with the unallocated charges and the credits apart (cost_daily_figures)."""
+    return """SELECT r.usage_date::timestamp AT TIME ZONE 'UTC' AS "time", r.billed_usd AS "billed",
+       r.allocated_usd AS "allocated", r.quarantined_usd AS "quarantined", r.difference_usd AS "difference",
+       coalesce(f.u, 0) AS "unallocated charges", coalesce(f.c, 0) AS "credits"
+FROM reconciliation_daily($__timeFrom()::date, $__timeTo()::date) r
+LEFT JOIN (
+  SELECT usage_date, sum(unallocated_charges_usd) AS u, sum(credits_usd) AS c FROM cost_daily_figures
+  WHERE usage_date BETWEEN $__timeFrom()::date AND $__timeTo()::date GROUP BY 1
+) f USING (usage_date)
 ORDER BY 1"""
 
 
@@ -251,15 +261,35 @@ ORDER BY cost.c DESC"""
 
 
 def confidence_trend() -> str:
-    return """SELECT usage_date::timestamp AT TIME ZONE 'UTC' AS "time",
-       high_usd / nullif(total_usd, 0) AS "high confidence share",
-       (by_usage_usd + by_ownership_usd) / nullif(total_usd, 0) AS "coverage (usage + ownership)",
-       by_fallback_usd / nullif(total_usd, 0) AS "fallback share",
-       abs(unallocated_usd) / nullif(abs(total_usd), 0) AS "unallocated share",
-       usage_expired_usd / nullif(total_usd, 0) AS "usage expired before capture"
-FROM cost_confidence_daily
-WHERE scope_type = 'total' AND $__timeFilter(usage_date)
+    return """SELECT c.usage_date::timestamp AT TIME ZONE 'UTC' AS "time",
+       c.high_usd / nullif(c.total_usd, 0) AS "high confidence share",
+       (c.by_usage_usd + c.by_ownership_usd) / nullif(c.total_usd, 0) AS "coverage (usage + ownership)",
+       c.by_fallback_usd / nullif(c.total_usd, 0) AS "fallback share",
+       f.unallocated_share AS "unallocated share",
+       f.team_completeness AS "team known (attribution completeness)",
+       c.usage_expired_usd / nullif(c.total_usd, 0) AS "usage expired before capture"
+FROM cost_confidence_daily c
+LEFT JOIN cost_figures f USING (usage_date, scope_type, scope_value)
+WHERE c.scope_type = 'total' AND $__timeFilter(c.usage_date)
 ORDER BY 1"""
+
+
+def unallocated_share(v) -> str:
+    """The unallocated share of the selection (migration 0014: unallocated charges / charges, credits apart)."""
+    return f"""SELECT unallocated_share(sum(unallocated_charges_usd), sum(charges_usd)) AS share
+FROM cost_daily_figures WHERE $__timeFilter(usage_date){where(v)}"""
+
+
+def completeness(attribute: str, v) -> str:
+    """Attribution completeness of the selection: the share of its charges whose `attribute` is known."""
+    return f"""SELECT attribution_completeness(sum({attribute}_known_usd), sum(charges_usd)) AS share
+FROM cost_daily_figures WHERE $__timeFilter(usage_date){where(v)}"""
+
+
+OWNERSHIP_WORKLIST = """SELECT kind, id, id_type AS "type", display_name AS "name", owner,
+       unattributed_usd AS "cost without a team", share, days, section AS "mapping section",
+       entry AS "mapping-file line"
+FROM ownership_worklist($__timeFrom()::date, $__timeTo()::date, 50)"""
 
 
 SKIPPED_SCOPES = """SELECT o.source, o.observed_at AS "observed at",
@@ -390,9 +420,9 @@ FROM (SELECT sum(amount_usd) AS a FROM cost_daily WHERE $__timeFilter(usage_date
              description="Cost of the month of the newest complete day (≤ the range end) up to that day."),
         stat(lay, "Forecast (month)", f"""SELECT "forecast (month)" FROM ({forecast(None, 'scope', v)}) t""",
              description="Month to date + trailing 7-day mean daily cost × the days without data (as GET /v1/forecast)."),
-        stat(lay, "Unallocated share", f"""SELECT abs(sum(amount_usd) FILTER (WHERE principal_id = 'UNALLOCATED'))
-       / nullif(sum(abs(amount_usd)), 0) AS share
-FROM cost_daily WHERE $__timeFilter(usage_date){where(v)}""", unit=PCT),
+        stat(lay, "Unallocated share", unallocated_share(v), unit=PCT,
+             description="Unallocated charges / charges: positive amounts on UNALLOCATED over all positive amounts "
+                         "(a credit never nets it away; as GET /v1/confidence and /metrics)."),
         ts(lay, "Daily cost by business unit", daily_series("business_unit", v), stacked=True, bars=True, w=16,
            h=9),
         pie(lay, "Cost by product", by_dims([("product", "product")], v, with_share=False), w=8, h=9),
@@ -419,7 +449,10 @@ def chargeback() -> dict:
      + (SELECT coalesce(sum(amount), 0) FROM quarantine_rows WHERE source = 'billing'
         AND $__timeFilter(usage_date)) AS billed""", w=6,
              description="The bill of the range, unfiltered: compare with the allocated cost when no filter is set."),
-        stat(lay, "Unallocated cost", total(v, "\n  AND principal_id = 'UNALLOCATED'"), w=6),
+        stat(lay, "Unallocated charges", f"""SELECT sum(unallocated_charges_usd) AS "cost" FROM cost_daily_figures
+WHERE $__timeFilter(usage_date){where(v)}""", w=6,
+             description="Positive amounts on UNALLOCATED; credits (e.g. a promotional credit) are not netted "
+                         "against them (see the credits in Billed vs allocated per day)."),
         stat(lay, "Teams charged", f"""SELECT count(DISTINCT coalesce(team, 'unknown')) AS teams FROM cost_daily
 WHERE $__timeFilter(usage_date){where(v)}""", unit="none", w=6),
         table(lay, "Chargeback by cost center, business unit and team",
@@ -604,11 +637,24 @@ FROM cost_daily WHERE $__timeFilter(usage_date){where(v)}"""
             "principal_id <> 'UNALLOCATED' AND allocation_method IN ('usage_share', 'hybrid', 'object_owner', "
             "'resource_owner', 'env_owner', 'key_holders_even')"), unit=PCT, w=6,
              description="Share of cost allocated by measured usage or by ownership (not by a fallback split)."),
-        stat(lay, "Unallocated share", share("principal_id = 'UNALLOCATED'"), unit=PCT, w=6),
+        stat(lay, "Unallocated share", unallocated_share(v), unit=PCT, w=6,
+             description="Unallocated charges / charges (positive amounts; credits apart), as GET /v1/confidence, "
+                         "/metrics and the unallocated_share asset check."),
         prom_stat(lay, "Data lag (Prometheus)", "max(ccloud_cost_data_lag_seconds)", "s",
                   "Now − end of the newest complete hour of cost facts, as exported by the sidecar.",
                   thresholds={"mode": "absolute", "steps": [{"color": "green", "value": None},
                                                             {"color": "red", "value": 345600}]}),
+        stat(lay, "Team known (attribution completeness)", completeness("team", v), unit=PCT, w=6,
+             description="Share of charges whose team is known. Beside confidence: a row can be measured (high "
+                         "confidence on who used the cluster) and still have no team."),
+        stat(lay, "Business unit known", completeness("business_unit", v), unit=PCT, w=6,
+             description="Share of charges whose business unit is known."),
+        stat(lay, "Cost center known", completeness("cost_center", v), unit=PCT, w=6,
+             description="Share of charges whose cost center is known."),
+        stat(lay, "Credits", f"""SELECT sum(credits_usd) AS "credits" FROM cost_daily_figures
+WHERE $__timeFilter(usage_date){where(v)}""", w=6,
+             description="Negative amounts (promotional and service credits), shown apart: they never net "
+                         "unallocated charges away."),
         ts(lay, "Confidence and coverage trend (organization)", confidence_trend(), unit=PCT, w=24, h=9,
            description="From cost_confidence_daily (scope total). 'usage expired before capture': cost whose usage "
                        "the Metrics API dropped (after ~7 days) before the daily capture got it."),
@@ -626,9 +672,9 @@ GROUP BY 1, 2 ORDER BY "cost" DESC""", w=12, h=9,
        sum(high_usd) / nullif(sum(total_usd), 0) AS "high", sum(medium_usd) / nullif(sum(total_usd), 0) AS "medium",
        sum(low_usd) / nullif(sum(total_usd), 0) AS "low",
        sum(by_usage_usd + by_ownership_usd) / nullif(sum(total_usd), 0) AS "coverage",
-       sum(unallocated_usd) / nullif(sum(total_usd), 0) AS "unallocated",
+       unallocated_share(sum(f.unallocated_charges_usd), sum(f.charges_usd)) AS "unallocated",
        sum(usage_expired_usd) / nullif(sum(total_usd), 0) AS "usage expired"
-FROM cost_confidence_daily
+FROM cost_confidence_daily c LEFT JOIN cost_figures_daily f USING (usage_date, scope_type, scope_value)
 WHERE scope_type = 'team' AND $__timeFilter(usage_date)
   AND ('__all' IN ($team) OR scope_value IN ($team))
 GROUP BY 1 ORDER BY "cost" DESC""", w=12, h=9,
@@ -637,6 +683,12 @@ GROUP BY 1 ORDER BY "cost" DESC""", w=12, h=9,
               overrides=units(high=PCT, medium=PCT, low=PCT, coverage=PCT, unallocated=PCT,
                               **{"usage expired": PCT})),
         table(lay, "Allocation issues", issues_table(v), w=12, h=9, overrides=units(days="none", rows="none")),
+        table(lay, "Ownership worklist: most cost without a team", OWNERSHIP_WORKLIST, w=24, h=10,
+              overrides=units(share=PCT, days="none", **{"cost without a team": USD}),
+              description="The principals and resources with the most charges and no team over the range (as GET "
+                          "/v1/ownership/worklist), each with the line to add under its section of the mapping file "
+                          "(BILLING_PORTAL_MAPPING_FILE) to give it one; one owners: entry fixes every row of that "
+                          "owner."),
         table(lay, "Scopes not read (latest observations)", SKIPPED_SCOPES, w=24, h=6, unit="none",
               description="What the newest observation of objects and of the catalog could not read up to the range "
                           "end: a Schema Registry without a key (SCHEMA_REGISTRY_CREDENTIALS_FILE) or refusing it, an "
@@ -644,7 +696,8 @@ GROUP BY 1 ORDER BY "cost" DESC""", w=12, h=9,
                           "had; new ones there are unknown until the key can read them."),
     ]
     return dashboard("bp-confidence-metrics", "Confidence Metrics",
-                     "Data quality of the chargeback: confidence, coverage, unallocated cost and what to fix.", v,
+                     "Data quality of the chargeback: confidence, coverage, unallocated share, attribution completeness and "
+                     "what to fix (the ownership worklist).", v,
                      panels)
 
 
@@ -669,10 +722,11 @@ GROUP BY {", ".join(str(i + 1) for i in range(len(dims)))} ORDER BY "cost" DESC 
         stat(lay, "Topic view cost", topic_total(), w=6,
              description="Every line billed on a Kafka cluster, split over the cluster's topics (the same total as "
                          "those lines in the principal view)."),
-        stat(lay, "UNALLOCATED topic share", f"""SELECT sum(amount_usd) FILTER (WHERE topic = 'UNALLOCATED')
-       / nullif(sum(amount_usd), 0) AS share
+        stat(lay, "UNALLOCATED topic share", f"""SELECT unallocated_share(
+         sum(charges_usd) FILTER (WHERE topic = 'UNALLOCATED'), sum(charges_usd)) AS share
 FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v, skip=('topic',))}""", unit=PCT, w=6,
-             description="Cluster lines without topic metrics (or whose topic usage expired before capture)."),
+             description="Charges of cluster lines without topic metrics (or whose topic usage expired before "
+                         "capture) over all charges of the topic view; credits apart (unallocated_share())."),
         stat(lay, "Topics with cost", f"""SELECT count(DISTINCT (cluster_id, topic)) AS "topics"
 FROM topic_cost_daily WHERE $__timeFilter(usage_date) AND topic <> 'UNALLOCATED'{where(v)}""", unit="none", w=6),
         stat(lay, "High confidence share (topic view)", f"""SELECT sum(amount_usd) FILTER (WHERE confidence = 'high')
@@ -725,7 +779,7 @@ ORDER BY coalesce(c.throughput, 0) + coalesce(c.storage, 0) DESC LIMIT 200""", w
                           "(network write/read, CKUs) and of storage per topic."),
         ts(lay, "UNALLOCATED topic share per day", f"""SELECT $__timeGroupAlias(usage_date, '1d'),
        'UNALLOCATED share' AS metric,
-       sum(amount_usd) FILTER (WHERE topic = 'UNALLOCATED') / nullif(sum(amount_usd), 0) AS value
+       unallocated_share(sum(charges_usd) FILTER (WHERE topic = 'UNALLOCATED'), sum(charges_usd)) AS value
 FROM topic_cost_daily WHERE $__timeFilter(usage_date){where(v, skip=('topic',))}
 GROUP BY 1, 2 ORDER BY 1""", unit=PCT, w=12, h=8),
         table(lay, "UNALLOCATED by cluster and reason", f"""SELECT cluster_id AS "cluster",

@@ -126,6 +126,8 @@ class AllocationConfig(_Strict):
     usage_driven_line_types: tuple[str, ...] = DEFAULT_USAGE_DRIVEN
     line_type_rules: dict[str, RuleName] = Field(default_factory=dict)
     unallocated_share_threshold: float = Field(default=0.05, ge=0.0, le=1.0)
+    # the attribution_completeness check warns when the share of charges with a known team is below this
+    attribution_completeness_threshold: float = Field(default=0.0, ge=0.0, le=1.0)
     # the topic view
     topic_splits: dict[str, TopicSplit] = Field(default_factory=lambda: dict(DEFAULT_TOPIC_SPLITS))
     default_topic_split: TopicSplit = Field(default_factory=lambda: TopicSplit(method="even"))

@@ -77,8 +77,10 @@ def _stats(ctx: Context, facts_line: np.ndarray, method: np.ndarray, confidence:
         if n:
             lines_by_method[str(m)] = n
     unallocated = by_method_units.get("unallocated", 0)
-    abs_total = int(np.abs(units).sum())
-    abs_unalloc = int(np.abs(units[method == METHODS.index("unallocated")]).sum())
+    # charges (positive amounts) and credits apart, as the warehouse's figures take them (migration 0014); the
+    # unallocated share itself is a warehouse figure (unallocated_share() over the stored rollups), not a stat here
+    is_unalloc = method == METHODS.index("unallocated")
+    positive = np.maximum(units, 0)
     return {
         "rows": int(len(units)),
         "lines": int(len(lines)),
@@ -91,7 +93,9 @@ def _stats(ctx: Context, facts_line: np.ndarray, method: np.ndarray, confidence:
         "lines_by_rule": {k: int(v) for k, v in lines["rule"].value_counts().sort_index().items()},
         "lines_by_method": lines_by_method,
         "unallocated_units": unallocated,
-        "unallocated_share": (abs_unalloc / abs_total) if abs_total else 0.0,
+        "charges_units": int(positive.sum()),
+        "credits_units": int((units - positive).sum()),
+        "unallocated_charges_units": int(positive[is_unalloc].sum()),
         "usage_rows_ignored": int(ctx.usage.ignored_rows),
     }
 

@@ -59,9 +59,5 @@ class AllocationResult:
     facts: pd.DataFrame
     stats: dict = field(default_factory=dict)
 
-    @property
-    def unallocated_share(self) -> float:
-        return float(self.stats.get("unallocated_share", 0.0))
-
 
 __all__ = ["FACT_COLUMNS", "USAGE_COLUMNS", "AllocationResult", "CatalogData", "CoreObjects", "DayInputs"]

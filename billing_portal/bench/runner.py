@@ -316,7 +316,7 @@ class Bench:
                                                            sql.Literal(lo + dt.timedelta(days=1))))
                     for r in ROLLUP_TABLES:
                         keys = (["hour"] if r.grain == "hour" else []) + list(r.dimensions)
-                        cols = ["usage_date", *keys, "amount_usd", "fact_rows"]
+                        cols = ["usage_date", *keys, "amount_usd", "charges_usd", "fact_rows"]
                         conn.execute(sql.SQL("INSERT INTO {t} ({c}) SELECT {s} FROM {t} WHERE usage_date = %s").format(
                             t=sql.Identifier(r.table), c=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
                             s=sql.SQL(", ").join(
@@ -332,6 +332,7 @@ class Bench:
                         c=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
                         s=sql.SQL(", ").join(sql.SQL("usage_date + {}").format(shift_days) if c == "usage_date"
                                              else sql.Identifier(c) for c in cols)), (template,))
+                    conn.execute("SELECT refresh_cost_figures(%s)", (day,))
                     # as the writer does: the day's bookkeeping row (the sidecar's /metrics ledger compares it)
                     conn.execute(
                         "INSERT INTO partition_status (asset_name, usage_date, row_count, amount_usd, run_id, details)"

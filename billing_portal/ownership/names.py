@@ -4,6 +4,7 @@ naming conventions spell out (`…-owner-<x>` in display names, `Owner: <email>`
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 UNALLOCATED = "UNALLOCATED"
 
@@ -56,11 +57,48 @@ def is_principal_id(value: str | None) -> bool:
 
 
 def normalize_owner(owner: str | None) -> str | None:
-    """Owners compare case-insensitively: stripped, lower-cased, trailing punctuation removed; '' → None."""
+    """Owners compare case-insensitively: stripped, lower-cased, trailing punctuation removed; '' → None. An account
+    id (`sa-…`, `u-…`, `pool-…`) is kept as written (ids are case-sensitive): `canonical_owner` resolves it."""
     if owner is None:
         return None
-    o = str(owner).strip().strip(".,;:").lower()
-    return o or None
+    o = str(owner).strip().strip(".,;:")
+    if is_principal_id(o):
+        return o
+    return o.lower() or None
+
+
+def owner_directory(emails: Iterable[str | None]) -> dict[str, str]:
+    """{local part: email} for every known email whose local part no other known email shares (normalized):
+    `rupert@company.com` teaches that the owner `rupert` is that address; with `rupert@a.com` and `rupert@b.com`
+    both known, `rupert` stays a bare name."""
+    by_local: dict[str, set[str]] = {}
+    for e in emails:
+        o = normalize_owner(e)
+        if o and "@" in o and not is_principal_id(o):
+            local = o.split("@", 1)[0]
+            if local:
+                by_local.setdefault(local, set()).add(o)
+    return {local: next(iter(found)) for local, found in by_local.items() if len(found) == 1}
+
+
+def canonical_owner(owner: str | None, directory: Mapping[str, str] | None = None,
+                    principal_owners: Mapping[str, str | None] | None = None) -> str | None:
+    """The one spelling of an owner (docs/ALLOCATION.md, "Owners are people, spelt one way"):
+
+    - stripped and lower-cased (`normalize_owner`); empty, `unknown` → None;
+    - an account id (`sa-…`, `u-…`, `pool-…`) is never an owner name: it stands for that principal's owner
+      (`principal_owners[id]`, itself canonical), or None when that is not known;
+    - a bare name that is the local part of exactly one known email (`directory`, see `owner_directory`) is that
+      email: `Rupert` and `rupert@company.com` are one owner."""
+    o = normalize_owner(owner)
+    if o is None or o == "unknown":
+        return None
+    if is_principal_id(o):
+        found = (principal_owners or {}).get(o)
+        return found if found and not is_principal_id(found) and found != "unknown" else None
+    if "@" not in o and directory:
+        return directory.get(o, o)
+    return o
 
 
 def owner_from_display_name(name: str | None) -> str | None:

@@ -13,7 +13,9 @@ Precedence per attribute, first hit wins (docs/ALLOCATION.md, "Ownership"):
    what the catalog teaches about that owner (source `catalog`)
 6. `unknown`
 
-`attribution_source` says where the owner came from (or, without an owner, the first attribute found).
+`attribution_source` says where the owner came from (or, without an owner, the first attribute found). Every owner
+offered by a tier is spelt one way first (`names.canonical_owner`): lower-cased, a bare name that is the local part
+of one known email becomes that email, and an account id is never an owner (it stands for that principal's owner).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from billing_portal.ownership.frames import (
 from billing_portal.ownership.mapping import ATTRIBUTES, BUSINESS_ATTRIBUTES, OwnershipMapping
 from billing_portal.ownership.names import (
     UNALLOCATED,
+    canonical_owner,
     is_principal_id,
     normalize_owner,
+    owner_directory,
     owner_from_description,
     owner_from_display_name,
     principal_type_of,
@@ -46,13 +50,23 @@ _OWNER_KINDS = {"serviceaccount": "service_account", "user": "user", "identitypo
 
 
 class _Attribution:
-    """Collects attributes tier by tier; the first value offered for an attribute wins."""
+    """Collects attributes tier by tier; the first value offered for an attribute wins. Owners are made canonical
+    (`canonical_owner` with `directory` and `principal_owners`) before they are offered; an owner given as an
+    account id is remembered as `owner_id` (the principal it designates) whether or not it yields an owner."""
 
-    def __init__(self) -> None:
+    def __init__(self, directory: dict[str, str] | None = None,
+                 principal_owners: dict[str, str | None] | None = None) -> None:
         self.values: dict[str, str | None] = dict.fromkeys(ATTRIBUTES)
         self.sources: dict[str, str | None] = dict.fromkeys(ATTRIBUTES)
+        self.directory, self.principal_owners = directory, principal_owners
+        self.owner_id: str | None = None
 
     def offer(self, attr: str, value: str | None, source: str) -> None:
+        if attr == "owner" and value and source != "synthetic":
+            raw = normalize_owner(value)
+            if raw and is_principal_id(raw) and self.owner_id is None and self.values["owner"] is None:
+                self.owner_id = raw
+            value = canonical_owner(value, self.directory, self.principal_owners)
         if value and value != UNKNOWN and self.values[attr] is None:
             self.values[attr] = value
             self.sources[attr] = source
@@ -116,10 +130,23 @@ def _principal_universe(objects: CoreObjects, usage: pd.DataFrame | None) -> dic
     return out
 
 
+def known_emails(objects: CoreObjects, mapping: OwnershipMapping, evidence: pd.DataFrame | None = None) -> list[str]:
+    """Every email the day knows: users' emails, the owners the mapping file names (`owners:` keys, principals' and
+    resources' `owner`), and the owners the catalog states. `owner_directory` of these makes bare names canonical."""
+    out = [text(e) for e in objects.users["email"].tolist()]
+    out += list(mapping.owners)
+    out += [a.owner for a in (*mapping.principals.values(), *mapping.resources.values()) if a.owner]
+    if evidence is not None and len(evidence):
+        out += evidence.loc[evidence["attr"] == "owner", "value"].tolist()
+    return [e for e in out if e and "@" in e]
+
+
 def resolve_principals(objects: CoreObjects, mapping: OwnershipMapping, profiles: dict,
-                       usage: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The principal attribution frame (columns of table principal_attribution without usage_date)."""
+                       usage: pd.DataFrame | None = None, directory: dict[str, str] | None = None) -> pd.DataFrame:
+    """The principal attribution frame (columns of table principal_attribution without usage_date). `directory`:
+    `owner_directory` of the day's known emails (default: those of `objects` and `mapping`)."""
     universe = _principal_universe(objects, usage)
+    directory = directory if directory is not None else owner_directory(known_emails(objects, mapping))
     emails = {text(p): normalize_owner(text(e)) for p, e in
               zip(objects.users["principal_id"].tolist(), objects.users["email"].tolist(), strict=True) if text(p)}
     sa = objects.service_accounts
@@ -133,7 +160,7 @@ def resolve_principals(objects: CoreObjects, mapping: OwnershipMapping, profiles
                                         ip["display_name"].tolist(), strict=True) if text(p)})
     rows = []
     for pid, (ptype, display) in universe.items():
-        a = _Attribution()
+        a = _Attribution(directory, emails)
         a.offer_all(mapping.principals.get(pid), "mapping")
         if pid == UNALLOCATED:
             for attr in ATTRIBUTES:
@@ -188,9 +215,11 @@ def _owner_principal(owner: str | None, known: set[str], by_email: dict[str, str
 
 
 def resolve_resources(objects: CoreObjects, mapping: OwnershipMapping, catalog_clusters: dict, profiles: dict,
-                      principals: pd.DataFrame) -> pd.DataFrame:
+                      principals: pd.DataFrame, directory: dict[str, str] | None = None) -> pd.DataFrame:
     """The resource attribution frame (columns of table resource_attribution without usage_date)."""
     p_attrs = principals.set_index("principal_id")[list(ATTRIBUTES)].to_dict("index")
+    directory = directory if directory is not None else owner_directory(known_emails(objects, mapping))
+    principal_owners = {pid: a["owner"] for pid, a in p_attrs.items() if a["owner"] not in (None, UNKNOWN)}
     known = set(principals["principal_id"])
     by_email = {normalize_owner(text(e)): text(p) for p, e in
                 zip(objects.users["principal_id"].tolist(), objects.users["email"].tolist(), strict=True)
@@ -198,20 +227,21 @@ def resolve_resources(objects: CoreObjects, mapping: OwnershipMapping, catalog_c
     owners = object_owners(objects).set_index("resource_id")["principal_id"].to_dict()
     rows = []
     for rid, info in _resource_universe(objects, mapping, catalog_clusters).items():
-        a = _Attribution()
+        a = _Attribution(directory, principal_owners)
         explicit = mapping.resources.get(rid)
         a.offer_all(explicit, "mapping")
         if info["resource_type"] == "kafka_cluster":
             a.offer_all(catalog_clusters.get(rid), "catalog")
         runs_as = owners.get(rid)
         if runs_as:
+            # the identity it runs as: that identity's owner (never the identity id itself) and business attributes
             pa_ = p_attrs.get(runs_as, {})
-            a.offer("owner", pa_.get("owner") if pa_.get("owner") not in (None, UNKNOWN) else runs_as, "object")
+            a.offer("owner", pa_.get("owner"), "object")
             a.offer_all(pa_, "object", BUSINESS_ATTRIBUTES)
         a.offer("owner", owner_from_display_name(info["display_name"]), "name")
         a.offer_owner_profile(mapping, profiles)
         owner_principal = (explicit.principal_id if explicit and explicit.principal_id else None) or runs_as \
-            or _owner_principal(a.values["owner"], known, by_email)
+            or a.owner_id or _owner_principal(a.values["owner"], known, by_email)
         rows.append({"resource_id": rid, **info, **a.row(), "owner_principal_id": owner_principal})
     frame = pd.DataFrame(rows, columns=list(RESOURCE_ATTRIBUTION_COLUMNS))
     return frame.sort_values("resource_id", kind="stable").reset_index(drop=True)
@@ -228,6 +258,7 @@ def resolve_attribution(objects: CoreObjects, catalog: CatalogData | None, mappi
     evidence = catalog_evidence(catalog, mapping)
     profiles = owner_profiles(evidence)
     clusters = cluster_attributes(evidence)
-    principals = resolve_principals(objects, mapping, profiles, usage)
-    resources = resolve_resources(objects, mapping, clusters, profiles, principals)
+    directory = owner_directory(known_emails(objects, mapping, evidence))
+    principals = resolve_principals(objects, mapping, profiles, usage, directory)
+    resources = resolve_resources(objects, mapping, clusters, profiles, principals, directory)
     return principals, resources

@@ -11,15 +11,23 @@ import pandas as pd
 from billing_portal.ownership.catalog import catalog_evidence
 from billing_portal.ownership.frames import CatalogData
 from billing_portal.ownership.mapping import ATTRIBUTES, OwnershipMapping
-from billing_portal.ownership.names import normalize_owner
+from billing_portal.ownership.names import canonical_owner, owner_directory
 
 TOPIC_ATTRIBUTION_COLUMNS = ("cluster_id", "topic", *ATTRIBUTES, "attribution_source")
 
 
-def resolve_topics(topics: pd.DataFrame, catalog: CatalogData, mapping: OwnershipMapping) -> pd.DataFrame:
-    """`topics`: (cluster_id, topic) pairs of the day. Returns TOPIC_ATTRIBUTION_COLUMNS, one row per pair."""
+def resolve_topics(topics: pd.DataFrame, catalog: CatalogData, mapping: OwnershipMapping,
+                   emails: list[str] | None = None) -> pd.DataFrame:
+    """`topics`: (cluster_id, topic) pairs of the day. Returns TOPIC_ATTRIBUTION_COLUMNS, one row per pair. Owners
+    are canonical (`canonical_owner`) over the emails of the mapping, the catalog and `emails` (e.g. users')."""
     pairs = topics[["cluster_id", "topic"]].dropna().drop_duplicates().astype(str)
     evidence = catalog_evidence(catalog, mapping)
+    known = list(emails or []) + list(mapping.owners)
+    known += [a.owner for a in (*mapping.principals.values(), *mapping.resources.values()) if a.owner]
+    known += [r.owner for r in mapping.topics if r.owner]
+    if len(evidence):
+        known += evidence.loc[evidence["attr"] == "owner", "value"].tolist()
+    directory = owner_directory(known)
     best: dict[tuple[str, str], dict[str, str]] = {}
     if len(evidence):
         ev = evidence.sort_values("priority", kind="stable")
@@ -37,7 +45,7 @@ def resolve_topics(topics: pd.DataFrame, catalog: CatalogData, mapping: Ownershi
                 if getattr(rule, a) and a not in values:
                     values[a] = getattr(rule, a)
                     source = "catalog" if source == "catalog" else "mapping"
-        owner = normalize_owner(values.get("owner"))
+        owner = canonical_owner(values.get("owner"), directory)
         known = mapping.owner_attributes(owner)
         if known is not None:
             for a in ATTRIBUTES[1:]:

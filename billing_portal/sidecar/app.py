@@ -84,13 +84,14 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
         export_focus,
         forecast,
         health,
+        ownership,
         reconciliation,
         summary,
         topics,
     )
 
-    for module in (health, costs, summary, topics, dimensions, confidence, reconciliation, forecast, export_focus,
-                   collect):
+    for module in (health, costs, summary, topics, dimensions, confidence, ownership, reconciliation, forecast,
+                   export_focus, collect):
         app.register_blueprint(module.bp)
 
     @app.get("/metrics")

@@ -47,6 +47,11 @@ def ratio(part: Decimal | None, total: Decimal | None) -> float | None:
     return round(float(part / total), 6)
 
 
+def share(value: Decimal | None) -> float | None:
+    """A ratio the warehouse computed (e.g. `unallocated_share()`), as a JSON number rounded to 6 places."""
+    return None if value is None else round(float(value), 6)
+
+
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json", headers=headers)
 

@@ -13,7 +13,11 @@ Metrics (label sets are bounded: no principal or resource ids; use the REST API 
 - `ccloud_cost_allocation_coverage_ratio{bucket}`: share of the newest day's cost per coverage bucket
   (by_usage, by_ownership, by_fallback, unallocated), from cost_confidence_daily.
 - `ccloud_cost_confidence_ratio{confidence}`: share of the newest day's cost per confidence level.
-- `ccloud_cost_unallocated_share_ratio`: |UNALLOCATED| / |all| of the newest complete day.
+- `ccloud_cost_unallocated_share_ratio`: the unallocated share of the newest complete day: unallocated charges /
+  charges (positive amounts; a credit never nets it away), by the SQL definition every reader uses (migration 0014).
+- `ccloud_cost_credits_usd`: the credits (negative amounts, <= 0) of the newest complete day, shown apart.
+- `ccloud_cost_attribution_completeness_ratio{attribute}`: the share of the newest complete day's charges with a
+  known team, business_unit, cost_center (migration 0014).
 - `ccloud_budget_usd{business_unit}`: the monthly budget of a business unit, from the YAML file
   `BILLING_PORTAL_BUDGETS_FILE` (`load_budgets`); compared with `ccloud_cost_month_to_date_usd` by the alert rules.
 
@@ -36,7 +40,6 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.registry import Collector, CollectorRegistry
-from psycopg import sql
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from billing_portal.ownership.yamlfile import load_yaml_model
@@ -52,6 +55,7 @@ from billing_portal.sidecar.query import (
 HOURLY_LABELS = list(ledger.LABELS) + ["revision"]
 CACHE_TTL_SECONDS = 300
 BUCKETS = ("by_usage", "by_ownership", "by_fallback", "unallocated")
+ATTRIBUTES = ("team", "business_unit", "cost_center")
 LEVELS = ("high", "medium", "low")
 
 
@@ -130,7 +134,8 @@ class CostCollector(Collector):
 
     # --- slow aggregates ---------------------------------------------------------------------------------------
     def _aggregates(self, conn, newest: dt.date | None, now: dt.datetime) -> dict:
-        out: dict = {"mtd": [], "buckets": {}, "levels": {}, "unallocated_share": None}
+        out: dict = {"mtd": [], "buckets": {}, "levels": {}, "unallocated_share": None, "credits": None,
+                     "completeness": {}}
         lo = _month_start(now)
         hi = (lo + dt.timedelta(days=32)).replace(day=1)
         source = pick_source({"business_unit"}, "month")
@@ -145,14 +150,14 @@ class CostCollector(Collector):
             out["buckets"] = {b: conf[f"{b}_usd"] / total for b in BUCKETS}
             out["levels"] = {lv: conf[f"{lv}_usd"] / total for lv in LEVELS}
         if newest is not None:
-            src = pick_source({"principal_id"}, "day")
-            w = range_and_filters(src, day_start(newest), day_start(newest + dt.timedelta(days=1)), {})
-            r = conn.execute(sql.SQL(
-                "SELECT sum(abs({a})) FILTER (WHERE principal_id = 'UNALLOCATED') AS u, sum(abs({a})) AS t"
-                " FROM {rel} WHERE {w}").format(a=sql.Identifier(src.amount_column),
-                                                 rel=sql.Identifier(src.relation), w=w.sql()), w.params).fetchone()
-            if r and r["t"]:
-                out["unallocated_share"] = (r["u"] or Decimal(0)) / r["t"]
+            # the figures as defined once (view cost_figures, migration 0014): the API and dashboards read the same
+            r = conn.execute("SELECT * FROM cost_figures WHERE usage_date = %s AND scope_type = 'total'",
+                             (newest,)).fetchone()
+            if r:
+                out["unallocated_share"] = r["unallocated_share"]
+                out["credits"] = r["credits_usd"]
+                out["completeness"] = {a: r[f"{a}_completeness"] for a in ATTRIBUTES
+                                       if r[f"{a}_completeness"] is not None}
         return out
 
     def _version(self, conn, newest, now):
@@ -209,10 +214,24 @@ class CostCollector(Collector):
         yield levels
 
         unallocated = GaugeMetricFamily("ccloud_cost_unallocated_share_ratio",
-                                        "|UNALLOCATED cost| / |all cost| of the newest complete day.")
+                                        "Unallocated charges / charges (positive amounts; credits apart) of the "
+                                        "newest complete day.")
         if agg["unallocated_share"] is not None:
             unallocated.add_metric([], float(agg["unallocated_share"]))
         yield unallocated
+
+        credits = GaugeMetricFamily("ccloud_cost_credits_usd",
+                                    "Credits (negative amounts, <= 0) of the newest complete day, in USD.")
+        if agg["credits"] is not None:
+            credits.add_metric([], float(agg["credits"]))
+        yield credits
+
+        completeness = GaugeMetricFamily("ccloud_cost_attribution_completeness_ratio",
+                                         "Share of the newest complete day's charges with a known team, business "
+                                         "unit or cost center.", labels=["attribute"])
+        for attribute, value in agg["completeness"].items():
+            completeness.add_metric([attribute], float(value))
+        yield completeness
 
         budget = GaugeMetricFamily("ccloud_budget_usd",
                                    "Monthly budget of a business unit in USD (BILLING_PORTAL_BUDGETS_FILE).",

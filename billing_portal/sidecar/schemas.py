@@ -246,6 +246,15 @@ class ConfidenceQuery(DaysQuery):
                              metadata={"description": "total, team, business_unit (repeatable; default all)."})
 
 
+WORKLIST_MAX_LIMIT = 1_000
+
+
+class WorklistQuery(DaysQuery):
+    limit = fields.Integer(load_default=50, validate=validate.Range(
+        1, WORKLIST_MAX_LIMIT, error=f"must be between 1 and {WORKLIST_MAX_LIMIT}"),
+        metadata={"description": f"Most items to return, 1..{WORKLIST_MAX_LIMIT} (default 50)."})
+
+
 class ForecastQuery(Schema):
     month = fields.String(validate=validate.Regexp(r"^(20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])$",
                                                    error="must be a month YYYY-MM"),
@@ -369,10 +378,24 @@ class ConfidenceRow(Schema):
     usage_expired_usd = amount(required=True, description=(
         "Cost of usage-driven lines whose usage expired from the Metrics API before it was captured (reason "
         "usage_expired_before_capture); part of the buckets above, not added to them."))
+    charges_usd = amount(allow_none=True, description=(
+        "Gross charges: the positive amounts of the day and scope (credits excluded). Null for a day rolled up "
+        "before the figures existed."))
+    credits_usd = amount(allow_none=True, description="Credits: the negative amounts (<= 0), shown apart.")
+    unallocated_charges_usd = amount(allow_none=True, description="Positive amounts on principal UNALLOCATED.")
+    unallocated_credits_usd = amount(allow_none=True, description="Negative amounts on principal UNALLOCATED.")
     high_share = ratio()
     coverage_ratio = ratio("(by_usage + by_ownership) / total: cost allocated on evidence or a documented owner.")
-    unallocated_share = ratio()
     usage_expired_share = ratio()
+    unallocated_share = ratio(
+        "unallocated_charges / charges: the share of gross charges on principal UNALLOCATED. Credits never net it "
+        "away (they are credits_usd). The same figure as /metrics, the dashboards and the unallocated_share asset "
+        "check (SQL unallocated_share(), migration 0014). Null without charges.")
+    team_completeness = ratio(
+        "Attribution completeness: the share of charges whose team is known (not missing, empty, unknown or "
+        "unallocated). Beside confidence, not part of it. Null without charges.")
+    business_unit_completeness = ratio("The share of charges whose business unit is known.")
+    cost_center_completeness = ratio("The share of charges whose cost center is known.")
 
 
 class ConfidenceReport(Schema):
@@ -383,6 +406,42 @@ class ConfidenceReport(Schema):
     end = fields.String(allow_none=True, required=True, metadata={"format": "date",
                                                                   "description": "Last day, inclusive."})
     data = fields.List(fields.Nested(ConfidenceRow), required=True)
+
+
+class WorklistItem(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["principal", "resource"]), metadata={
+        "description": "principal (its mapping entry goes under principals:) or resource (under resources:)."})
+    id = fields.String(required=True, metadata={"description": "Principal id (sa-…, u-…, pool-…) or resource id "
+                                                               "(lkc-…, lcc-…, env-…, …)."})
+    id_type = opt_str("service_account, user, identity_pool, kafka_cluster, connector, environment, …")
+    display_name = opt_str("Display name from the newest attribution of the range, when known.")
+    owner = opt_str("Its owner when known (then one owners: entry fixes everything that owner owns).")
+    unattributed_usd = amount(required=True, description="Charges (positive amounts) in the range without a team "
+                                                         "whose attributes this id decides.")
+    share = ratio("unattributed_usd / all charges of the range.")
+    days = fields.Integer(required=True, metadata={"description": "Days of the range with such charges."})
+    mapping_section = fields.String(required=True, validate=validate.OneOf(["principals", "resources"]))
+    mapping_line = fields.String(required=True, metadata={
+        "description": "The line to add under mapping_section in the mapping file (BILLING_PORTAL_MAPPING_FILE), "
+                       "placeholders in <>: team, and business_unit / cost_center when those are unknown too.",
+        "example": "sa-abc123: {team: <team>, business_unit: <business_unit>}"})
+    mapping_yaml = fields.String(required=True, metadata={
+        "description": "The same as a YAML fragment: the section and the line.",
+        "example": "principals:\n  sa-abc123: {team: <team>}\n"})
+
+
+class OwnershipWorklist(Schema):
+    from_ts = fields.String(required=True, metadata={"format": "date-time", "description": "00:00Z of the first day."})
+    to_ts = fields.String(required=True, metadata={"format": "date-time",
+                                                  "description": "00:00Z after the last day (exclusive)."})
+    start = fields.String(allow_none=True, required=True, metadata={"format": "date", "description": "First day."})
+    end = fields.String(allow_none=True, required=True, metadata={"format": "date",
+                                                                  "description": "Last day, inclusive."})
+    charges_usd = amount(required=True, description="All charges (positive amounts) of the range.")
+    unattributed_usd = amount(required=True, description="Charges of the range without a known team (every id, "
+                                                         "not only the listed ones).")
+    team_completeness = ratio("Attribution completeness of the range: the share of charges with a known team.")
+    data = fields.List(fields.Nested(WorklistItem), required=True)
 
 
 class ReconciliationRow(Schema):

@@ -2,7 +2,10 @@
 
 `refresh_rollups` runs inside the transaction that replaces the day's facts, so a reader sees the facts and their
 rollups of the same run, never a mix. Each rollup is a GROUP BY of the day's fact partition; the columns it keeps
-are its dimensions (the sidecar's `query.ROLLUPS` picks the smallest one that answers a request).
+are its dimensions (the sidecar's `query.ROLLUPS` picks the smallest one that answers a request). Besides the net
+`amount_usd`, every rollup row keeps `charges_usd`, the sum of its facts' positive amounts (a row can hold a charge
+and a credit), which the figures of migration 0014 need; after the rollups, the day's `cost_figures_daily` rows are
+rebuilt from them (`refresh_cost_figures`).
 """
 
 from __future__ import annotations
@@ -51,11 +54,18 @@ def refresh_rollups(conn: psycopg.Connection, day: dt.date, source_table: str | 
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in keys)
         conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.table)), (day,))
         cur = conn.execute(sql.SQL(
-            "INSERT INTO {table} (usage_date, {cols}, amount_usd, fact_rows)"
-            " SELECT %s, {cols}, sum(amount_usd), count(*) FROM {source} GROUP BY {cols}").format(
+            "INSERT INTO {table} (usage_date, {cols}, amount_usd, charges_usd, fact_rows)"
+            " SELECT %s, {cols}, sum(amount_usd), coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0),"
+            " count(*) FROM {source} GROUP BY {cols}").format(
                 table=sql.Identifier(rollup.table), cols=cols, source=source), (day,))
         written[rollup.table] = cur.rowcount
+    written["cost_figures_daily"] = refresh_figures(conn, day)
     return written
+
+
+def refresh_figures(conn: psycopg.Connection, day: dt.date) -> int:
+    """Rebuild the day's `cost_figures_daily` rows from its `cost_daily` rollup (SQL `refresh_cost_figures`)."""
+    return int(conn.execute("SELECT refresh_cost_figures(%s)", (day,)).fetchone()[0])
 
 
 KEY_SPACE_LIMIT = 2**62  # combined keys stay below this (int64), re-numbered densely when they would not
@@ -75,8 +85,8 @@ def _codes(col: pa.Array) -> tuple[np.ndarray, pa.Array | None, int]:
 
 
 def aggregate_rollup(rollup: Rollup, facts: pa.Table) -> pa.Table:
-    """One rollup of a day's facts: group by the rollup's keys, exact sums of `amount_units` (int64) and row counts.
-    Null keys form their own group, as in SQL.
+    """One rollup of a day's facts: group by the rollup's keys, exact sums of `amount_units` (int64), of its
+    positive part (`charges_units`) and row counts. Null keys form their own group, as in SQL.
 
     Keys are dictionary codes combined into one int64 (mixed radix; when the key space would pass 2^62 the key so
     far is re-numbered densely with `np.unique`, and decoded back through that table later), the rows sorted by it
@@ -104,7 +114,10 @@ def aggregate_rollup(rollup: Rollup, facts: pa.Table) -> pa.Table:
     order = np.argsort(combined, kind="stable")
     combined = combined[order]
     starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]]) if n else np.zeros(0, np.int64)
-    sums = np.add.reduceat(amounts[order], starts) if n else np.zeros(0, np.int64)
+    sorted_amounts = amounts[order]
+    sums = np.add.reduceat(sorted_amounts, starts) if n else np.zeros(0, np.int64)
+    charges = np.add.reduceat(np.maximum(sorted_amounts, 0), starts) if n else np.zeros(0, np.int64)
+    del sorted_amounts
     counts = np.diff(np.r_[starts, n]) if n else np.zeros(0, np.int64)
     key = combined[starts]
     del order, combined
@@ -116,6 +129,7 @@ def aggregate_rollup(rollup: Rollup, facts: pa.Table) -> pa.Table:
         if seg_base is not None:
             key = seg_base[key]
     out: dict[str, pa.Array] = dict(zip(keys, reversed(decoded), strict=True))
+    out["charges_units"] = pa.array(charges, pa.int64())
     out["amount_units"] = pa.array(sums, pa.int64())
     out["fact_rows"] = pa.array(counts, pa.int64())
     return pa.table(out)
@@ -136,6 +150,7 @@ def write_rollups(conn: psycopg.Connection, day: dt.date, facts: pa.Table) -> di
     converters = {
         "usage_date": lambda chunk, offset: day_text.take(pa.array(np.zeros(chunk.num_rows, dtype=np.int32))),
         "amount_usd": lambda chunk, offset: units_to_text_arrow(chunk.column("amount_units")),
+        "charges_usd": lambda chunk, offset: units_to_text_arrow(chunk.column("charges_units")),
     }
     written = {}
     for rollup in ROLLUP_TABLES:
@@ -143,6 +158,7 @@ def write_rollups(conn: psycopg.Connection, day: dt.date, facts: pa.Table) -> di
         keys = (["hour"] if rollup.grain == "hour" else []) + list(rollup.dimensions)
         conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.table)), (day,))
         written[rollup.table] = copy_table_text(conn, rollup.table, rows,
-                                                ["usage_date", *keys, "amount_usd", "fact_rows"],
+                                                ["usage_date", *keys, "amount_usd", "charges_usd", "fact_rows"],
                                                 converters=converters)
+    written["cost_figures_daily"] = refresh_figures(conn, day)
     return written

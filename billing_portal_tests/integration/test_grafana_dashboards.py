@@ -252,3 +252,89 @@ def test_figures_reconcile_with_the_bill_and_the_api(simulated_warehouse, conn):
     assert res["Month to date"][0]["month to date"] == Decimal(body["total"]["actual_usd"])
     assert res["Forecast (month)"][0]["forecast (month)"].quantize(Decimal("1e-8")) == Decimal(
         body["total"]["forecast_usd"])
+
+
+def _check_evaluations(dagster_home: str, check: str) -> list[dict]:
+    """Metadata of every evaluation of hourly_cost_facts:`check` in the warehouse's Dagster instance, oldest first."""
+    from dagster import DagsterInstance  # noqa: PLC0415
+    from dagster._core.instance.ref import InstanceRef  # noqa: PLC0415
+
+    out = []
+    with DagsterInstance.from_ref(InstanceRef.from_dir(dagster_home)) as instance:
+        for run in reversed(instance.get_runs()):
+            for record in instance.all_logs(run.run_id):
+                ev = record.dagster_event
+                if ev is not None and ev.event_type_value == "ASSET_CHECK_EVALUATION":
+                    data = ev.event_specific_data
+                    if data.asset_key.to_user_string() == "hourly_cost_facts" and data.check_name == check:
+                        out.append({k: v.value for k, v in data.metadata.items()})
+    return out
+
+
+def test_quality_figures_have_one_definition_on_a_simulated_org(simulated_warehouse, conn):
+    """The unallocated share and attribution completeness of the days the real pipeline stored: the asset checks'
+    numeric metadata (as Dagster recorded it) = GET /v1/confidence = /metrics = the Confidence dashboard, per day and
+    over the range; the share is never negative although the org's promotional credit is larger than the rest of
+    its unallocated lines."""
+    import requests  # noqa: PLC0415
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families  # noqa: PLC0415
+
+    from billing_portal_tests.factories import LiveServer, sidecar_app  # noqa: PLC0415
+
+    wh = simulated_warehouse
+    shares = _check_evaluations(wh.env["DAGSTER_HOME"], "unallocated_share")
+    completeness = _check_evaluations(wh.env["DAGSTER_HOME"], "attribution_completeness")
+    assert shares and completeness, "the checks ran"
+    by_day = {d["day"]: d for ev in shares for d in ev["by_day"]}            # newest evaluation of each day wins
+    team_by_day = {d["day"]: d for ev in completeness for d in ev["by_day"]}
+    assert sorted(by_day) == [d.isoformat() for d in wh.days]
+    assert all(isinstance(shares[-1][k], float) for k in ("unallocated_share", "threshold", "credits_usd"))
+    credit = conn.execute("SELECT sum(amount_usd) AS c, sum(charges_usd) AS u FROM cost_daily"
+                          " WHERE principal_id = 'UNALLOCATED' AND line_type = 'PROMO_CREDIT'").fetchone()
+    assert credit["c"] < 0 and credit["u"] == 0  # credits are credits: they never count as unallocated charges
+
+    last = wh.end - dt.timedelta(days=1)
+    with LiveServer(sidecar_app(wh.database_url)) as srv:
+        answer = requests.get(f"{srv.url}/v1/confidence?start={wh.start}&end={last}&scope_type=total", timeout=60)
+        metrics = {f.name: f for f in text_string_to_metric_families(
+            requests.get(srv.url + "/metrics", timeout=60).text)}
+    assert answer.status_code == 200, answer.text
+    api = answer.json()["data"]
+    api_by_day = {r["usage_date"]: r for r in api}
+    for day, d in by_day.items():
+        assert d["unallocated_share"] > 0, day
+        assert api_by_day[day]["unallocated_share"] == pytest.approx(d["unallocated_share"], abs=1e-6), day
+        assert api_by_day[day]["team_completeness"] == pytest.approx(team_by_day[day]["team_completeness"],
+                                                                     abs=1e-6), day
+    assert metrics["ccloud_cost_unallocated_share_ratio"].samples[0].value == pytest.approx(
+        by_day[last.isoformat()]["unallocated_share"])
+    team_metric = {s.labels["attribute"]: s.value for s in
+                   metrics["ccloud_cost_attribution_completeness_ratio"].samples}["team"]
+    assert team_metric == pytest.approx(team_by_day[last.isoformat()]["team_completeness"])
+
+    runner = Runner(conn, load("confidence-metrics.json"))
+    runner.load_variables(day_range(wh.start, last))
+    panels = runner.run_panels(day_range(wh.start, last), {})
+    trend = {r["time"].date().isoformat(): r for r in panels["Confidence and coverage trend (organization)"]}
+    for day, d in by_day.items():
+        assert float(trend[day]["unallocated share"]) == pytest.approx(d["unallocated_share"]), day
+        assert float(trend[day]["team known (attribution completeness)"]) == pytest.approx(
+            team_by_day[day]["team_completeness"]), day
+    # over a range: the newest run's check (its days, as stored since) = the dashboard's stats over those days
+    newest_share, newest_team = shares[-1], completeness[-1]
+    tr = day_range(dt.date.fromisoformat(newest_share["first_day"]), dt.date.fromisoformat(newest_share["last_day"]))
+    ranged = runner.run_panels(tr, {})
+    assert float(ranged["Unallocated share"][0]["share"]) == pytest.approx(newest_share["unallocated_share"])
+    assert float(ranged["Team known (attribution completeness)"][0]["share"]) == pytest.approx(
+        newest_team["team_completeness"])
+    assert float(ranged["Credits"][0]["credits"]) == pytest.approx(newest_share["credits_usd"])
+    worklist = panels["Ownership worklist: most cost without a team"]
+    assert worklist and all(r["mapping-file line"].startswith(r["id"] + ": {team: <team>") for r in worklist)
+    print(f"simulated org, {wh.start}..{last}: unallocated share {float(panels['Unallocated share'][0]['share']):.4%}"
+          f" (credits {float(panels['Credits'][0]['credits']):.2f} USD apart), team / business unit / cost center "
+          f"known {float(panels['Team known (attribution completeness)'][0]['share']):.2%} / "
+          f"{float(panels['Business unit known'][0]['share']):.2%} / "
+          f"{float(panels['Cost center known'][0]['share']):.2%}, high confidence "
+          f"{float(panels['High confidence share'][0]['share']):.2%}; worklist top: {worklist[0]['id']} "
+          f"{worklist[0]['cost without a team']:.2f} USD ({len(worklist)} rows)")
+

@@ -91,7 +91,8 @@ def test_stats_describe_the_day():
                                       "kafka_shared": 3, "no_resource": 2}
     assert stats["unallocated_units"] == 1_000_000_000 - 500_000_000  # support + credit (UFO: env owner)
     assert stats["lines_by_method"]["env_owner"] == 2  # UFO and the Schema Registry without key holders
-    assert 0 < stats["unallocated_share"] < 1
+    assert stats["unallocated_charges_units"] == 1_000_000_000 and stats["credits_units"] == -500_000_000
+    assert stats["charges_units"] + stats["credits_units"] == total
     assert stats["zero_amount_lines"] == 1
 
 

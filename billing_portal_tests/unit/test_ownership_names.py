@@ -43,3 +43,37 @@ def test_types_from_ids():
             "environment", "unknown"]
     assert resource_type_of(None) is None
     assert is_principal_id("sa-abc12") and not is_principal_id("sa-team@x.com") and not is_principal_id("alice")
+
+
+# --- one spelling per owner (issue 16) ----------------------------------------------------------------------------
+from billing_portal.ownership.names import canonical_owner, normalize_owner, owner_directory  # noqa: E402
+
+DIRECTORY = owner_directory(["rupert@company.com", "Ana@Company.com", "sam@a.io", "sam@b.io", None, "", "sa-1"])
+
+
+def test_owner_directory_keeps_only_unambiguous_local_parts():
+    assert DIRECTORY == {"rupert": "rupert@company.com", "ana": "ana@company.com"}
+
+
+@pytest.mark.parametrize(("owner", "canonical"), [
+    ("rupert", "rupert@company.com"),              # a bare name that is one known email's local part
+    ("Rupert ", "rupert@company.com"),
+    ("RUPERT@company.com", "rupert@company.com"),  # emails are lower-cased
+    ("ana", "ana@company.com"),
+    ("sam", "sam"),                                # two known sam@… → stays a name
+    ("carol", "carol"),                            # no email known for carol
+    ("ops team", "ops team"),
+    ("unknown", None),
+    ("", None),
+    (None, None),
+    ("sa-1", None),                                # an account id is not an owner name …
+    ("u-9", "rupert@company.com"),                 # … it stands for that principal's owner
+    ("pool-Ab12", None),
+])
+def test_canonical_owner(owner, canonical):
+    assert canonical_owner(owner, DIRECTORY, {"u-9": "rupert@company.com", "sa-1": "sa-2"}) == canonical
+
+
+def test_account_ids_keep_their_case():
+    assert normalize_owner(" pool-Ab12 ") == "pool-Ab12" and normalize_owner("Alice") == "alice"
+    assert canonical_owner("sa-1") is None and canonical_owner("rupert") == "rupert"

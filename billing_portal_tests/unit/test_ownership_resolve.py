@@ -118,3 +118,24 @@ def test_mapping_can_give_unallocated_a_team():
 def test_empty_objects():
     p, r = resolve_attribution(DayBuilder().objects(), None, None, pd.DataFrame())
     assert p["principal_id"].tolist() == ["UNALLOCATED"] and r.empty
+
+
+def test_owners_are_spelt_one_way():
+    """`rupert` (a display-name convention) and the user rupert@company.com are one owner; a connector running as a
+    service account without an owner has no owner (the account id is not a name) but still pays through it."""
+    b = org().user("u-7", "Rupert@Company.com", "Rupert R").service_account("sa-7", "batch-owner-rupert")
+    b.cluster("lkc-7", "env-1", "logs-owner-RUPERT")
+    p, r = resolve(b, {"owners": {"rupert@company.com": {"team": "logistics"}}})
+    assert p.loc["sa-7", ["owner", "team"]].tolist() == ["rupert@company.com", "logistics"]
+    assert p.loc["u-7", ["owner", "team"]].tolist() == ["rupert@company.com", "logistics"]
+    assert r.loc["lkc-7", ["owner", "owner_principal_id", "team"]].tolist() == \
+        ["rupert@company.com", "u-7", "logistics"]
+    assert r.loc["lcc-1", ["owner", "owner_principal_id"]].tolist() == ["unknown", "sa-2"]
+    assert not any(str(o).startswith(("sa-", "u-", "pool-")) for o in [*p["owner"], *r["owner"]])
+
+
+def test_an_account_id_as_owner_names_who_pays_and_that_principals_owner():
+    _, r = resolve(org(), {"resources": {"lkc-old": {"owner": "sa-3", "team": "legacy"},
+                                         "lkc-1": {"owner": "u-1"}}})
+    assert r.loc["lkc-old", ["owner", "owner_principal_id"]].tolist() == ["dan", "sa-3"]
+    assert r.loc["lkc-1", ["owner", "owner_principal_id"]].tolist() == ["bob@x.com", "u-1"]

@@ -16,7 +16,7 @@ from dagster import (
 )
 
 from billing_portal.assets.billing.publish import collected_fingerprint, publish_bill
-from billing_portal.assets.facts.checks import reconcile_day
+from billing_portal.assets.facts.checks import reconcile_day, stored_figures
 from billing_portal.assets.facts.write import write_facts
 from billing_portal.assets.inputs import (
     read_attribution,
@@ -27,7 +27,7 @@ from billing_portal.assets.inputs import (
     read_usage,
     read_usage_sources,
 )
-from billing_portal.assets.metadata import ratio, usd
+from billing_portal.assets.metadata import usd
 from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.resources.warehouse import lock_partition
@@ -37,7 +37,13 @@ CHECKS = [
                    description="ERROR unless, per day, per bill line and per resource × line type, the stored facts "
                                "equal the bill."),
     AssetCheckSpec("unallocated_share", asset="hourly_cost_facts",
-                   description="WARN when the UNALLOCATED share of a day's cost exceeds the configured threshold."),
+                   description="WARN when the unallocated share of the days' charges (positive amounts on "
+                               "UNALLOCATED over all positive amounts; credits apart) exceeds "
+                               "unallocated_share_threshold."),
+    AssetCheckSpec("attribution_completeness", asset="hourly_cost_facts",
+                   description="Share of the days' charges with a known team, business unit and cost center; WARN "
+                               "when the team share is below attribution_completeness_threshold (default 0: "
+                               "reported only)."),
     AssetCheckSpec("quarantined_rows", asset="hourly_cost_facts",
                    description="WARN when bill rows were quarantined (kept aside, not allocated) for these days."),
 ]
@@ -106,9 +112,15 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
     allocated = sum((r.allocated for r in per_day), Decimal(0))
     unallocated = sum((r.unallocated for r in per_day), Decimal(0))
     quarantined_rows = sum(r.quarantined_rows for r in per_day)
-    threshold = Decimal(str(config.unallocated_share_threshold))
-    share = (unallocated / billed) if billed else Decimal(0)
     bad_days = [r.as_dict() for r in per_day if not r.ok]
+    # the figures as stored (cost_figures_daily, rebuilt with each day's rollups) by the SQL definitions of
+    # migration 0014: the numbers /v1/confidence, /metrics and the dashboards show for these days
+    with warehouse.connect() as conn:
+        figures, figures_by_day = stored_figures(conn, days)
+    threshold = config.unallocated_share_threshold
+    share = figures.unallocated_share
+    completeness_threshold = config.attribution_completeness_threshold
+    team_share = figures.team_completeness
     return MaterializeResult(
         metadata={
             "fact_rows": MetadataValue.int(rows_total),
@@ -124,13 +136,35 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
                              metadata={"days_checked": MetadataValue.int(len(per_day)),
                                        "days_failing": MetadataValue.json(bad_days),
                                        "billed_usd": usd(billed), "allocated_usd": usd(allocated)}),
-            AssetCheckResult(check_name="unallocated_share", passed=share <= threshold,
+            AssetCheckResult(check_name="unallocated_share", passed=share is None or share <= Decimal(str(threshold)),
                              severity=AssetCheckSeverity.WARN,
-                             metadata={"unallocated_share": ratio(share), "threshold": ratio(threshold),
-                                       "unallocated_usd": usd(unallocated)}),
+                             metadata={**_numbers(figures.numbers(
+                                 "unallocated_share", "unallocated_charges_usd", "unallocated_credits_usd",
+                                 "charges_usd", "credits_usd")), "threshold": MetadataValue.float(threshold),
+                                 "first_day": days[0].isoformat(), "last_day": days[-1].isoformat(),
+                                 "by_day": MetadataValue.json([
+                                     {"day": f.day.isoformat(), **f.numbers("unallocated_share",
+                                                                            "unallocated_charges_usd", "credits_usd")}
+                                     for f in figures_by_day])}),
+            AssetCheckResult(check_name="attribution_completeness",
+                             passed=team_share is None or team_share >= Decimal(str(completeness_threshold)),
+                             severity=AssetCheckSeverity.WARN,
+                             metadata={**_numbers(figures.numbers(
+                                 "team_completeness", "business_unit_completeness", "cost_center_completeness",
+                                 "charges_usd")), "threshold": MetadataValue.float(completeness_threshold),
+                                 "by_day": MetadataValue.json([
+                                     {"day": f.day.isoformat(), **f.numbers("team_completeness",
+                                                                            "business_unit_completeness",
+                                                                            "cost_center_completeness")}
+                                     for f in figures_by_day])}),
             AssetCheckResult(check_name="quarantined_rows", passed=quarantined_rows == 0,
                              severity=AssetCheckSeverity.WARN,
                              metadata={"quarantined_rows": MetadataValue.int(quarantined_rows),
                                        "quarantined_usd": usd(sum((r.quarantined for r in per_day), Decimal(0)))}),
         ],
     )
+
+
+def _numbers(values: dict[str, float | None]) -> dict:
+    """Numeric check metadata (Dagster plots floats); a figure without charges to divide by is null."""
+    return {k: MetadataValue.null() if v is None else MetadataValue.float(v) for k, v in values.items()}

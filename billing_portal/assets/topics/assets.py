@@ -71,8 +71,10 @@ def _rollup(day):
 
     def step(conn, staging: str) -> None:
         conn.execute("DELETE FROM topic_cost_daily WHERE usage_date = %s", (day,))
-        conn.execute(sql.SQL("INSERT INTO topic_cost_daily (usage_date, {dims}, amount_usd, fact_rows)"
-                             " SELECT %s, {dims}, sum(amount_usd), count(*) FROM {t} GROUP BY {dims}").format(
+        conn.execute(sql.SQL("INSERT INTO topic_cost_daily (usage_date, {dims}, amount_usd, charges_usd, fact_rows)"
+                             " SELECT %s, {dims}, sum(amount_usd),"
+                             " coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0), count(*)"
+                             " FROM {t} GROUP BY {dims}").format(
             dims=dims, t=sql.Identifier(staging)), (day,))
 
     return step
@@ -107,7 +109,9 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
         known = pd.concat([usage[["cluster_id", "topic"]],
                            cat["catalog_entities"].loc[cat["catalog_entities"]["entity_type"] == "kafka_topic",
                                                        ["cluster_id", "topic"]]], ignore_index=True)
-        attribution = resolve_topics(known, catalog, mapping)
+        emails = warehouse.read_frame("SELECT email FROM users WHERE snapshot_date = %s AND email IS NOT NULL",
+                                      (day,))["email"].tolist()
+        attribution = resolve_topics(known, catalog, mapping, emails)
         clusters = [c for c in lines["resource_id"].dropna().unique() if str(c).startswith("lkc-")]
         sources = read_usage_sources(warehouse, day, clusters, clock.current(), confluent.metrics_retention_days,
                                      metric_set="topic")
