@@ -1,76 +1,25 @@
-"""The Dagster code location: `dagster dev -m billing_portal.definitions` or workspace.yaml."""
+"""The Dagster code location: `dagster dev -m billing_portal.definitions`, workspace.yaml, or `dg dev` (the dg
+project of pyproject.toml's [tool.dg]). Every asset, check, job, schedule and the resources are found in the defs
+folder, `billing_portal/defs/`: one folder per source or capability (billing/, core_objects/, catalog/, usage/,
+flink/, ownership/, facts/, topics/, confidence/, metrics/, pipeline/), each with its assets, checks, jobs and
+schedules; `defs/resources.py` configures the resources from Settings."""
 
 from __future__ import annotations
 
-import os
+import functools
+from pathlib import Path
 
-from dagster import Definitions, EnvVar
+from dagster import Definitions, definitions, load_from_defs_folder
 
-from billing_portal.assets.billing.assets import billing_costs
-from billing_portal.assets.catalog.assets import catalog_tags
-from billing_portal.assets.confidence.assets import cost_confidence
-from billing_portal.assets.core_objects.assets import core_objects
-from billing_portal.assets.facts.assets import hourly_cost_facts
-from billing_portal.assets.flink.assets import flink_statements
-from billing_portal.assets.metrics.assets import metrics_ledger
-from billing_portal.assets.ownership.assets import ownership
-from billing_portal.assets.topics.assets import hourly_topic_facts
-from billing_portal.assets.usage.assets import flink_statement_usage, principal_usage, topic_usage
-from billing_portal.config import get_settings, load_dotenv_file
-from billing_portal.jobs import JOBS, SCHEDULES
-from billing_portal.resources import (
-    AllocationRulesResource,
-    ClockResource,
-    ConfluentCloudResource,
-    FlinkResource,
-    SchemaRegistryResource,
-    UsagePrometheusResource,
-    WarehouseResource,
-)
-
-ASSETS = [core_objects, flink_statements, billing_costs, catalog_tags, principal_usage, topic_usage,
-          flink_statement_usage, ownership, hourly_cost_facts, cost_confidence, hourly_topic_facts, metrics_ledger]
+_PROJECT = Path(__file__).resolve().parent.parent
 
 
-def _secret(name: str):
-    """EnvVar when the variable is set (the UI shows its name, never its value); None otherwise."""
-    return EnvVar(name) if os.environ.get(name) else None
+@definitions
+def defs() -> Definitions:
+    return load_from_defs_folder(project_root=_PROJECT)
 
 
-def build_resources() -> dict:
-    load_dotenv_file()
-    s = get_settings()
-    return {
-        "warehouse": WarehouseResource(database_url=_secret("DATABASE_URL"), home=str(s.home),
-                                       partition_lock_wait_seconds=s.BILLING_PORTAL_PARTITION_LOCK_WAIT_SECONDS,
-                                       metrics_window_days=s.RESTATEMENT_WINDOW_DAYS + 1),
-        "confluent": ConfluentCloudResource(api_key=EnvVar("CCLOUD_API_KEY"), api_secret=EnvVar("CCLOUD_API_SECRET"),
-                                            api_url=s.CCLOUD_API_URL, telemetry_url=s.CCLOUD_TELEMETRY_URL,
-                                            billing_page_size=s.CCLOUD_BILLING_PAGE_SIZE,
-                                            max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
-                                            retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
-                                            read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS,
-                                            metrics_retention_days=s.METRICS_RETENTION_DAYS),
-        "schema_registry": SchemaRegistryResource(url=s.SCHEMA_REGISTRY_URL,
-                                                  api_key=_secret("SCHEMA_REGISTRY_API_KEY"),
-                                                  api_secret=_secret("SCHEMA_REGISTRY_API_SECRET"),
-                                                  credentials_file=str(s.SCHEMA_REGISTRY_CREDENTIALS_FILE)
-                                                  if s.SCHEMA_REGISTRY_CREDENTIALS_FILE else None,
-                                                  max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
-                                                  retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
-                                                  read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),
-        "flink": FlinkResource(endpoint_template=s.FLINK_ENDPOINT_TEMPLATE,
-                               credentials_file=str(s.FLINK_CREDENTIALS_FILE) if s.FLINK_CREDENTIALS_FILE else None,
-                               api_key=_secret("FLINK_API_KEY"), api_secret=_secret("FLINK_API_SECRET"),
-                               max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
-                               retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
-                               read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),
-        "usage_prometheus": UsagePrometheusResource(url=s.USAGE_PROMETHEUS_URL),
-        "clock": ClockResource(now=s.BILLING_PORTAL_NOW.isoformat() if s.BILLING_PORTAL_NOW else None),
-        "allocation_rules": AllocationRulesResource(
-            mapping_file=str(s.BILLING_PORTAL_MAPPING_FILE) if s.BILLING_PORTAL_MAPPING_FILE else None,
-            allocation_file=str(s.BILLING_PORTAL_ALLOCATION_FILE) if s.BILLING_PORTAL_ALLOCATION_FILE else None),
-    }
-
-
-defs = Definitions(assets=ASSETS, jobs=JOBS, schedules=SCHEDULES, resources=build_resources())
+@functools.cache
+def load_defs() -> Definitions:
+    """The loaded Definitions, for code that inspects them (the CLI, tests)."""
+    return load_from_defs_folder(project_root=_PROJECT)

@@ -174,10 +174,10 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     if show_warehouse:
         echo(f"warehouse: {describe_url(url)}")
 
-    from billing_portal.definitions import defs  # noqa: PLC0415
+    from billing_portal.definitions import load_defs  # noqa: PLC0415
     from billing_portal.jobs import RANGE_END_TAG, RANGE_START_TAG  # noqa: PLC0415
 
-    job = defs.resolve_job_def(job_name)
+    job = load_defs().resolve_job_def(job_name)
     run_id = str(uuid.uuid4())
     echo(f"materializing {job_name} for {first_key} … {last_key} ({(end - start).days} day(s)) as run {run_id}")
     with open_instance() as instance:

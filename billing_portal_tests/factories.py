@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from billing_portal.assets.facts.write import write_facts
-from billing_portal.assets.writes import replace_day_tables, table_columns
+from billing_portal.defs.facts.write import write_facts
+from billing_portal.defs.writes import replace_day_tables, table_columns
 from billing_portal.money import UNIT, from_units, to_units
 from billing_portal.resources.warehouse import WarehouseResource
 from billing_portal.warehouse.connection import transaction
@@ -240,7 +240,7 @@ def write_day(url: str, day: dt.date, lines: list[Line] | None = None, *, scale:
 
 def publish_metrics(url: str, window_days: int = 8) -> dict:
     """What the `metrics_ledger` asset does: the ledger of the window ending at the newest complete day."""
-    from billing_portal.assets.metrics.ledger import sync  # noqa: PLC0415
+    from billing_portal.defs.metrics.ledger import sync  # noqa: PLC0415
     from billing_portal.sidecar.query import newest_complete_day  # noqa: PLC0415
 
     with psycopg.connect(url, autocommit=True) as conn:

@@ -71,10 +71,10 @@ class Deployment:
     runs: list[tuple[str, str, dict]] = field(default_factory=list)  # (at, job, tags) of every executed run
 
     def defs(self) -> Definitions:
-        from billing_portal.definitions import ASSETS  # noqa: PLC0415
-        from billing_portal.jobs import JOBS, SCHEDULES  # noqa: PLC0415
+        from billing_portal.definitions import load_defs  # noqa: PLC0415
 
-        return Definitions(assets=ASSETS, jobs=JOBS, schedules=SCHEDULES,
+        base = load_defs()  # the defs folder's assets, jobs and schedules, with this deployment's resources
+        return Definitions(assets=base.assets, jobs=base.jobs, schedules=base.schedules,
                            resources=resources(self.sim.url, self.database_url, self.clock(), **self.overrides))
 
     def at(self, t: dt.datetime) -> None:

@@ -242,7 +242,7 @@ class Bench:
 
     # --- COPY limit ----------------------------------------------------------------------------------------------
     def copy_limit(self, day: dt.date, repeats: int = 2) -> dict[str, Any]:
-        from billing_portal.assets.facts.write import FACT_COLUMNS  # noqa: PLC0415
+        from billing_portal.defs.facts.write import FACT_COLUMNS  # noqa: PLC0415
         from billing_portal.warehouse.replace import partition_name  # noqa: PLC0415
 
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in FACT_COLUMNS)
@@ -287,7 +287,7 @@ class Bench:
     # --- API -----------------------------------------------------------------------------------------------------
     def fill_days(self, template: dt.date, wanted: list[dt.date]) -> list[dt.date]:
         """Copy `template`'s facts partition and rollups to each missing day of `wanted` (dates shifted in SQL)."""
-        from billing_portal.assets.facts.write import FACT_COLUMNS, index_facts  # noqa: PLC0415
+        from billing_portal.defs.facts.write import FACT_COLUMNS, index_facts  # noqa: PLC0415
         from billing_portal.warehouse.replace import partition_name  # noqa: PLC0415
         from billing_portal.warehouse.rollups import ROLLUP_TABLES  # noqa: PLC0415
 
@@ -463,7 +463,7 @@ class Bench:
             t0 = time.perf_counter()
             filled = self.fill_days(day, wanted)
             # the copied days' /metrics ledger, as the metrics_ledger asset writes it after the facts
-            from billing_portal.assets.metrics.ledger import sync  # noqa: PLC0415
+            from billing_portal.defs.metrics.ledger import sync  # noqa: PLC0415
 
             t_ledger = time.perf_counter()
             with psycopg.connect(self.url, autocommit=True) as conn:

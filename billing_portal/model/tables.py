@@ -1,7 +1,7 @@
 """The fact tables as data: their columns, PostgreSQL types and roles, in table order.
 
-Derived from here, never listed again: the write path's COPY column order (`assets/facts/write.py`, the topic view's
-`assets/topics/assets.py`), the allocation's output frames (`allocation.FACT_COLUMNS`, `allocation.topics.
+Derived from here, never listed again: the write path's COPY column order (`defs/facts/write.py`, the topic view's
+`defs/topics/assets.py`), the allocation's output frames (`allocation.FACT_COLUMNS`, `allocation.topics.
 TOPIC_FACT_COLUMNS`: the same columns with amounts as int64 `amount_units` and without the write-time `fact_no`),
 the API's fact fields and its filter / group-by dimensions (`sidecar/query.py`), and the topic rollup's dimensions.
 `billing_portal_tests/integration/test_model_tables.py` checks the migrated warehouse against it.

@@ -1,5 +1,5 @@
 """Reading the `/metrics` publication ledger (written by the `metrics_ledger` asset: see
-billing_portal/assets/metrics/ledger.py for how late hours and restatements become samples and corrections).
+billing_portal/defs/metrics/ledger.py for how late hours and restatements become samples and corrections).
 
 Exposure: a sample stays exposed for `exposure_hours` after publication, so every scrape in that time can ingest
 it (Prometheus ignores a re-sent identical sample). When more samples are pending than `max_samples` per scrape
@@ -14,7 +14,7 @@ import datetime as dt
 
 import psycopg
 
-from billing_portal.assets.metrics.ledger import LABELS
+from billing_portal.defs.metrics.ledger import LABELS
 
 SLICE_SECONDS = 60
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from billing_portal.assets.facts.write import write_facts
+from billing_portal.defs.facts.write import write_facts
 from billing_portal.money import from_units
 from billing_portal.sidecar import query
 from billing_portal.warehouse.rollups import ROLLUP_TABLES, refresh_rollups
@@ -127,7 +127,7 @@ def test_rollup_aggregation_is_the_same_when_keys_are_renumbered(monkeypatch):
     """Wide rollups exceed an int64 key space in large orgs: the dense re-numbering must give the same groups."""
     import pyarrow as pa  # noqa: PLC0415
 
-    from billing_portal.assets.facts.write import fact_table  # noqa: PLC0415
+    from billing_portal.defs.facts.write import fact_table  # noqa: PLC0415
     from billing_portal.warehouse import rollups  # noqa: PLC0415
 
     table = fact_table(_facts(3000, seed=4))

@@ -19,7 +19,7 @@ import yaml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from psycopg.rows import dict_row
 
-from billing_portal.assets.facts.checks import stored_figures
+from billing_portal.defs.facts.checks import stored_figures
 from billing_portal.ownership import OwnershipMapping
 from billing_portal_tests.factories import SA1, Line, LiveServer, Payer, sidecar_app, write_day
 from billing_portal_tests.integration.test_grafana_dashboards import Runner, day_range, load

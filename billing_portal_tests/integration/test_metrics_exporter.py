@@ -137,7 +137,7 @@ def test_promtool_check_metrics_passes_on_a_scrape(database_url):
 def test_large_backlogs_are_exposed_in_rotating_slices(database_url):
     from psycopg.rows import dict_row
 
-    from billing_portal.assets.metrics.ledger import sync
+    from billing_portal.defs.metrics.ledger import sync
     from billing_portal.sidecar import ledger
     from billing_portal.sidecar.query import newest_complete_day
 
@@ -163,7 +163,7 @@ def test_a_day_without_facts_in_the_window_is_compared_once(database_url):
     when the day is materialized later it is compared again."""
     from psycopg.rows import dict_row  # noqa: PLC0415
 
-    from billing_portal.assets.metrics import ledger  # noqa: PLC0415
+    from billing_portal.defs.metrics import ledger  # noqa: PLC0415
 
     newest = dt.date(2026, 3, 10)
     with psycopg.connect(database_url, row_factory=dict_row, autocommit=True) as conn:

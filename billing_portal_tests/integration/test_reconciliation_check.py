@@ -1,4 +1,4 @@
-"""The reconciliation check (`assets/facts/checks.reconcile_day`) on a day the pipeline stored: balanced as stored,
+"""The reconciliation check (`defs/facts/checks.reconcile_day`) on a day the pipeline stored: balanced as stored,
 and it catches a cent moved between lines, a line's facts missing, and an extra fact (inside a transaction that is
 rolled back, so the shared warehouse is left as it was)."""
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import psycopg
 
-from billing_portal.assets.facts.checks import reconcile_day
+from billing_portal.defs.facts.checks import reconcile_day
 
 
 def test_stored_days_reconcile(simulated_warehouse):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_portal.assets.facts.write import FACT_COLUMNS, _converters, fact_table
+from billing_portal.defs.facts.write import FACT_COLUMNS, _converters, fact_table
 from billing_portal.money import from_units, units_to_text_arrow
 from billing_portal.warehouse.copy import column_text, escape_strings, join_rows, pg_text_escape, text_chunks
 

@@ -32,11 +32,11 @@ def _tick(schedule, when: dt.datetime):
 
 
 def test_daily_schedule_asks_for_yesterday(settings_env):
-    from billing_portal.definitions import defs  # noqa: PLC0415
+    from billing_portal.definitions import load_defs  # noqa: PLC0415
 
     settings_env(BILLING_START_DATE="2026-01-01")
     # the job infers its partitions from its assets, so the schedule is resolved by the Definitions, as Dagster runs it
-    schedule = defs.resolve_schedule_def(daily_schedule.name)
+    schedule = load_defs().resolve_schedule_def(daily_schedule.name)
     runs, _ = _tick(schedule, dt.datetime(2026, 3, 10, 6, 0, tzinfo=dt.UTC))
     assert [r.partition_key for r in runs] == ["2026-03-09"]
 

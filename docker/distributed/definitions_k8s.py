@@ -11,7 +11,7 @@ most one client per API family; runs of the same organization are limited by the
 from dagster import Definitions
 from dagster_k8s import k8s_job_executor
 
-from billing_portal.definitions import defs as base
+from billing_portal.definitions import load_defs
 
 EXECUTOR_CONFIG = {
     "max_concurrent": 4,
@@ -24,5 +24,5 @@ EXECUTOR_CONFIG = {
     "env_secrets": ["billing-portal-secrets"],
 }
 
-defs = Definitions.merge(base, Definitions(executor=k8s_job_executor.configured(EXECUTOR_CONFIG,
+defs = Definitions.merge(load_defs(), Definitions(executor=k8s_job_executor.configured(EXECUTOR_CONFIG,
                                                                                 name="billing_portal_k8s")))

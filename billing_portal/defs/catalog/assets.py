@@ -1,5 +1,5 @@
 """Stream Governance catalog of every environment: entities (topics, logical clusters), their tags and business
-metadata — present-only state, kept as observations like the core objects (billing_portal/assets/observation.py):
+metadata — present-only state, kept as observations like the core objects (billing_portal/defs/observation.py):
 observed at most once per day by a run that reaches the newest complete day, kept as versioned history, and written
 per day with the versions valid on that day. Re-running a past day never re-reads the catalog.
 
@@ -11,8 +11,8 @@ they had, and the run goes on."""
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from billing_portal.assets.observation import latest_observation, should_observe, write_derived_day
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.observation import latest_observation, should_observe, write_derived_day
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.errors import ConfluentApiError
 from billing_portal.history import CATALOG_TABLES, read_day, record_observation
 from billing_portal.resources import ClockResource, SchemaRegistryResource, WarehouseResource

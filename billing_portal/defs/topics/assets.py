@@ -19,9 +19,9 @@ from dagster import (
 )
 from psycopg import sql
 
-from billing_portal.assets.inputs import read_catalog, read_usage_sources
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
-from billing_portal.assets.writes import replace_day_tables
+from billing_portal.defs.inputs import read_catalog, read_usage_sources
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
+from billing_portal.defs.writes import replace_day_tables
 from billing_portal.model.tables import HOURLY_TOPIC_FACTS
 from billing_portal.money import to_units, units_to_text_arrow
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource

@@ -11,9 +11,9 @@ Days before the first observation use it and say so (`before_first_observation`)
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
-from billing_portal.assets.observation import latest_observation, should_observe, write_derived_day
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.assets.writes import replace_quarantine
+from billing_portal.defs.observation import latest_observation, should_observe, write_derived_day
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.writes import replace_quarantine
 from billing_portal.history import OBJECT_TABLES as HISTORY_OBJECT_TABLES
 from billing_portal.history import record_observation
 from billing_portal.resources import ClockResource, ConfluentCloudResource, WarehouseResource

@@ -11,9 +11,9 @@ history they had.
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from billing_portal.assets.observation import latest_observation, should_observe, write_derived_day
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.assets.writes import replace_quarantine
+from billing_portal.defs.observation import latest_observation, should_observe, write_derived_day
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.writes import replace_quarantine
 from billing_portal.history import read_day, record_observation
 from billing_portal.resources import ClockResource, FlinkResource, WarehouseResource
 

@@ -5,7 +5,7 @@ compared them gets its new samples and corrections (ledger.py). The sidecar's `/
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.resources import WarehouseResource
 
 
@@ -14,7 +14,7 @@ from billing_portal.resources import WarehouseResource
 def metrics_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     """Table sidecar_metric_ledger (hourly samples and their corrections, what /metrics exposes) and
     sidecar_metric_sync (the facts' materialization each day was last compared with)."""
-    from billing_portal.assets.metrics.ledger import sync  # noqa: PLC0415
+    from billing_portal.defs.metrics.ledger import sync  # noqa: PLC0415
     from billing_portal.sidecar.query import newest_complete_day  # noqa: PLC0415
 
     days = window_days(context)

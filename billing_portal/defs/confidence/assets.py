@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from billing_portal.assets.metadata import usd
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
-from billing_portal.assets.writes import replace_day_tables
+from billing_portal.defs.metadata import usd
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
+from billing_portal.defs.writes import replace_day_tables
 from billing_portal.money import to_units
 from billing_portal.resources import WarehouseResource
 

@@ -23,8 +23,8 @@ from dagster import (
     asset,
 )
 
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.assets.usage.capture import (
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.usage.capture import (
     Capture,
     DayState,
     UsageSource,

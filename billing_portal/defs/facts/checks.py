@@ -11,7 +11,7 @@ from decimal import Decimal
 import psycopg
 from psycopg.rows import tuple_row
 
-from billing_portal.assets.partitions import day_bounds
+from billing_portal.defs.partitions import day_bounds
 
 
 @dataclass

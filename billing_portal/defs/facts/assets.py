@@ -15,10 +15,10 @@ from dagster import (
     asset,
 )
 
-from billing_portal.assets.billing.publish import collected_fingerprint, publish_bill
-from billing_portal.assets.facts.checks import reconcile_day, stored_figures
-from billing_portal.assets.facts.write import write_facts
-from billing_portal.assets.inputs import (
+from billing_portal.defs.billing.publish import collected_fingerprint, publish_bill
+from billing_portal.defs.facts.checks import reconcile_day, stored_figures
+from billing_portal.defs.facts.write import write_facts
+from billing_portal.defs.inputs import (
     read_attribution,
     read_flink,
     read_lines,
@@ -27,8 +27,8 @@ from billing_portal.assets.inputs import (
     read_usage,
     read_usage_sources,
 )
-from billing_portal.assets.metadata import usd
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.metadata import usd
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.resources.warehouse import lock_partition
 

@@ -42,8 +42,8 @@ def read_usage_sources(warehouse: WarehouseResource, day: dt.date, clusters, now
                        retention_days: int, metric_set: str = "principal") -> dict[str, str]:
     """Per Kafka cluster (or compute pool, metric set `flink`) of the day: where its usage comes from
     (`UsageSource`: metrics_api, prometheus, missing — not captured but still recoverable — or expired)."""
-    from billing_portal.assets.usage.assets import METRIC_SETS, stored_captures  # noqa: PLC0415
-    from billing_portal.assets.usage.capture import day_state, source_of  # noqa: PLC0415
+    from billing_portal.defs.usage.assets import METRIC_SETS, stored_captures  # noqa: PLC0415
+    from billing_portal.defs.usage.capture import day_state, source_of  # noqa: PLC0415
 
     ms = next(m for m in METRIC_SETS.values() if m.name == metric_set)
     stored = stored_captures(warehouse, day, ms)

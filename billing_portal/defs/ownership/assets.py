@@ -4,9 +4,9 @@ center (mapping file → catalog tags and business metadata → names → unknow
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from billing_portal.assets.inputs import read_catalog, read_objects, read_usage
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.assets.writes import replace_day_tables
+from billing_portal.defs.inputs import read_catalog, read_objects, read_usage
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.writes import replace_day_tables
 from billing_portal.resources import AllocationRulesResource, WarehouseResource
 
 

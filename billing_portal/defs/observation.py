@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from billing_portal.assets.writes import replace_day_tables
+from billing_portal.defs.writes import replace_day_tables
 from billing_portal.history import day_basis, previous_observation, read_day
 from billing_portal.resources import WarehouseResource
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 
-from dagster import AssetExecutionContext, BackfillPolicy, BetaWarning, DailyPartitionsDefinition
+from dagster import AssetExecutionContext, BackfillPolicy, BetaWarning, DailyPartitionsDefinition, RunRequest
 
 from billing_portal.config import get_settings
 
@@ -36,3 +36,13 @@ def window_days(context: AssetExecutionContext) -> list[dt.date]:
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     lo = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     return lo, lo + dt.timedelta(days=1)
+
+
+# Dagster's run tags for a single run over a partition range (what a single-run backfill launches with).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def ranged(start: dt.date, end: dt.date, run_key: str) -> RunRequest:
+    """One run over the partitions [start, end] (inclusive), as Dagster's single-run backfills are launched."""
+    return RunRequest(run_key=run_key, tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()})

@@ -14,10 +14,10 @@ from dagster import (
     asset,
 )
 
-from billing_portal.assets.billing.publish import COLLECTED_LINES, COLLECTED_QUARANTINE
-from billing_portal.assets.metadata import usd
-from billing_portal.assets.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.assets.writes import replace_day_tables, replace_quarantine
+from billing_portal.defs.billing.publish import COLLECTED_LINES, COLLECTED_QUARANTINE
+from billing_portal.defs.metadata import usd
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.writes import replace_day_tables, replace_quarantine
 from billing_portal.resources import ConfluentCloudResource, WarehouseResource
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 import psycopg
 from psycopg import sql
 
-from billing_portal.assets.writes import table_columns
+from billing_portal.defs.writes import table_columns
 from billing_portal.errors import BillingPortalError
 
 COLLECTED_LINES = "billing_costs_collected"

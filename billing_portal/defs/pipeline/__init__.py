@@ -1,0 +1,1 @@
+"""The whole graph: the daily chargeback run and the restatement of the trailing window."""
