@@ -35,10 +35,10 @@ CAPTURE_CHUNK_DAYS = 6
 
 def _registry_keys(home: Path, seed: int, scale: str) -> Path:
     """The simulated org's Schema Registry keys (one per environment, as live) as a credentials file."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
-    from billing_portal.simulator import build_model  # noqa: PLC0415
-    from billing_portal.simulator.testing import sr_credentials_file  # noqa: PLC0415
+    from billing_portal.simulator import build_model
+    from billing_portal.simulator.testing import sr_credentials_file
 
     home.mkdir(parents=True, exist_ok=True)
     path = home / "simulator-schema-registry-keys.yaml"
@@ -48,10 +48,10 @@ def _registry_keys(home: Path, seed: int, scale: str) -> Path:
 
 def _flink_keys(home: Path, seed: int, scale: str) -> Path:
     """The simulated org's Flink API keys (one per region with a compute pool, as live) as a credentials file."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
-    from billing_portal.simulator import build_model  # noqa: PLC0415
-    from billing_portal.simulator.testing import flink_credentials_file  # noqa: PLC0415
+    from billing_portal.simulator import build_model
+    from billing_portal.simulator.testing import flink_credentials_file
 
     home.mkdir(parents=True, exist_ok=True)
     path = home / "simulator-flink-keys.yaml"
@@ -89,7 +89,7 @@ def warm_up(chunks, sim_url: str, env: dict) -> None:
     """What the daemon would have done had the portal run daily over the demo's days (a live org keeps metrics 7
     days only): move the simulator's clock to the end of each chunk, observe the objects the first time, capture the
     chunk's usage; then give the simulator back the wall clock."""
-    import requests  # noqa: PLC0415
+    import requests
 
     def at(t: dt.datetime) -> None:
         requests.put(f"{sim_url}/_simulator/clock", json={"now": t.isoformat()}, timeout=10).raise_for_status()
@@ -118,7 +118,7 @@ class Children:
         log_dir.mkdir(parents=True, exist_ok=True)
 
     def start(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.log_dir / f"{name}.log", "ab")
         proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append((name, proc))
         return proc
@@ -176,7 +176,7 @@ def demo_command(days, simulate, scale, seed, host, dagster_port, sidecar_port, 
             (("simulator", simulator_port, LOOPBACK),) if simulate else ()):
         if not _port_free(port, bind):
             raise BillingPortalError(f"port {port} for the {label} is in use: pass --{label}-port or stop what uses it")
-    from billing_portal.dagster_home import ensure_dagster_home  # noqa: PLC0415
+    from billing_portal.dagster_home import ensure_dagster_home
 
     # A DAGSTER_HOME that cannot be used fails here, in one line, before anything starts.
     ensure_dagster_home(Path(os.environ.get("BILLING_PORTAL_HOME") or ".billing_portal").expanduser().resolve())
@@ -200,9 +200,9 @@ def demo_command(days, simulate, scale, seed, host, dagster_port, sidecar_port, 
     get_settings.cache_clear()
     settings = get_settings()
 
-    from billing_portal.warehouse.connection import describe_url, resolve_database_url  # noqa: PLC0415
-    from billing_portal.warehouse.embedded import embedded_running, stop_embedded  # noqa: PLC0415
-    from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+    from billing_portal.warehouse.connection import describe_url, resolve_database_url
+    from billing_portal.warehouse.embedded import embedded_running, stop_embedded
+    from billing_portal.warehouse.migrate import migrate
 
     # The sidecar's collect API launches runs on the webserver this demo starts.
     env["DAGSTER_GRAPHQL_URL"] = f"http://127.0.0.1:{dagster_port}"
@@ -226,7 +226,7 @@ def demo_command(days, simulate, scale, seed, host, dagster_port, sidecar_port, 
         # The UI first, so the warm-up and the backfill run can be watched there while they run. The instance's
         # storage is created here first (SQLite schemas, as `dagster dev` does): the webserver and the first run
         # creating it at the same time collide on its schema version.
-        from billing_portal.pipeline_cli import open_instance, run_materialization  # noqa: PLC0415
+        from billing_portal.pipeline_cli import open_instance, run_materialization
 
         with open_instance():
             pass

@@ -60,7 +60,7 @@ def units_to_text_arrow(units) -> pa.Array:
     Digits are computed with integer numpy arithmetic into a fixed-width byte matrix (sign, 11 whole digits, '.',
     8 fraction digits); the bytes each value needs are then selected row by row and become the string array's data
     buffer, with offsets from the per-value lengths. No Python per value, no floats. Nulls stay null."""
-    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow as pa
 
     validity = None
     if isinstance(units, pa.ChunkedArray):
@@ -105,7 +105,7 @@ def units_to_text_arrow(units) -> pa.Array:
     else:
         arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
     if validity is not None:
-        import pyarrow.compute as pc  # noqa: PLC0415
+        import pyarrow.compute as pc
 
         arr = pc.if_else(validity, arr, pa.scalar(None, arr.type))
     return arr

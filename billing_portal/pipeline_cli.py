@@ -85,7 +85,7 @@ class Progress:
         while not self._stop.wait(0.5):
             try:
                 self.poll()
-            except Exception:  # noqa: BLE001 - progress must never break the run
+            except Exception:
                 pass
 
     def poll(self):
@@ -118,9 +118,9 @@ class Progress:
 
 def open_instance():
     """The Dagster instance of DAGSTER_HOME; a dagster.yaml Dagster refuses is one line, not a traceback."""
-    import yaml  # noqa: PLC0415
-    from dagster import DagsterInstance  # noqa: PLC0415
-    from dagster._core.errors import DagsterError  # noqa: PLC0415
+    import yaml
+    from dagster import DagsterInstance
+    from dagster._core.errors import DagsterError
 
     where = f"the Dagster instance in DAGSTER_HOME ({os.environ.get('DAGSTER_HOME')}) cannot be loaded"
     try:
@@ -148,10 +148,10 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     today = (settings.BILLING_PORTAL_NOW or dt.datetime.now(dt.UTC)).date()
     first_key, last_key = validate_range(start, end, settings.BILLING_START_DATE, today)
 
-    from billing_portal.dagster_home import ensure_dagster_home  # noqa: PLC0415
-    from billing_portal.resources import AllocationRulesResource  # noqa: PLC0415
-    from billing_portal.warehouse.connection import describe_url, resolve_database_url  # noqa: PLC0415
-    from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+    from billing_portal.dagster_home import ensure_dagster_home
+    from billing_portal.resources import AllocationRulesResource
+    from billing_portal.warehouse.connection import describe_url, resolve_database_url
+    from billing_portal.warehouse.migrate import migrate
 
     # The mapping and allocation files are read late in the graph (ownership, facts): check them before any
     # collection starts, so a typo costs a second, not a run that fails after rewriting the bill.
@@ -161,10 +161,10 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
         else None)
     rules.mapping()
     rules.config()
-    from billing_portal.confluent.registries import load_credentials  # noqa: PLC0415
+    from billing_portal.confluent.registries import load_credentials
 
     load_credentials(settings.SCHEMA_REGISTRY_CREDENTIALS_FILE)
-    from billing_portal.confluent.flink import load_credentials as load_flink_credentials  # noqa: PLC0415
+    from billing_portal.confluent.flink import load_credentials as load_flink_credentials
 
     load_flink_credentials(settings.FLINK_CREDENTIALS_FILE)
 
@@ -174,8 +174,8 @@ def run_materialization(start: dt.date, end: dt.date, job_name: str = "chargebac
     if show_warehouse:
         echo(f"warehouse: {describe_url(url)}")
 
-    from billing_portal.definitions import load_defs  # noqa: PLC0415
-    from billing_portal.jobs import RANGE_END_TAG, RANGE_START_TAG  # noqa: PLC0415
+    from billing_portal.definitions import load_defs
+    from billing_portal.jobs import RANGE_END_TAG, RANGE_START_TAG
 
     job = load_defs().resolve_job_def(job_name)
     run_id = str(uuid.uuid4())

@@ -21,7 +21,7 @@ TEMPLATE = f"bp_test_template_{uuid.uuid4().hex[:8]}"
 
 def _with_db(url: str, name: str) -> str:
     """Same server, another database."""
-    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+    from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
@@ -33,7 +33,7 @@ def pg_server_url():
     if os.environ.get("DATABASE_URL"):
         yield normalize_url(os.environ["DATABASE_URL"])
         return
-    from billing_portal.warehouse.embedded import start_embedded, stop_embedded  # noqa: PLC0415
+    from billing_portal.warehouse.embedded import start_embedded, stop_embedded
 
     home = Path(tempfile.mkdtemp(prefix="bpt", dir="/tmp"))
     url = start_embedded(home)
@@ -71,7 +71,7 @@ def simulated_warehouse(pg_server_url, _template_db, tmp_path_factory):
     """Session-wide, read-only: a database the real pipeline (`billing-portal materialize`) filled with the 7 days
     before today of the simulator's small organization (seed 42). Tests must not write to it; the simulator stays
     up for the session (`.simulator_url`)."""
-    from billing_portal_tests.pipeline import populate  # noqa: PLC0415
+    from billing_portal_tests.pipeline import populate
 
     name = f"bpt_sim_{uuid.uuid4().hex[:8]}"
     admin = _with_db(pg_server_url, "postgres")

@@ -240,8 +240,8 @@ def write_day(url: str, day: dt.date, lines: list[Line] | None = None, *, scale:
 
 def publish_metrics(url: str, window_days: int = 8) -> dict:
     """What the `metrics_ledger` asset does: the ledger of the window ending at the newest complete day."""
-    from billing_portal.defs.metrics.ledger import sync  # noqa: PLC0415
-    from billing_portal.sidecar.query import newest_complete_day  # noqa: PLC0415
+    from billing_portal.defs.metrics.ledger import sync
+    from billing_portal.sidecar.query import newest_complete_day
 
     with psycopg.connect(url, autocommit=True) as conn:
         newest, _ = newest_complete_day(conn)
@@ -262,13 +262,13 @@ class LiveServer:
     """The sidecar behind waitress (the production WSGI server) on a free loopback port, in a thread."""
 
     def __init__(self, app, threads: int = 8):
-        import waitress  # noqa: PLC0415
+        import waitress
 
         self.app = app
         self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads, ident="bp-test")
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
-        import threading  # noqa: PLC0415
+        import threading
 
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="waitress-test", daemon=True)
@@ -285,7 +285,7 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc) -> None:
-        from waitress import wasyncore  # noqa: PLC0415
+        from waitress import wasyncore
 
         self._closing = True
         self.server.close()
@@ -299,18 +299,18 @@ class LiveServer:
 
 def sidecar_app(database_url: str, **env: str):
     """create_app with settings from `env` only (the developer's .env and environment are ignored)."""
-    from billing_portal.config import load_settings  # noqa: PLC0415
-    from billing_portal.sidecar.app import create_app  # noqa: PLC0415
+    from billing_portal.config import load_settings
+    from billing_portal.sidecar.app import create_app
 
     return create_app(database_url, load_settings(dict(env)))
 
 
 def require_binary(name: str) -> str:
     """Path of a system binary; when missing: skip (locally) or fail (under CI=true)."""
-    import os  # noqa: PLC0415
-    import shutil  # noqa: PLC0415
+    import os
+    import shutil
 
-    import pytest  # noqa: PLC0415
+    import pytest
 
     path = shutil.which(name)
     if path:
@@ -325,10 +325,10 @@ def require_binary(name: str) -> str:
 def module_database(pg_server_url: str, template: str):
     """A fresh migrated database shared by a test module (like conftest's per-test `database_url`, for read-only
     tests that can share seeded data): a generator for a module-scoped fixture."""
-    import uuid  # noqa: PLC0415
-    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
 
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     def with_db(name: str) -> str:
         p = urlsplit(pg_server_url)

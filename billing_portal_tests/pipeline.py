@@ -50,9 +50,9 @@ def simulator_env(sim_url: str, database_url: str, home: Path, **extra: str) -> 
 
 def simulator_flink_keys(sim_url: str) -> dict:
     """FLINK_CREDENTIALS_FILE content for a simulator (each region's Flink key), {} for another server."""
-    import requests  # noqa: PLC0415
+    import requests
 
-    from billing_portal.simulator.testing import CLOUD_AUTH, flink_credentials  # noqa: PLC0415
+    from billing_portal.simulator.testing import CLOUD_AUTH, flink_credentials
 
     try:
         if requests.get(sim_url + "/_simulator/health", timeout=5).status_code != 200:
@@ -72,9 +72,9 @@ def simulator_flink_keys(sim_url: str) -> dict:
 
 def simulator_registry_keys(sim_url: str) -> dict:
     """SCHEMA_REGISTRY_CREDENTIALS_FILE content for a simulator (each registry's key), {} for another server."""
-    import requests  # noqa: PLC0415
+    import requests
 
-    from billing_portal.simulator.testing import CLOUD_AUTH, sr_credentials  # noqa: PLC0415
+    from billing_portal.simulator.testing import CLOUD_AUTH, sr_credentials
 
     try:
         health = requests.get(sim_url + "/_simulator/health", timeout=5)
@@ -142,9 +142,9 @@ def populate(database_url: str, home: Path, *, days: int = 6, scale: str = "smal
     6 days — and the bills already published), then the restatement job once the last bill is published, 72 h
     later. Both clocks — the simulator's and the pipeline's (BILLING_PORTAL_NOW) — are moved for it; the simulator
     stays at the second instant."""
-    from contextlib import contextmanager  # noqa: PLC0415
+    from contextlib import contextmanager
 
-    from billing_portal.simulator.testing import MovableClock  # noqa: PLC0415
+    from billing_portal.simulator.testing import MovableClock
 
     @contextmanager
     def _cm():
@@ -171,7 +171,7 @@ def populate(database_url: str, home: Path, *, days: int = 6, scale: str = "smal
 def dagster_instance(dagster_home: str | Path):
     """The Dagster instance of a product process's DAGSTER_HOME, through Dagster's public API (DagsterInstance.get
     reads DAGSTER_HOME)."""
-    from dagster import DagsterInstance  # noqa: PLC0415
+    from dagster import DagsterInstance
 
     before = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(dagster_home)

@@ -26,11 +26,11 @@ _KEY_FILES: dict[str, str] = {}
 def _registry_keys_file(sim_url: str) -> str:
     """A SCHEMA_REGISTRY_CREDENTIALS_FILE with every registry's key of the simulator (written once per simulator)."""
     if sim_url not in _KEY_FILES:
-        import tempfile  # noqa: PLC0415
+        import tempfile
 
-        import yaml  # noqa: PLC0415
+        import yaml
 
-        from billing_portal_tests.pipeline import simulator_registry_keys  # noqa: PLC0415
+        from billing_portal_tests.pipeline import simulator_registry_keys
 
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
             yaml.safe_dump(simulator_registry_keys(sim_url), f)
@@ -39,7 +39,7 @@ def _registry_keys_file(sim_url: str) -> str:
 
 
 def resources(sim_url: str, database_url: str, now: dt.datetime, **overrides) -> dict:
-    from billing_portal.resources import (  # noqa: PLC0415
+    from billing_portal.resources import (
         AllocationRulesResource,
         ClockResource,
         ConfluentCloudResource,
@@ -71,7 +71,7 @@ class Deployment:
     runs: list[tuple[str, str, dict]] = field(default_factory=list)  # (at, job, tags) of every executed run
 
     def defs(self) -> Definitions:
-        from billing_portal.definitions import load_defs  # noqa: PLC0415
+        from billing_portal.definitions import load_defs
 
         base = load_defs()  # the defs folder's assets, jobs and schedules, with this deployment's resources
         return Definitions(assets=base.assets, jobs=base.jobs, schedules=base.schedules,
@@ -83,7 +83,7 @@ class Deployment:
     def run(self, job_name: str, *, partition_key: str | None = None, tags: Mapping[str, str] | None = None,
             first: dt.date | None = None, last: dt.date | None = None) -> None:
         """Execute one run of `job_name` now (a partition key, a range's tags, or first/last days inclusive)."""
-        from billing_portal.jobs import RANGE_END_TAG, RANGE_START_TAG  # noqa: PLC0415
+        from billing_portal.jobs import RANGE_END_TAG, RANGE_START_TAG
 
         tags = dict(tags or {})
         if first is not None:

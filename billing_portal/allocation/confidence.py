@@ -29,7 +29,7 @@ _BUCKETS = ("total", "high", "medium", "low", "by_usage", "by_ownership", "by_fa
 def _units(facts: pd.DataFrame) -> np.ndarray:
     if "amount_units" in facts.columns:
         return facts["amount_units"].to_numpy(np.int64)
-    from billing_portal.money import to_decimal, to_units  # noqa: PLC0415
+    from billing_portal.money import to_decimal, to_units
 
     return np.array([to_units(to_decimal(a)) for a in facts["amount_usd"].tolist()], dtype=np.int64)
 

@@ -24,7 +24,7 @@ import click
 def bench_command(scale: str, days: int, json_path: Path | None, api_days: int, api_requests: int, seed: int,
                   keep: bool) -> None:
     """Measure the pipeline against this machine's COPY limit and the API's latency, on a fresh database."""
-    from billing_portal.bench.runner import Bench, render  # noqa: PLC0415
+    from billing_portal.bench.runner import Bench, render
 
     bench = Bench(scale=scale, days=days, api_days=api_days, api_requests=api_requests, seed=seed, keep=keep,
                   echo=lambda m: click.echo(m, err=True))

@@ -41,7 +41,7 @@ COLLECT_STEPS = ("catalog_tags", "core_objects", "billing_costs", "principal_usa
 
 
 def _with_db(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+    from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
@@ -93,7 +93,7 @@ class Bench:
         self.embedded = False
         base = os.environ.get("DATABASE_URL")
         if base:
-            from billing_portal.warehouse.connection import normalize_url  # noqa: PLC0415
+            from billing_portal.warehouse.connection import normalize_url
 
             base = normalize_url(base)
             self.db_name = f"bp_bench_{uuid.uuid4().hex[:10]}"
@@ -103,12 +103,12 @@ class Bench:
             self.url = _with_db(base, self.db_name)
             where = "new database on DATABASE_URL's server"
         else:
-            from billing_portal.warehouse.embedded import start_embedded  # noqa: PLC0415
+            from billing_portal.warehouse.embedded import start_embedded
 
             self.url = start_embedded(self.home)
             self.embedded = True
             where = f"embedded PostgreSQL under {self.home}"
-        from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+        from billing_portal.warehouse.migrate import migrate
 
         migrate(self.url)
         with psycopg.connect(self.url) as conn:
@@ -127,10 +127,10 @@ class Bench:
         """Every environment's Schema Registry key of the simulated org (one registry per environment, as live)."""
         path = self.home / "schema-registry-keys.yaml"
         if not path.exists():
-            import yaml  # noqa: PLC0415
+            import yaml
 
-            from billing_portal.simulator import build_model  # noqa: PLC0415
-            from billing_portal.simulator.testing import sr_credentials_file  # noqa: PLC0415
+            from billing_portal.simulator import build_model
+            from billing_portal.simulator.testing import sr_credentials_file
 
             path.write_text(yaml.safe_dump(sr_credentials_file(build_model(self.seed, self.scale))))
         return path
@@ -139,10 +139,10 @@ class Bench:
         """Every region's Flink key of the simulated org (statements are listed per region, as live)."""
         path = self.home / "flink-keys.yaml"
         if not path.exists():
-            import yaml  # noqa: PLC0415
+            import yaml
 
-            from billing_portal.simulator import build_model  # noqa: PLC0415
-            from billing_portal.simulator.testing import flink_credentials_file  # noqa: PLC0415
+            from billing_portal.simulator import build_model
+            from billing_portal.simulator.testing import flink_credentials_file
 
             path.write_text(yaml.safe_dump(flink_credentials_file(build_model(self.seed, self.scale))))
         return path
@@ -175,7 +175,7 @@ class Bench:
             self.echo(f"bench: kept {self.home} ({self.url})")
             return
         if getattr(self, "embedded", False):
-            from billing_portal.warehouse.embedded import stop_embedded  # noqa: PLC0415
+            from billing_portal.warehouse.embedded import stop_embedded
 
             stop_embedded(self.home)
         elif hasattr(self, "db_name"):
@@ -242,8 +242,8 @@ class Bench:
 
     # --- COPY limit ----------------------------------------------------------------------------------------------
     def copy_limit(self, day: dt.date, repeats: int = 2) -> dict[str, Any]:
-        from billing_portal.defs.facts.write import FACT_COLUMNS  # noqa: PLC0415
-        from billing_portal.warehouse.replace import partition_name  # noqa: PLC0415
+        from billing_portal.defs.facts.write import FACT_COLUMNS
+        from billing_portal.warehouse.replace import partition_name
 
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in FACT_COLUMNS)
         part = partition_name("hourly_cost_facts", day)
@@ -287,9 +287,9 @@ class Bench:
     # --- API -----------------------------------------------------------------------------------------------------
     def fill_days(self, template: dt.date, wanted: list[dt.date]) -> list[dt.date]:
         """Copy `template`'s facts partition and rollups to each missing day of `wanted` (dates shifted in SQL)."""
-        from billing_portal.defs.facts.write import FACT_COLUMNS, index_facts  # noqa: PLC0415
-        from billing_portal.warehouse.replace import partition_name  # noqa: PLC0415
-        from billing_portal.warehouse.rollups import ROLLUP_TABLES  # noqa: PLC0415
+        from billing_portal.defs.facts.write import FACT_COLUMNS, index_facts
+        from billing_portal.warehouse.replace import partition_name
+        from billing_portal.warehouse.rollups import ROLLUP_TABLES
 
         filled = []
         src = partition_name("hourly_cost_facts", template)
@@ -346,7 +346,7 @@ class Bench:
         return filled
 
     def api(self, first: dt.date, last: dt.date) -> dict[str, Any]:
-        import requests  # noqa: PLC0415
+        import requests
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -463,7 +463,7 @@ class Bench:
             t0 = time.perf_counter()
             filled = self.fill_days(day, wanted)
             # the copied days' /metrics ledger, as the metrics_ledger asset writes it after the facts
-            from billing_portal.defs.metrics.ledger import sync  # noqa: PLC0415
+            from billing_portal.defs.metrics.ledger import sync
 
             t_ledger = time.perf_counter()
             with psycopg.connect(self.url, autocommit=True) as conn:

@@ -56,7 +56,7 @@ class PrometheusUsageClient:
         self.request_count = 0
 
     def _where(self) -> str:
-        from urllib.parse import urlsplit  # noqa: PLC0415
+        from urllib.parse import urlsplit
 
         p = urlsplit(self.url)
         return f"USAGE_PROMETHEUS_URL {p.scheme}://{p.hostname}{':' + str(p.port) if p.port else ''}{p.path}"

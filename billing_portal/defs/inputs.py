@@ -22,7 +22,7 @@ USAGE_SCHEMA = pa.schema([
 
 def read_objects(warehouse: WarehouseResource, day: dt.date) -> dict[str, pd.DataFrame]:
     """The objects valid on `day`, from their history (never re-collected; see billing_portal/history/)."""
-    from billing_portal.history import day_basis, read_day  # noqa: PLC0415
+    from billing_portal.history import day_basis, read_day
 
     with warehouse.connect() as conn:
         basis = day_basis(conn, "objects", day)
@@ -31,7 +31,7 @@ def read_objects(warehouse: WarehouseResource, day: dt.date) -> dict[str, pd.Dat
 
 def read_catalog(warehouse: WarehouseResource, day: dt.date) -> dict[str, pd.DataFrame]:
     """The catalog entities, tags and business metadata valid on `day`, from their history."""
-    from billing_portal.history import day_basis, read_day  # noqa: PLC0415
+    from billing_portal.history import day_basis, read_day
 
     with warehouse.connect() as conn:
         basis = day_basis(conn, "catalog", day)
@@ -42,8 +42,8 @@ def read_usage_sources(warehouse: WarehouseResource, day: dt.date, clusters, now
                        retention_days: int, metric_set: str = "principal") -> dict[str, str]:
     """Per Kafka cluster (or compute pool, metric set `flink`) of the day: where its usage comes from
     (`UsageSource`: metrics_api, prometheus, missing — not captured but still recoverable — or expired)."""
-    from billing_portal.defs.usage.assets import METRIC_SETS, stored_captures  # noqa: PLC0415
-    from billing_portal.defs.usage.capture import day_state, source_of  # noqa: PLC0415
+    from billing_portal.defs.usage.assets import METRIC_SETS, stored_captures
+    from billing_portal.defs.usage.capture import day_state, source_of
 
     ms = next(m for m in METRIC_SETS.values() if m.name == metric_set)
     stored = stored_captures(warehouse, day, ms)
@@ -65,7 +65,7 @@ def read_usage(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
 def read_flink(warehouse: WarehouseResource, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(statement usage, statements valid on `day`): CFUs per hour, pool and statement, and who runs each
     statement (from the statements' history: deleted ones keep their principal)."""
-    from billing_portal.history import day_basis, read_day  # noqa: PLC0415
+    from billing_portal.history import day_basis, read_day
 
     usage = warehouse.read_frame("SELECT hour, cluster_id, statement_name, cfus FROM flink_statement_usage_hourly"
                                  " WHERE usage_date = %s ORDER BY hour, cluster_id, statement_name", (day,))

@@ -169,7 +169,7 @@ def record_observation(conn: psycopg.Connection, source: str, observed_at: dt.da
     neither closed nor confirmed); `skipped_by_table` does the same for one table only (its scope column's values;
     `*` = the whole table); `skipped_detail` says why, per scope (stored with the observation).
     Observations of a source are serialized and must move forward in time."""
-    from billing_portal.resources.warehouse import lock_partition  # noqa: PLC0415
+    from billing_portal.resources.warehouse import lock_partition
 
     if observed_at.tzinfo is None:
         raise ValueError("observed_at must be timezone-aware")
@@ -189,7 +189,7 @@ def record_observation(conn: psycopg.Connection, source: str, observed_at: dt.da
         if "*" in scopes:  # the whole table was not observed: nothing of it is closed
             scopes = ["*"]
         result_changes[table] = merge_table(conn, spec, frame, observed_at, previous, scopes)
-    import orjson  # noqa: PLC0415
+    import orjson
 
     row = conn.execute(
         "INSERT INTO observations (source, observed_at, run_id, counts, changes, skipped)"

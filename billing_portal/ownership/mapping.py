@@ -96,7 +96,7 @@ class TopicRule(Attributes):
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
         if v is not None:
-            import re  # noqa: PLC0415
+            import re
 
             try:
                 re.compile(v)
@@ -105,8 +105,8 @@ class TopicRule(Attributes):
         return v
 
     def matches(self, cluster_id: str, topic: str) -> bool:
-        import fnmatch  # noqa: PLC0415
-        import re  # noqa: PLC0415
+        import fnmatch
+        import re
 
         if not fnmatch.fnmatchcase(cluster_id or "", self.cluster):
             return False

@@ -12,11 +12,11 @@ class AllocationRulesResource(ConfigurableResource):
     allocation_file: str | None = None
 
     def mapping(self):
-        from billing_portal.ownership import load_mapping  # noqa: PLC0415
+        from billing_portal.ownership import load_mapping
 
         return load_mapping(self.mapping_file or None)
 
     def config(self):
-        from billing_portal.allocation import load_allocation_config  # noqa: PLC0415
+        from billing_portal.allocation import load_allocation_config
 
         return load_allocation_config(self.allocation_file or None)

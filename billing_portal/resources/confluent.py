@@ -10,7 +10,7 @@ from billing_portal.config import DEFAULT_API_URL, DEFAULT_TELEMETRY_URL
 
 def _http_config(resource):
     """The retry budget and read timeout (CCLOUD_HTTP_* settings) of a resource's HTTP transport."""
-    from billing_portal.confluent.http import HttpConfig  # noqa: PLC0415
+    from billing_portal.confluent.http import HttpConfig
 
     return HttpConfig(max_attempts=resource.max_attempts, max_total_sleep=resource.retry_budget_seconds,
                       read_timeout=resource.read_timeout_seconds)
@@ -33,22 +33,22 @@ class ConfluentCloudResource(ConfigurableResource):
     metrics_retention_days: int = 7
 
     def _http(self, base_url: str, family: str):
-        from billing_portal.confluent.http import ConfluentHttp  # noqa: PLC0415
+        from billing_portal.confluent.http import ConfluentHttp
 
         return ConfluentHttp(base_url, self.api_key, self.api_secret, config=_http_config(self), family=family)
 
     def billing(self):
-        from billing_portal.confluent.billing import BillingClient  # noqa: PLC0415
+        from billing_portal.confluent.billing import BillingClient
 
         return BillingClient(self._http(self.api_url, "cloud"), page_size=self.billing_page_size)
 
     def objects(self):
-        from billing_portal.confluent.objects import ObjectsClient  # noqa: PLC0415
+        from billing_portal.confluent.objects import ObjectsClient
 
         return ObjectsClient(self._http(self.api_url, "cloud"), max_workers=self.max_workers)
 
     def metrics(self):
-        from billing_portal.confluent.metrics import MetricsClient  # noqa: PLC0415
+        from billing_portal.confluent.metrics import MetricsClient
 
         return MetricsClient(self._http(self.telemetry_url, "telemetry"), max_workers=self.max_workers)
 
@@ -73,15 +73,15 @@ class SchemaRegistryResource(ConfigurableResource):
 
     def plan(self, registries):
         """(targets, skipped) for the discovered registries (see confluent/registries.py)."""
-        from billing_portal.confluent.registries import load_credentials, plan_catalogs  # noqa: PLC0415
+        from billing_portal.confluent.registries import load_credentials, plan_catalogs
 
         return plan_catalogs(registries, load_credentials(self.credentials_file), self.url, self.api_key,
                              self.api_secret)
 
     def catalog(self, target=None):
         """A catalog client for one target (default: the single configured URL and key)."""
-        from billing_portal.confluent.catalog import CatalogClient  # noqa: PLC0415
-        from billing_portal.confluent.http import ConfluentHttp  # noqa: PLC0415
+        from billing_portal.confluent.catalog import CatalogClient
+        from billing_portal.confluent.http import ConfluentHttp
 
         url, key, secret = (target.url, target.api_key, target.api_secret) if target is not None else (
             self.url, self.api_key, self.api_secret)
@@ -108,7 +108,7 @@ class FlinkResource(ConfigurableResource):
         return bool(self.credentials_file or (self.api_key and self.api_secret))
 
     def client(self):
-        from billing_portal.confluent.flink import FlinkStatementsClient, load_credentials  # noqa: PLC0415
+        from billing_portal.confluent.flink import FlinkStatementsClient, load_credentials
 
         return FlinkStatementsClient(endpoint_template=self.endpoint_template,
                                      keys=load_credentials(self.credentials_file),
@@ -128,6 +128,6 @@ class UsagePrometheusResource(ConfigurableResource):
         return bool(self.url)
 
     def client(self):
-        from billing_portal.confluent.prometheus_usage import PrometheusUsageClient  # noqa: PLC0415
+        from billing_portal.confluent.prometheus_usage import PrometheusUsageClient
 
         return PrometheusUsageClient(self.url, timeout=self.timeout_seconds)

@@ -92,9 +92,9 @@ class WarehouseResource(ConfigurableResource):
             if self.database_url:
                 url = normalize_url(self.database_url)
             else:
-                from pathlib import Path  # noqa: PLC0415
+                from pathlib import Path
 
-                from billing_portal.warehouse.embedded import start_embedded  # noqa: PLC0415
+                from billing_portal.warehouse.embedded import start_embedded
 
                 url = start_embedded(Path(self.home))
             migrate(url)
@@ -151,7 +151,7 @@ class WarehouseResource(ConfigurableResource):
     def record_status(conn: psycopg.Connection, asset: str, day: dt.date, rows: int, amount, run_id: str | None,
                       details: dict | None = None) -> dict | None:
         """Store what `asset` wrote for `day`; return what it had written before (None the first time)."""
-        from psycopg.types.json import Jsonb  # noqa: PLC0415
+        from psycopg.types.json import Jsonb
 
         prev = conn.execute(
             "SELECT row_count, amount_usd, run_id, materialized_at FROM partition_status"

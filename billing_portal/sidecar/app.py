@@ -76,7 +76,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
     register_guards(app)
     configure_docs(app)
 
-    from billing_portal.sidecar.api import (  # noqa: PLC0415
+    from billing_portal.sidecar.api import (
         collect,
         confidence,
         costs,

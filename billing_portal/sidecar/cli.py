@@ -14,7 +14,7 @@ import click
 @click.option("--dev", is_flag=True, help="Flask's development server with reload (never in production).")
 def serve_command(host: str, port: int, threads: int, dev: bool) -> None:
     """Serve the REST API, Swagger UI (/docs), the OpenAPI document (/openapi.json) and /metrics."""
-    from billing_portal.sidecar.wsgi import create  # noqa: PLC0415
+    from billing_portal.sidecar.wsgi import create
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create()
@@ -22,6 +22,6 @@ def serve_command(host: str, port: int, threads: int, dev: bool) -> None:
     if dev:
         app.run(host=host, port=port, debug=True)
     else:
-        import waitress  # noqa: PLC0415
+        import waitress
 
         waitress.serve(app, host=host, port=port, threads=threads, ident="billing-portal")

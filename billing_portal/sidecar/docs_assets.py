@@ -26,7 +26,7 @@ def configure_docs(app: APIFlask) -> None:
     @app.doc(hide=True)
     def swagger_static(filename: str):
         if filename not in ASSETS:
-            from billing_portal.sidecar.errors import ApiError  # noqa: PLC0415
+            from billing_portal.sidecar.errors import ApiError
 
             raise ApiError(404, "no such asset")
         return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

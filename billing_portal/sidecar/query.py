@@ -61,7 +61,7 @@ def _rollup_sources() -> list[Source]:
     """The rollup tables of `warehouse.rollups` (rebuilt with each day's facts, in the same transaction), smallest
     first so `pick_source` takes the cheapest one that holds the requested dimensions. Day rollups are keyed by
     `usage_date` (a date; compared with the UTC range bounds in the sidecar's UTC sessions), hourly ones by `hour`."""
-    from billing_portal.warehouse.rollups import ROLLUP_TABLES  # noqa: PLC0415
+    from billing_portal.warehouse.rollups import ROLLUP_TABLES
 
     order = {"cost_daily_business": 0, "cost_daily_principal": 1, "cost_daily": 2, "cost_hourly_team": 3}
     out = []

@@ -15,9 +15,9 @@ from billing_portal.config import get_settings
 
 
 def create() -> APIFlask:
-    from billing_portal.sidecar.app import create_app  # noqa: PLC0415
-    from billing_portal.warehouse.connection import resolve_database_url  # noqa: PLC0415
-    from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+    from billing_portal.sidecar.app import create_app
+    from billing_portal.warehouse.connection import resolve_database_url
+    from billing_portal.warehouse.migrate import migrate
 
     settings = get_settings()
     url = resolve_database_url(settings)

@@ -135,7 +135,7 @@ class OrgModel:
         """The Flink statements of the compute pools and their hourly CFUs (``flink.FlinkWorkload``; built once)."""
         workload = self.__dict__.get("_flink")
         if workload is None:
-            from billing_portal.simulator.flink import build_workload  # noqa: PLC0415
+            from billing_portal.simulator.flink import build_workload
 
             workload = build_workload(
                 stream(self.seed, self.scale, _S_FLINK), IdFactory(stream(self.seed, self.scale, _S_FLINK_IDS)),

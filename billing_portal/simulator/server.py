@@ -45,7 +45,7 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code="-", size="-") -> None:  # the app logs requests at DEBUG
         pass
 
-    def log(self, type: str, message: str, *args) -> None:  # noqa: A002 - werkzeug's signature
+    def log(self, type: str, message: str, *args) -> None:
         log.debug("http %s: " + message, type, *args)
 
 

@@ -36,6 +36,6 @@ def db_url() -> None:
 @db_group.command("stop")
 def db_stop() -> None:
     """Stop the embedded PostgreSQL."""
-    from billing_portal.warehouse.embedded import stop_embedded  # noqa: PLC0415
+    from billing_portal.warehouse.embedded import stop_embedded
 
     click.echo("stopped" if stop_embedded(get_settings().home) else "not running")

@@ -31,12 +31,12 @@ def describe_url(url: str) -> str:
 def resolve_database_url(settings=None) -> str:
     """DATABASE_URL when set, else the embedded server's URL (started if needed)."""
     if settings is None:
-        from billing_portal.config import get_settings  # noqa: PLC0415
+        from billing_portal.config import get_settings
 
         settings = get_settings()
     if settings.DATABASE_URL:
         return normalize_url(settings.DATABASE_URL)
-    from billing_portal.warehouse.embedded import start_embedded  # noqa: PLC0415
+    from billing_portal.warehouse.embedded import start_embedded
 
     return start_embedded(settings.home)
 

@@ -136,7 +136,7 @@ def join_rows(columns: Sequence[pa.Array]) -> pa.Array:
 
 def value_bytes(arr: pa.Array) -> memoryview:
     """The contiguous bytes of a string array's values (no copy)."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)
@@ -174,9 +174,9 @@ WRITER_QUEUE_ITEMS = 16
 def _bounded_writer(cur):
     """psycopg's queued writer (sends from a worker thread while we encode the next chunk) with a short queue, so at
     most a few buffers (and the chunk they point into) are held in memory instead of the whole day."""
-    import queue  # noqa: PLC0415
+    import queue
 
-    from psycopg.copy import QueuedLibpqWriter  # noqa: PLC0415
+    from psycopg.copy import QueuedLibpqWriter
 
     writer = QueuedLibpqWriter(cur)
     writer._queue = queue.Queue(maxsize=WRITER_QUEUE_ITEMS)  # default 1024 items: unbounded for our purpose

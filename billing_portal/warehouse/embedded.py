@@ -41,7 +41,7 @@ TUNING = {
 def _pg():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pgserver import _commands  # noqa: PLC0415
+        from pgserver import _commands
 
     logging.getLogger("pgserver").setLevel(logging.CRITICAL)  # it logs expected non-zero exits as errors
     return _commands
@@ -52,7 +52,7 @@ def _system_user() -> str | None:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pgserver.utils import ensure_user_exists  # noqa: PLC0415
+        from pgserver.utils import ensure_user_exists
     ensure_user_exists("pgserver")
     return "pgserver"
 
@@ -60,12 +60,12 @@ def _system_user() -> str | None:
 def _prepare_permissions(pgdata: Path, user: str | None) -> None:
     if user is None:
         return
-    import pwd  # noqa: PLC0415
-    import stat  # noqa: PLC0415
+    import pwd
+    import stat
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions  # noqa: PLC0415
+        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
     bin_path = _pg().POSTGRES_BIN_PATH
     ensure_prefix_permissions(pgdata)
     ensure_prefix_permissions(bin_path)

@@ -143,8 +143,8 @@ def _decode(code: np.ndarray, values: pa.Array) -> pa.Array:
 def write_rollups(conn: psycopg.Connection, day: dt.date, facts: pa.Table) -> dict[str, int]:
     """Replace `day` in every rollup from the day's facts held in memory (an Arrow table with the fact columns and
     `amount_units`); same rows as `refresh_rollups` over the stored facts. Returns rows written per rollup."""
-    from billing_portal.money import units_to_text_arrow  # noqa: PLC0415
-    from billing_portal.warehouse.copy import copy_table_text  # noqa: PLC0415
+    from billing_portal.money import units_to_text_arrow
+    from billing_portal.warehouse.copy import copy_table_text
 
     day_text = pa.array([day.isoformat()], pa.string())
     converters = {

@@ -249,7 +249,7 @@ def test_identity_provider_and_pool_envelopes():
 
 
 def _parse_identity_pool():
-    from billing_portal.confluent import objects  # noqa: PLC0415
+    from billing_portal.confluent import objects
 
     fn = getattr(objects, "parse_identity_pool", None)
     if fn is None:

@@ -363,7 +363,7 @@ def test_identity_pools_listed_through_the_paginator(pools_server):
 
 
 def test_parse_identity_pool_on_pools_read_over_http(pools_server):
-    from billing_portal.confluent import objects  # noqa: PLC0415
+    from billing_portal.confluent import objects
 
     parse_identity_pool = getattr(objects, "parse_identity_pool", None)
     if parse_identity_pool is None:

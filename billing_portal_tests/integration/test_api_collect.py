@@ -115,7 +115,7 @@ def dagster_webserver(database_url, tmp_path):
                BILLING_PORTAL_HOME=str(tmp_path / "bp_home"), CCLOUD_API_KEY="dead", CCLOUD_API_SECRET="dead",
                CCLOUD_API_URL="http://127.0.0.1:9", CCLOUD_TELEMETRY_URL="http://127.0.0.1:9")
     exe = Path(sys.executable).parent / "dagster-webserver"
-    log = open(tmp_path / "webserver.log", "wb")  # noqa: SIM115 - closed with the process
+    log = open(tmp_path / "webserver.log", "wb")
     proc = subprocess.Popen([str(exe), "-m", "billing_portal.definitions", "-h", "127.0.0.1", "-p", str(port)],
                             cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -136,7 +136,7 @@ def test_bad_command_line_usage(env, args, fragment):
 
 
 def _free_port() -> int:
-    import socket  # noqa: PLC0415
+    import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -125,10 +125,10 @@ def test_api_aggregates_answer_identically_from_rollups_and_facts(database_url, 
 
 def test_rollup_aggregation_is_the_same_when_keys_are_renumbered(monkeypatch):
     """Wide rollups exceed an int64 key space in large orgs: the dense re-numbering must give the same groups."""
-    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow as pa
 
-    from billing_portal.defs.facts.write import fact_table  # noqa: PLC0415
-    from billing_portal.warehouse import rollups  # noqa: PLC0415
+    from billing_portal.defs.facts.write import fact_table
+    from billing_portal.warehouse import rollups
 
     table = fact_table(_facts(3000, seed=4))
 
@@ -149,7 +149,7 @@ def test_rollup_aggregation_is_the_same_when_keys_are_renumbered(monkeypatch):
 
 def test_migration_0003_derives_the_new_rollups_of_days_written_before_it(database_url):
     """A warehouse upgraded to 0003 already holds facts: the new rollups are derived from them by the migration."""
-    from billing_portal.warehouse.migrate import available_migrations  # noqa: PLC0415
+    from billing_portal.warehouse.migrate import available_migrations
 
     _write(database_url, _facts(2000, seed=5))
     mig = next(m for m in available_migrations() if m.version == 3)
@@ -171,7 +171,7 @@ def test_migration_0003_derives_the_new_rollups_of_days_written_before_it(databa
 def test_migration_0014_rolls_up_again_with_charges_and_figures(database_url):
     """A warehouse upgraded to 0014 already holds facts and rollups without charges_usd: the migration rolls every
     day up again from the facts, with the charges (positive amounts) of each group, and derives its figures."""
-    from billing_portal.warehouse.migrate import available_migrations  # noqa: PLC0415
+    from billing_portal.warehouse.migrate import available_migrations
 
     _write(database_url, _facts(2000, seed=6))
     mig = next(m for m in available_migrations() if m.version == 14)

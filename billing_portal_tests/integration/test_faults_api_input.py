@@ -114,7 +114,7 @@ def test_non_utf8_bytes_are_400(server, raw):
 def test_schemathesis_at_least_1000_cases_zero_server_errors(server, tmp_path):
     """The existing schemathesis test runs 25 examples per operation (≥ 500 cases); this one runs enough to
     generate at least 1,000 cases without credentials and more with the bearer token: zero 5xx."""
-    import billing_portal_tests.integration.test_api_schemathesis as st  # noqa: PLC0415
+    import billing_portal_tests.integration.test_api_schemathesis as st
 
     saved = st.MAX_EXAMPLES
     st.MAX_EXAMPLES = "60"

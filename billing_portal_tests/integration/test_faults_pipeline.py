@@ -82,7 +82,7 @@ def run_id(stdout: str) -> str:
 
 
 def dagster_events(env: dict, rid: str) -> list:
-    from billing_portal_tests.pipeline import dagster_instance  # noqa: PLC0415
+    from billing_portal_tests.pipeline import dagster_instance
 
     with dagster_instance(env["DAGSTER_HOME"]) as instance:
         return [r.dagster_event for r in instance.all_logs(rid) if r.dagster_event is not None]

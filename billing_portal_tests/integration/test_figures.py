@@ -57,7 +57,7 @@ TEAM_KNOWN = D(100) / CHARGES                  # only sa-1's charges have a team
 
 @pytest.fixture(scope="module")
 def server(pg_server_url, _template_db):
-    from billing_portal_tests.factories import module_database  # noqa: PLC0415
+    from billing_portal_tests.factories import module_database
 
     gen = module_database(pg_server_url, _template_db)
     url = next(gen)

@@ -242,7 +242,7 @@ def test_figures_reconcile_with_the_bill_and_the_api(simulated_warehouse, conn):
     assert sum(r["cost"] for r in cb["Chargeback by cost center, business unit and team"]) == billed
     assert sum(r["share"] for r in cb["Chargeback by team and product"]) == pytest.approx(Decimal(1))
 
-    from billing_portal_tests.factories import sidecar_app  # noqa: PLC0415
+    from billing_portal_tests.factories import sidecar_app
 
     app = sidecar_app(wh.database_url)
     try:
@@ -256,8 +256,8 @@ def test_figures_reconcile_with_the_bill_and_the_api(simulated_warehouse, conn):
 
 def _check_evaluations(dagster_home: str, check: str) -> list[dict]:
     """Metadata of every evaluation of hourly_cost_facts:`check` in the warehouse's Dagster instance, oldest first."""
-    from dagster import DagsterInstance  # noqa: PLC0415
-    from dagster._core.instance.ref import InstanceRef  # noqa: PLC0415
+    from dagster import DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
 
     out = []
     with DagsterInstance.from_ref(InstanceRef.from_dir(dagster_home)) as instance:
@@ -276,10 +276,10 @@ def test_quality_figures_have_one_definition_on_a_simulated_org(simulated_wareho
     numeric metadata (as Dagster recorded it) = GET /v1/confidence = /metrics = the Confidence dashboard, per day and
     over the range; the share is never negative although the org's promotional credit is larger than the rest of
     its unallocated lines."""
-    import requests  # noqa: PLC0415
-    from prometheus_client.openmetrics.parser import text_string_to_metric_families  # noqa: PLC0415
+    import requests
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-    from billing_portal_tests.factories import LiveServer, sidecar_app  # noqa: PLC0415
+    from billing_portal_tests.factories import LiveServer, sidecar_app
 
     wh = simulated_warehouse
     shares = _check_evaluations(wh.env["DAGSTER_HOME"], "unallocated_share")

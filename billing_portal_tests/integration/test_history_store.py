@@ -105,10 +105,10 @@ def test_duplicates_and_no_observation(database_url):
 
 def test_upgrade_from_daily_snapshots_keeps_the_newest_as_first_observation(pg_server_url):
     """A warehouse at migration 0005 with daily snapshots: 0006 makes the newest one the first observation."""
-    import uuid  # noqa: PLC0415
-    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
 
-    from billing_portal.warehouse.migrate import available_migrations  # noqa: PLC0415
+    from billing_portal.warehouse.migrate import available_migrations
 
     name = f"bpu_{uuid.uuid4().hex[:10]}"
     p = urlsplit(pg_server_url)

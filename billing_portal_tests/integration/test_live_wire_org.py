@@ -42,7 +42,7 @@ def catalog_owned(model):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, pg_server_url, _template_db):
-    from billing_portal_tests.factories import module_database  # noqa: PLC0415
+    from billing_portal_tests.factories import module_database
 
     out = {}
     for label in ("every registry", "single key", "locked down", "one wrong key"):

@@ -161,9 +161,9 @@ def test_large_backlogs_are_exposed_in_rotating_slices(database_url):
 def test_a_day_without_facts_in_the_window_is_compared_once(database_url):
     """A gap in the restatement window (no facts, no materialization record) is compared once, not on every scrape;
     when the day is materialized later it is compared again."""
-    from psycopg.rows import dict_row  # noqa: PLC0415
+    from psycopg.rows import dict_row
 
-    from billing_portal.defs.metrics import ledger  # noqa: PLC0415
+    from billing_portal.defs.metrics import ledger
 
     newest = dt.date(2026, 3, 10)
     with psycopg.connect(database_url, row_factory=dict_row, autocommit=True) as conn:

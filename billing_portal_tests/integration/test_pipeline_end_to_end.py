@@ -29,7 +29,7 @@ BILL_BY_DAY = "SELECT usage_date, sum(amount) FROM billing_costs GROUP BY 1 ORDE
 
 def run_metadata(dagster_home: Path) -> tuple[dict, dict]:
     """The newest run's materialization metadata by asset and check-evaluation metadata by check name."""
-    from dagster import DagsterEventType, DagsterInstance  # noqa: PLC0415
+    from dagster import DagsterEventType, DagsterInstance
 
     assets, checks = {}, {}
     with DagsterInstance.from_config(str(dagster_home)) as instance:
@@ -47,7 +47,7 @@ def run_metadata(dagster_home: Path) -> tuple[dict, dict]:
 
 
 def assert_numeric_metadata(assets: dict, checks: dict, allocated: Decimal, days: int) -> None:
-    from dagster import FloatMetadataValue, IntMetadataValue, TextMetadataValue  # noqa: PLC0415
+    from dagster import FloatMetadataValue, IntMetadataValue, TextMetadataValue
 
     facts = assets["hourly_cost_facts"]
     for key in ("billed_usd", "allocated_usd", "unallocated_usd"):

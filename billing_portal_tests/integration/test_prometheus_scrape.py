@@ -42,7 +42,7 @@ def prometheus(tmp_path):
         job["scrape_timeout"] = "1s"
         (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
         port = free_port()
-        log = open(tmp_path / "prometheus.log", "wb")  # noqa: SIM115 - closed with the process
+        log = open(tmp_path / "prometheus.log", "wb")
         procs.append(subprocess.Popen(
             [binary, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],

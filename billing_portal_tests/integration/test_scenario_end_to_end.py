@@ -24,9 +24,9 @@ CENT = Decimal("0.01")
 
 @pytest.fixture(scope="module")
 def scenario_db(pg_server_url, _template_db, tmp_path_factory):
-    import uuid  # noqa: PLC0415
+    import uuid
 
-    from billing_portal_tests.conftest import _with_db  # noqa: PLC0415
+    from billing_portal_tests.conftest import _with_db
 
     name = f"bpt_scn_{uuid.uuid4().hex[:8]}"
     admin = _with_db(pg_server_url, "postgres")

@@ -45,7 +45,7 @@ def _leaks(text: str | bytes) -> list[str]:
             if variant.encode() in data:
                 found.append(name)
                 break
-    import base64  # noqa: PLC0415
+    import base64
 
     basic = base64.b64encode(f"{CANARIES['CCLOUD_API_KEY']}:{CANARIES['CCLOUD_API_SECRET']}".encode())
     if basic in data:
@@ -141,9 +141,9 @@ def test_fake_keys_appear_in_no_log_event_response_or_metric(database_url, tmp_p
     assert (logs / "sidecar.log").stat().st_size > 0
 
     # And each Dagster event and run record as Dagster itself would render it.
-    from dagster import serialize_value  # noqa: PLC0415
+    from dagster import serialize_value
 
-    from billing_portal_tests.pipeline import dagster_instance  # noqa: PLC0415
+    from billing_portal_tests.pipeline import dagster_instance
 
     with dagster_instance(env["DAGSTER_HOME"]) as instance:
         runs = instance.get_runs()
@@ -159,7 +159,7 @@ def test_fake_keys_appear_in_no_log_event_response_or_metric(database_url, tmp_p
 
 def test_the_canaries_are_detectable():
     """The search itself works: a leak of any of the keys, lower-cased, truncated or in a Basic header, is found."""
-    import base64  # noqa: PLC0415
+    import base64
 
     assert _leaks(f"key={CANARIES['CCLOUD_API_SECRET'].lower()}") == ["CCLOUD_API_SECRET"]
     assert _leaks(f"postgresql://u:{CANARIES['DATABASE_PASSWORD'][:12]}@h/db") == ["DATABASE_PASSWORD"]

@@ -118,8 +118,8 @@ def test_clock_is_moved_over_http_and_the_wall_clock_refuses():
 def test_churn_does_not_change_the_static_org():
     """Churn pairs draw from their own streams: the static pairs' bytes and every static bill line are what they
     would be without the timeline."""
-    from billing_portal.simulator.model import S_DAY_USAGE, stream  # noqa: PLC0415
-    from billing_portal.simulator.usage import generate_day_usage  # noqa: PLC0415
+    from billing_portal.simulator.model import S_DAY_USAGE, stream
+    from billing_portal.simulator.usage import generate_day_usage
 
     day = date(2026, 9, 3)
     alone = generate_day_usage(MODEL.static_profile, MODEL.topic_profile, len(MODEL.kafka_clusters), day,

@@ -45,7 +45,7 @@ def usage_prometheus(tmp_path):
                    capture_output=True, timeout=300)
     (tmp_path / "prometheus.yml").write_text("global: {}\n")
     port = free_port()
-    log = open(tmp_path / "prometheus.log", "wb")  # noqa: SIM115 - closed with the process
+    log = open(tmp_path / "prometheus.log", "wb")
     proc = subprocess.Popen([prometheus, f"--config.file={tmp_path / 'prometheus.yml'}",
                              f"--storage.tsdb.path={data}", "--storage.tsdb.retention.time=100y",
                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
@@ -90,7 +90,7 @@ def test_the_export_endpoint_answers_the_latest_minute_like_live():
 def test_days_without_captured_usage_are_split_by_the_prometheus_history(usage_prometheus, database_url):
     url, clusters = usage_prometheus
     clock = MovableClock(NOW)
-    from billing_portal.resources import UsagePrometheusResource  # noqa: PLC0415
+    from billing_portal.resources import UsagePrometheusResource
 
     with start_simulator(clock=clock, model=MODEL) as sim, DagsterInstance.ephemeral() as instance:
         dep = Deployment(sim, clock, database_url, instance,

@@ -97,7 +97,7 @@ def test_embedded_server_is_still_seen_running_when_a_parent_loses_its_permissio
     the data directory goes back to 0700 (pytest does it to its base temporary directory when another session
     starts). Unknown is not stopped: the demo must still see and stop the server it started, and a second process
     must not try to start another one (issue 16)."""
-    from billing_portal.warehouse.embedded import embedded_running, start_embedded, stop_embedded  # noqa: PLC0415
+    from billing_portal.warehouse.embedded import embedded_running, start_embedded, stop_embedded
 
     parent = Path(tempfile.mkdtemp(prefix="bpperm", dir="/tmp"))
     home = parent / "home"

@@ -43,7 +43,7 @@ def _wait(url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=120) as r:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=120) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", default=None, help="locust CSV prefix (default: a temporary directory)")
     args = ap.parse_args(argv)
 
-    from billing_portal.config import load_settings  # noqa: PLC0415
-    from billing_portal.warehouse.connection import resolve_database_url  # noqa: PLC0415
-    from billing_portal.warehouse.migrate import migrate  # noqa: PLC0415
+    from billing_portal.config import load_settings
+    from billing_portal.warehouse.connection import resolve_database_url
+    from billing_portal.warehouse.migrate import migrate
 
     url = resolve_database_url(load_settings())
     migrate(url)
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         port = _free_port()
         sidecar = subprocess.Popen([str(BIN), "serve", "--host", "127.0.0.1", "--port", str(port), "--threads",
                                     str(args.threads)], env=env, cwd=work, stdout=subprocess.DEVNULL,
-                                   stderr=open(work / "sidecar.log", "wb"), start_new_session=True)  # noqa: SIM115
+                                   stderr=open(work / "sidecar.log", "wb"), start_new_session=True)
         procs.append(sidecar)
         base = f"http://127.0.0.1:{port}"
         _wait(f"{base}/healthz", 60)

@@ -73,7 +73,7 @@ def test_demo_boots_serves_costs_and_stops_cleanly(tmp_path, how):
     # six days: the three oldest have their bill (published 72 h after the day), all six their usage
     args = [str(BIN), "demo", "--days", "6", "--dagster-port", str(ports["dagster"]),
             "--sidecar-port", str(ports["sidecar"]), "--simulator-port", str(ports["simulator"])]
-    log = open(tmp_path / "demo.out", "w+b")  # noqa: SIM115 - read back below
+    log = open(tmp_path / "demo.out", "w+b")
     proc = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True, preexec_fn=_ignore_sigint if how != "ctrl-c" else None)
     try:

@@ -54,9 +54,9 @@ def test_require_names_the_missing_variable():
 
 def test_env_example_copied_unchanged_is_a_valid_configuration():
     """`cp .env.example .env` (or docker/.env) must work as is: empty optional settings mean "not set"."""
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path
 
-    from dotenv import dotenv_values  # noqa: PLC0415
+    from dotenv import dotenv_values
 
     values = {k: v for k, v in dotenv_values(Path(__file__).parents[2] / ".env.example").items() if v is not None}
     s = load_settings(values)

@@ -22,7 +22,7 @@ def test_default_home_is_created_with_the_local_config(tmp_path, monkeypatch):
 
 
 def test_the_local_instance_turns_the_community_dialog_off(tmp_path, monkeypatch):
-    from dagster import DagsterInstance  # noqa: PLC0415
+    from dagster import DagsterInstance
 
     assert yaml.safe_load(LOCAL_DAGSTER_YAML)["nux"] == {"enabled": False}
     monkeypatch.delenv("DAGSTER_HOME", raising=False)

@@ -20,7 +20,7 @@ def env(monkeypatch):
 
 
 def _validate(config_type, config):
-    from dagster._config import process_config  # noqa: PLC0415
+    from dagster._config import process_config
 
     result = process_config(config_type, config)
     assert result.success, [e.message for e in result.errors]
@@ -28,8 +28,8 @@ def _validate(config_type, config):
 
 
 def test_instance_config_validates_against_dagsters_schema(env):
-    from dagster._core.instance.config import dagster_instance_config  # noqa: PLC0415
-    from dagster._core.run_coordinator import QueuedRunCoordinator  # noqa: PLC0415
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster._core.run_coordinator import QueuedRunCoordinator
 
     config, _ = dagster_instance_config(str(ROOT), "dagster-k8s.yaml")
     launcher = config["run_launcher"]
@@ -48,8 +48,8 @@ def test_instance_config_validates_against_dagsters_schema(env):
 
 
 def test_queued_coordinator_instantiates_from_the_file(env):
-    from dagster._core.instance.config import dagster_instance_config  # noqa: PLC0415
-    from dagster._serdes import ConfigurableClassData  # noqa: PLC0415
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster._serdes import ConfigurableClassData
 
     config, _ = dagster_instance_config(str(ROOT), "dagster-k8s.yaml")
     rc = config["run_coordinator"]
@@ -61,7 +61,7 @@ def test_queued_coordinator_instantiates_from_the_file(env):
 
 
 def test_k8s_executor_definitions_load_and_validate():
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
     spec = importlib.util.spec_from_file_location("definitions_k8s", ROOT / "definitions_k8s.py")
     module = importlib.util.module_from_spec(spec)
@@ -73,7 +73,7 @@ def test_k8s_executor_definitions_load_and_validate():
 
 
 def test_helm_values_match_the_instance_config(env):
-    from dagster._core.instance.config import dagster_instance_config  # noqa: PLC0415
+    from dagster._core.instance.config import dagster_instance_config
 
     values = yaml.safe_load((ROOT / "values.yaml").read_text())
     config, _ = dagster_instance_config(str(ROOT), "dagster-k8s.yaml")

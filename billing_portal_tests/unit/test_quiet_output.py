@@ -34,8 +34,8 @@ def test_loading_the_definitions_warns_nothing_of_ours():
 
 
 def test_assets_use_no_deprecated_context_attribute():
-    from dagster import AssetExecutionContext  # noqa: PLC0415
-    from dagster._annotations import is_deprecated  # noqa: PLC0415
+    from dagster import AssetExecutionContext
+    from dagster._annotations import is_deprecated
 
     deprecated = {name for name, value in vars(AssetExecutionContext).items() if is_deprecated(value)}
     assert "run_id" in deprecated  # what the check relies on
@@ -49,8 +49,8 @@ def test_assets_use_no_deprecated_context_attribute():
 
 
 def test_the_licence_is_an_spdx_string_for_a_setuptools_that_takes_it():
-    from packaging.licenses import canonicalize_license_expression  # noqa: PLC0415
-    from packaging.requirements import Requirement  # noqa: PLC0415
+    from packaging.licenses import canonicalize_license_expression
+    from packaging.requirements import Requirement
 
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
     licence = pyproject["project"]["license"]
@@ -62,7 +62,7 @@ def test_the_licence_is_an_spdx_string_for_a_setuptools_that_takes_it():
 def test_setuptools_reads_the_project_table_without_a_warning():
     """Where the installed setuptools already is the one the build uses (≥ 77), read the table with warnings as
     errors (the build itself runs in an isolated environment with the newest setuptools)."""
-    import pytest  # noqa: PLC0415
+    import pytest
 
     setuptools = pytest.importorskip("setuptools")
     if int(setuptools.__version__.split(".")[0]) < 77:

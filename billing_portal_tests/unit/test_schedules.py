@@ -32,7 +32,7 @@ def _tick(schedule, when: dt.datetime):
 
 
 def test_daily_schedule_asks_for_yesterday(settings_env):
-    from billing_portal.definitions import load_defs  # noqa: PLC0415
+    from billing_portal.definitions import load_defs
 
     settings_env(BILLING_START_DATE="2026-01-01")
     # the job infers its partitions from its assets, so the schedule is resolved by the Definitions, as Dagster runs it

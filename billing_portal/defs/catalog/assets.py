@@ -22,14 +22,14 @@ FRAMES = {"catalog_entities": "entities", "catalog_tags": "tags", "catalog_busin
 
 def crawl(context, schema_registry: SchemaRegistryResource, registries):
     """Crawl every registry that has a key; returns (frames, per-registry stats, skipped)."""
-    import pandas as pd  # noqa: PLC0415
+    import pandas as pd
 
-    from billing_portal.confluent.registries import Skipped  # noqa: PLC0415
+    from billing_portal.confluent.registries import Skipped
 
     targets, skipped = schema_registry.plan(registries)
     parts: dict[str, list] = {t: [] for t in FRAMES}
     stats: dict[str, dict] = {}
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor
 
     def read(target):
         try:
@@ -54,7 +54,7 @@ def crawl(context, schema_registry: SchemaRegistryResource, registries):
         for table, attr in FRAMES.items():
             parts[table].append(getattr(snap, attr))
         stats[label] = {k: int(v) for k, v in snap.stats.items() if isinstance(v, int | float)}
-    from billing_portal.confluent.catalog import BM_COLUMNS, ENTITY_COLUMNS, TAG_COLUMNS  # noqa: PLC0415
+    from billing_portal.confluent.catalog import BM_COLUMNS, ENTITY_COLUMNS, TAG_COLUMNS
 
     columns = {"catalog_entities": ENTITY_COLUMNS, "catalog_tags": TAG_COLUMNS, "catalog_business_metadata": BM_COLUMNS}
     def combine(table: str, frames_of_registries: list) -> pd.DataFrame:

@@ -27,7 +27,7 @@ GROUPED_FACTS = (
        deps=["hourly_cost_facts"])
 def cost_confidence(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     """Table cost_confidence_daily."""
-    from billing_portal.allocation import compute_confidence  # noqa: PLC0415
+    from billing_portal.allocation import compute_confidence
 
     days = window_days(context)
     latest = {}

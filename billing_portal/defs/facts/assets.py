@@ -58,8 +58,8 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
                       allocation_rules: AllocationRulesResource, clock: ClockResource,
                       confluent: ConfluentCloudResource) -> MaterializeResult:
     """Allocate each day's bill (tables billing_costs, principal_usage_hourly, *_attribution) into facts."""
-    from billing_portal.allocation import DayInputs, allocate_day  # noqa: PLC0415
-    from billing_portal.allocation.inputs import CoreObjects  # noqa: PLC0415
+    from billing_portal.allocation import DayInputs, allocate_day
+    from billing_portal.allocation.inputs import CoreObjects
 
     config = allocation_rules.config()
     days = window_days(context)

@@ -14,8 +14,8 @@ from billing_portal.resources import WarehouseResource
 def metrics_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     """Table sidecar_metric_ledger (hourly samples and their corrections, what /metrics exposes) and
     sidecar_metric_sync (the facts' materialization each day was last compared with)."""
-    from billing_portal.defs.metrics.ledger import sync  # noqa: PLC0415
-    from billing_portal.sidecar.query import newest_complete_day  # noqa: PLC0415
+    from billing_portal.defs.metrics.ledger import sync
+    from billing_portal.sidecar.query import newest_complete_day
 
     days = window_days(context)
     window = warehouse.metrics_window_days

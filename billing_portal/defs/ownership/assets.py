@@ -18,9 +18,9 @@ def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
               allocation_rules: AllocationRulesResource) -> MaterializeResult:
     """Principal, resource and schema attribution per day (tables principal_attribution, resource_attribution,
     schema_attribution)."""
-    from billing_portal.allocation.inputs import CatalogData, CoreObjects  # noqa: PLC0415
-    from billing_portal.ownership import resolve_attribution  # noqa: PLC0415
-    from billing_portal.ownership.schemas import resolve_schemas  # noqa: PLC0415
+    from billing_portal.allocation.inputs import CatalogData, CoreObjects
+    from billing_portal.ownership import resolve_attribution
+    from billing_portal.ownership.schemas import resolve_schemas
 
     mapping = allocation_rules.mapping()
     days = window_days(context)

@@ -90,9 +90,9 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
                        confluent: ConfluentCloudResource) -> MaterializeResult:
     """Table hourly_topic_facts (one row per Kafka-cluster bill line, hour and topic), its rollup topic_cost_daily
     and topic_attribution."""
-    from billing_portal.allocation.topics import UNALLOCATED_TOPIC, TopicDay, allocate_topics  # noqa: PLC0415
-    from billing_portal.ownership.frames import CatalogData  # noqa: PLC0415
-    from billing_portal.ownership.topics import resolve_topics  # noqa: PLC0415
+    from billing_portal.allocation.topics import UNALLOCATED_TOPIC, TopicDay, allocate_topics
+    from billing_portal.ownership.frames import CatalogData
+    from billing_portal.ownership.topics import resolve_topics
 
     config, mapping = allocation_rules.config(), allocation_rules.mapping()
     days = window_days(context)

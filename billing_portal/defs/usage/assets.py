@@ -44,7 +44,7 @@ USAGE_COLUMNS = ["hour", "cluster_id", "principal_id", "request_bytes", "respons
 def clusters_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
     """Kafka clusters that existed on the day (object history) plus any Kafka cluster billed that day (deleted
     clusters are still billed); not the audit-log cluster, which is billed under AUDIT_LOG."""
-    from billing_portal.history import read_day  # noqa: PLC0415
+    from billing_portal.history import read_day
 
     with warehouse.connect() as conn:
         known = set(read_day(conn, "kafka_clusters", day)["cluster_id"].dropna())
@@ -56,7 +56,7 @@ def clusters_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
 
 def pools_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
     """Flink compute pools that existed on the day (object history) plus any pool billed that day."""
-    from billing_portal.history import read_day  # noqa: PLC0415
+    from billing_portal.history import read_day
 
     with warehouse.connect() as conn:
         known = set(read_day(conn, "flink_compute_pools", day)["pool_id"].dropna())
@@ -103,7 +103,7 @@ def _store(conn, day: dt.date, usage: pd.DataFrame, clusters: list[str], source:
            captured_at: dt.datetime, run_id: str, ms: MetricSet = PRINCIPAL) -> int:
     """Replace the usage of `clusters` on `day` with `usage` and record each capture (inside the caller's
     transaction)."""
-    from psycopg import sql  # noqa: PLC0415
+    from psycopg import sql
 
     conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s AND cluster_id = ANY(%s)").format(
         sql.Identifier(ms.table)), (day, clusters))
@@ -132,7 +132,7 @@ def missing_but_recoverable(warehouse: WarehouseResource, now: dt.datetime, rete
                             ms: MetricSet = PRINCIPAL) -> list[dict]:
     """Every complete day still inside the retention (whatever run this is) with clusters whose usage was not
     captured, and the hours left to capture it."""
-    from billing_portal.config import get_settings  # noqa: PLC0415
+    from billing_portal.config import get_settings
 
     first = get_settings().BILLING_START_DATE
     out = []
@@ -190,7 +190,7 @@ def capture(context, asset_name: str, ms: MetricSet, fetch, history_fetch, wareh
             for usage, cl, source in writes:
                 _store(conn, day, usage, cl, source, now, context.run.run_id, ms)
                 captured[str(source)] += len(cl)
-            from psycopg import sql  # noqa: PLC0415
+            from psycopg import sql
 
             total = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE usage_date = %s").format(
                 sql.Identifier(ms.table)), (day,)).fetchone()[0]

@@ -27,8 +27,8 @@ def days_to_capture(warehouse: WarehouseResource, now: dt.datetime, retention_da
                     first_day: dt.date) -> list[dt.date]:
     """Complete days still inside the Metrics API's retention whose usage is not fully captured (a day never
     processed, or with a known cluster without a capture)."""
-    from billing_portal.defs.usage.assets import METRIC_SETS, stored_captures  # noqa: PLC0415
-    from billing_portal.defs.usage.capture import DayState, day_state  # noqa: PLC0415
+    from billing_portal.defs.usage.assets import METRIC_SETS, stored_captures
+    from billing_portal.defs.usage.capture import DayState, day_state
 
     processed = {}
     for asset_name in METRIC_SETS:

@@ -26,7 +26,7 @@ def filters_from(data: dict) -> dict[str, list[str]]:
 def split_group_by(values: list[str]) -> list[str]:
     """['team,product', 'principal'] → ['team', 'product', 'principal_id']: split, aliases of /v1/dimensions
     resolved to fact columns, deduplicated, order kept."""
-    from billing_portal.sidecar.schemas import GROUP_BY_ALIASES  # noqa: PLC0415
+    from billing_portal.sidecar.schemas import GROUP_BY_ALIASES
 
     out: list[str] = []
     for v in values:

@@ -24,8 +24,8 @@ def resolve_days(start: dt.date | None, end: dt.date | None, newest: dt.date | N
 
 def range_fields(start: dt.date, end: dt.date) -> dict:
     """The answered range in both forms: half-open timestamps and inclusive days."""
-    from billing_portal.sidecar.encode import day, ts  # noqa: PLC0415
-    from billing_portal.sidecar.query import day_start  # noqa: PLC0415
+    from billing_portal.sidecar.encode import day, ts
+    from billing_portal.sidecar.query import day_start
 
     return {"from_ts": ts(day_start(start)), "to_ts": ts(day_start(end + dt.timedelta(days=1))),
             "start": day(start), "end": day(end)}

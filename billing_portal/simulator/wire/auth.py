@@ -55,7 +55,7 @@ def authenticate(ctx: RequestContext) -> str:
     cfg = ctx.state.config
     creds = credentials(ctx)
     if ctx.realm == CATALOG:
-        from billing_portal.simulator.testing import sr_credentials  # noqa: PLC0415
+        from billing_portal.simulator.testing import sr_credentials
 
         sr_id = ctx.registry_id or ctx.model.schema_registries[0].id
         accepted = {sr_credentials(sr_id, cfg.sr_api_key, cfg.sr_api_secret)}
@@ -64,7 +64,7 @@ def authenticate(ctx: RequestContext) -> str:
         if creds in accepted:
             return creds[0]
     elif ctx.family == "flink":
-        from billing_portal.simulator.testing import flink_credentials  # noqa: PLC0415
+        from billing_portal.simulator.testing import flink_credentials
 
         parts = ctx.path.split("/")  # /flink/{cloud}/{region}/…: the region's own Flink key, not the Cloud key
         if len(parts) > 3 and creds == flink_credentials(parts[2], parts[3], cfg.api_key, cfg.api_secret):

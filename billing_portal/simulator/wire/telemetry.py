@@ -102,7 +102,7 @@ EXPORT_RESOURCE_PARAMS = ("resource.kafka.id", "resource.connector.id", "resourc
 
 def export(ctx: RequestContext, dataset: str) -> Reply:
     """``GET /v2/metrics/cloud/export``: the latest point per series (see simulator/export.py)."""
-    from billing_portal.simulator.export import render_export  # noqa: PLC0415
+    from billing_portal.simulator.export import render_export
 
     if dataset != "cloud":
         raise ApiError(404, "not_found", f"unknown dataset {dataset!r}; this simulator serves 'cloud'")
