@@ -119,8 +119,7 @@ class Progress:
 def open_instance():
     """The Dagster instance of DAGSTER_HOME; a dagster.yaml Dagster refuses is one line, not a traceback."""
     import yaml
-    from dagster import DagsterInstance
-    from dagster._core.errors import DagsterError
+    from dagster import DagsterError, DagsterInstance
 
     where = f"the Dagster instance in DAGSTER_HOME ({os.environ.get('DAGSTER_HOME')}) cannot be loaded"
     try:

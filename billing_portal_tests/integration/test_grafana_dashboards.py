@@ -256,11 +256,10 @@ def test_figures_reconcile_with_the_bill_and_the_api(simulated_warehouse, conn):
 
 def _check_evaluations(dagster_home: str, check: str) -> list[dict]:
     """Metadata of every evaluation of hourly_cost_facts:`check` in the warehouse's Dagster instance, oldest first."""
-    from dagster import DagsterInstance
-    from dagster._core.instance.ref import InstanceRef
+    from billing_portal_tests.pipeline import dagster_instance
 
     out = []
-    with DagsterInstance.from_ref(InstanceRef.from_dir(dagster_home)) as instance:
+    with dagster_instance(dagster_home) as instance:
         for run in reversed(instance.get_runs()):
             for record in instance.all_logs(run.run_id):
                 ev = record.dagster_event
