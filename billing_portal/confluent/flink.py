@@ -31,13 +31,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from billing_portal.confluent.http import ConfluentHttp, HttpConfig
+from billing_portal.confluent.keyfile import ApiKey, load_key_file
 from billing_portal.confluent.normalize import QUARANTINE_COLUMNS, json_text, text_or_none, typed_frame
 from billing_portal.confluent.pagination import collect_envelope
-from billing_portal.errors import ConfigError, ConfluentApiError, ConfluentAuthError
+from billing_portal.errors import ConfluentApiError, ConfluentAuthError
 
 log = logging.getLogger(__name__)
 
@@ -48,42 +47,15 @@ _REGION = re.compile(r"^[a-z0-9]+\.[a-z0-9-]+$")
 _PRINCIPAL = re.compile(r"(?:^|[/=])((?:sa|u|pool)-[A-Za-z0-9]+)$")
 
 
-class FlinkKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    api_key: SecretStr
-    api_secret: SecretStr
+FlinkKey = ApiKey
 
 
 def load_credentials(path: str | Path | None) -> dict[str, FlinkKey]:
     """The credentials file as {cloud.region: key}; a bad file is one ConfigError line (no secret in it)."""
-    if not path:
-        return {}
-    p = Path(path).expanduser()
-    where = f"FLINK_CREDENTIALS_FILE {p}"
-    try:
-        doc = yaml.safe_load(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{where}: no such file") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{where}: not readable YAML ({type(exc).__name__})") from None
-    if doc is None:
-        return {}
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{where}: expected a mapping of regions (e.g. aws.us-east-1) to {{api_key, api_secret}}")
-    out = {}
-    for region, value in doc.items():
-        region = str(region).strip().lower()
-        if not _REGION.match(region):
-            raise ConfigError(f"{where}: {region!r} is not a region such as aws.us-east-1 (cloud.region, as the Flink "
-                              "key's resource id)")
-        try:
-            out[region] = FlinkKey.model_validate(value)
-        except ValidationError as exc:
-            fields = sorted({".".join(str(x) for x in e["loc"]) or "value" for e in exc.errors()})
-            raise ConfigError(f"{where}: entry {region} needs exactly api_key and api_secret (problem with "
-                              f"{', '.join(fields)})") from None
-    return out
+    return load_key_file(path, "FLINK_CREDENTIALS_FILE",
+                         scope="a region such as aws.us-east-1 (cloud.region, as the Flink key's resource id)",
+                         scopes="regions (e.g. aws.us-east-1)",
+                         scope_of=lambda k: k.lower() if _REGION.match(k.lower()) else None)
 
 
 def region_of(cloud: str | None, region: str | None) -> str | None:

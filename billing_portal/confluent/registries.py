@@ -18,49 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from billing_portal.errors import ConfigError
+from billing_portal.confluent.keyfile import ApiKey, load_key_file
 
-
-class RegistryKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    api_key: SecretStr
-    api_secret: SecretStr
+RegistryKey = ApiKey
 
 
 def load_credentials(path: str | Path | None) -> dict[str, RegistryKey]:
     """The credentials file as {lsrc-… or env-…: key}; a bad file is one ConfigError line (no secret in it)."""
-    if not path:
-        return {}
-    p = Path(path).expanduser()
-    where = f"SCHEMA_REGISTRY_CREDENTIALS_FILE {p}"
-    try:
-        doc = yaml.safe_load(p.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{where}: no such file") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{where}: not readable YAML ({type(exc).__name__})") from None
-    if doc is None:
-        return {}
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{where}: expected a mapping of registry ids (lsrc-…) or environment ids (env-…) to "
-                          "{api_key, api_secret}")
-    out = {}
-    for ident, value in doc.items():
-        ident = str(ident).strip()
-        if not ident.startswith(("lsrc-", "env-")):
-            raise ConfigError(f"{where}: {ident!r} is neither a Schema Registry id (lsrc-…) nor an environment id "
-                              "(env-…)")
-        try:
-            out[ident] = RegistryKey.model_validate(value)
-        except ValidationError as exc:
-            fields = sorted({".".join(str(x) for x in e["loc"]) or "value" for e in exc.errors()})
-            raise ConfigError(f"{where}: entry {ident} needs exactly api_key and api_secret (problem with "
-                              f"{', '.join(fields)})") from None
-    return out
+    return load_key_file(path, "SCHEMA_REGISTRY_CREDENTIALS_FILE",
+                         scope="a Schema Registry id (lsrc-…) or an environment id (env-…)",
+                         scopes="registry ids (lsrc-…) or environment ids (env-…)",
+                         scope_of=lambda k: k if k.startswith(("lsrc-", "env-")) else None)
 
 
 @dataclass(frozen=True)

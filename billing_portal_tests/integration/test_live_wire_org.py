@@ -151,7 +151,7 @@ def test_the_credentials_file_is_validated_in_one_line(tmp_path, database_url):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Traceback" not in out
     errors = [ln for ln in out.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1 and "'lkc-123' is neither a Schema Registry id" in errors[0], out[-2000:]
+    assert len(errors) == 1 and "'lkc-123' is not a Schema Registry id" in errors[0], out[-2000:]
     wrong = sr_credentials(MODEL.schema_registries[1].id)
     assert json.dumps(wrong) not in out
 
