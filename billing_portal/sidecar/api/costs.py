@@ -7,15 +7,14 @@ does not grow with the length of the range. `format=csv` streams every matching 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from apiflask import APIBlueprint
 from psycopg import sql
 
 from billing_portal.sidecar import db, pagination
 from billing_portal.sidecar.api.common import QUERY, filters_from, responses
-from billing_portal.sidecar.encode import csv_lines, csv_response, day, json_response, money, ts
-from billing_portal.sidecar.query import FACT_FIELDS, FACTS_SOURCE, day_start, fact_days, range_and_filters
+from billing_portal.sidecar.api.views import keyset_page
+from billing_portal.sidecar.encode import csv_lines, csv_response, day, money, ts
+from billing_portal.sidecar.query import FACT_FIELDS, FACTS_SOURCE, fact_days, range_and_filters
 from billing_portal.sidecar.schemas import DEFAULT_LIMIT, CostsPage, CostsQuery
 
 bp = APIBlueprint("costs", __name__, tag="costs")
@@ -50,23 +49,6 @@ def list_costs(query_data: dict):
         rows = db.stream(stmt, where.params)
         return csv_response(csv_lines(FACT_FIELDS, rows), "costs.csv", rows)
 
-    limit = query_data.get("limit", DEFAULT_LIMIT)
-    fp = pagination.fingerprint(from_ts, to_ts, filters)
-    c_day, c_no = pagination.decode(query_data["cursor"], fp) if "cursor" in query_data else (None, -1)
-    rows: list[dict] = []
-    with db.pool().connection() as conn:
-        for d in fact_days(conn, from_ts, to_ts):
-            if c_day is not None and d < c_day:
-                continue
-            lo, hi = day_start(d), day_start(d + dt.timedelta(days=1))
-            day_where = range_and_filters(FACTS_SOURCE, max(lo, from_ts), min(hi, to_ts), filters)
-            day_where.add(sql.SQL("fact_no > %(c_no)s"), c_no=c_no if d == c_day else -1)
-            stmt = sql.SQL("SELECT {}, fact_no FROM hourly_cost_facts WHERE {} ORDER BY fact_no "
-                           "LIMIT %(limit)s").format(SELECT, day_where.sql())
-            rows.extend(conn.execute(stmt, {**day_where.params, "limit": limit + 1 - len(rows)}).fetchall())
-            if len(rows) > limit:
-                break
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = pagination.encode(rows[-1]["usage_date"], rows[-1]["fact_no"], fp) if more else None
-    return json_response({"data": [_row(r) for r in rows], "count": len(rows), "limit": limit, "next": nxt})
+    return keyset_page("hourly_cost_facts", SELECT, lambda conn: fact_days(conn, from_ts, to_ts),
+                       lambda lo, hi: range_and_filters(FACTS_SOURCE, lo, hi, filters), from_ts, to_ts, query_data,
+                       query_data.get("limit", DEFAULT_LIMIT), pagination.fingerprint(from_ts, to_ts, filters), _row)

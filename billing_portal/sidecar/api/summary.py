@@ -7,16 +7,13 @@ answers instead of the facts as soon as one is registered for the requested dime
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from apiflask import APIBlueprint
 
-from billing_portal.sidecar import db
 from billing_portal.sidecar.api.common import QUERY, filters_from, responses, split_group_by
-from billing_portal.sidecar.encode import csv_lines, csv_response, json_response, money, ts
-from billing_portal.sidecar.errors import bad_parameter
+from billing_portal.sidecar.api.views import summary_answer
 from billing_portal.sidecar.query import aggregate_statement, pick_source_for_range, range_and_filters
-from billing_portal.sidecar.schemas import MAX_SUMMARY_ROWS, Summary, SummaryQuery
+from billing_portal.sidecar.schemas import Summary, SummaryQuery
 
 bp = APIBlueprint("summary", __name__, tag="costs")
 
@@ -55,35 +52,5 @@ def summary(query_data: dict):
     filters = filters_from(query_data)
     source = pick_source_for_range(set(group_by), granularity, set(filters), from_ts, to_ts)
     where = range_and_filters(source, from_ts, to_ts, filters)
-    has_period = granularity != "total"
-
-    if query_data["format"] == "csv":
-        stmt = aggregate_statement(source, group_by, granularity, where)
-        rows = db.stream(stmt, where.params)
-        header = ["period_start", "period_end", *group_by, "amount_usd"]
-
-        def lines():
-            for r in rows:
-                lo, hi = bucket(r[0] if has_period else None, granularity, from_ts, to_ts)
-                yield (lo, hi, *(r[1:] if has_period else r))
-
-        return csv_response(csv_lines(header, lines()), "summary.csv", rows)
-
-    rows = db.fetch_all(aggregate_statement(source, group_by, granularity, where, limit=MAX_SUMMARY_ROWS + 1),
-                        where.params)
-    if len(rows) > MAX_SUMMARY_ROWS:
-        raise bad_parameter("group_by", f"more than {MAX_SUMMARY_ROWS} rows: narrow the range, group by fewer "
-                                        "dimensions, use a coarser granularity or format=csv",
-                            code="result_too_large")
-    data, total = [], Decimal(0)
-    for r in rows:
-        lo, hi = bucket(r["period_start"] if has_period else None, granularity, from_ts, to_ts)
-        data.append({
-            "period_start": ts(lo),
-            "period_end": ts(hi),
-            "group": {d: r[d] for d in group_by},
-            "amount_usd": money(r["amount_usd"]),
-        })
-        total += r["amount_usd"] or 0
-    return json_response({"from_ts": ts(from_ts), "to_ts": ts(to_ts), "granularity": granularity,
-                          "group_by": group_by, "data": data, "total_usd": money(total)})
+    return summary_answer(lambda limit: aggregate_statement(source, group_by, granularity, where, limit=limit),
+                          where, group_by, granularity, from_ts, to_ts, query_data, "summary.csv", bucket)

@@ -9,7 +9,6 @@ Values are bound parameters and columns come from the whitelist, as everywhere i
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from apiflask import APIBlueprint, Schema
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -18,16 +17,15 @@ from psycopg import sql
 from billing_portal.sidecar import db, pagination
 from billing_portal.sidecar.api.common import QUERY, responses
 from billing_portal.sidecar.api.summary import bucket
-from billing_portal.sidecar.encode import csv_lines, csv_response, day, json_response, money, ts
-from billing_portal.sidecar.errors import bad_parameter
+from billing_portal.sidecar.api.views import keyset_page, summary_answer
+from billing_portal.sidecar.encode import csv_lines, csv_response, day, money, ts
 from billing_portal.sidecar.fields import Timestamp, dim_filter
-from billing_portal.sidecar.query import CASE_FOLDED, Source, Where, aligned, day_start, period_expression
+from billing_portal.sidecar.query import CASE_FOLDED, Source, Where, aligned, period_expression
 from billing_portal.sidecar.schemas import (
     DEFAULT_LIMIT,
     MAX_HOURLY_RANGE_DAYS,
     MAX_LIMIT,
     MAX_RANGE_DAYS,
-    MAX_SUMMARY_ROWS,
     Summary,
     amount,
     format_field,
@@ -211,26 +209,10 @@ def list_topics(query_data: dict):
             SELECT, where.sql())
         rows = db.stream(stmt, where.params)
         return csv_response(csv_lines(TOPIC_FIELDS, rows), "topics.csv", rows)
-    limit = query_data.get("limit", DEFAULT_LIMIT)
-    fp = pagination.fingerprint(from_ts, to_ts, {"view": ["topic"], **filters})
-    c_day, c_no = pagination.decode(query_data["cursor"], fp) if "cursor" in query_data else (None, -1)
-    rows: list[dict] = []
-    with db.pool().connection() as conn:
-        for d in topic_days(conn, from_ts, to_ts):
-            if c_day is not None and d < c_day:
-                continue
-            lo, hi = day_start(d), day_start(d + dt.timedelta(days=1))
-            w = where_of(FACTS_SOURCE, max(lo, from_ts), min(hi, to_ts), filters)
-            w.add(sql.SQL("fact_no > %(c_no)s"), c_no=c_no if d == c_day else -1)
-            stmt = sql.SQL("SELECT {}, fact_no FROM hourly_topic_facts WHERE {} ORDER BY fact_no "
-                           "LIMIT %(limit)s").format(SELECT, w.sql())
-            rows.extend(conn.execute(stmt, {**w.params, "limit": limit + 1 - len(rows)}).fetchall())
-            if len(rows) > limit:
-                break
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = pagination.encode(rows[-1]["usage_date"], rows[-1]["fact_no"], fp) if more else None
-    return json_response({"data": [_row(r) for r in rows], "count": len(rows), "limit": limit, "next": nxt})
+    return keyset_page("hourly_topic_facts", SELECT, lambda conn: topic_days(conn, from_ts, to_ts),
+                       lambda lo, hi: where_of(FACTS_SOURCE, lo, hi, filters), from_ts, to_ts, query_data,
+                       query_data.get("limit", DEFAULT_LIMIT),
+                       pagination.fingerprint(from_ts, to_ts, {"view": ["topic"], **filters}), _row)
 
 
 def summary_statement(source: Source, group_by: list[str], granularity: str, where: Where,
@@ -267,27 +249,5 @@ def topics_summary(query_data: dict):
     use_rollup = granularity != "hour" and aligned(from_ts, "day") and aligned(to_ts, "day")
     source = ROLLUP_SOURCE if use_rollup else FACTS_SOURCE
     where = where_of(source, from_ts, to_ts, filters)
-    has_period = granularity != "total"
-    if query_data["format"] == "csv":
-        rows = db.stream(summary_statement(source, group_by, granularity, where), where.params)
-        header = ["period_start", "period_end", *group_by, "amount_usd"]
-
-        def lines():
-            for r in rows:
-                lo, hi = bucket(r[0] if has_period else None, granularity, from_ts, to_ts)
-                yield (lo, hi, *(r[1:] if has_period else r))
-
-        return csv_response(csv_lines(header, lines()), "topics-summary.csv", rows)
-    rows = db.fetch_all(summary_statement(source, group_by, granularity, where, limit=MAX_SUMMARY_ROWS + 1),
-                        where.params)
-    if len(rows) > MAX_SUMMARY_ROWS:
-        raise bad_parameter("group_by", f"more than {MAX_SUMMARY_ROWS} rows: narrow the range, group by fewer "
-                                        "dimensions, use a coarser granularity or format=csv", code="result_too_large")
-    data, total = [], Decimal(0)
-    for r in rows:
-        lo, hi = bucket(r["period_start"] if has_period else None, granularity, from_ts, to_ts)
-        data.append({"period_start": ts(lo), "period_end": ts(hi), "group": {d: r[d] for d in group_by},
-                     "amount_usd": money(r["amount_usd"])})
-        total += r["amount_usd"] or 0
-    return json_response({"from_ts": ts(from_ts), "to_ts": ts(to_ts), "granularity": granularity,
-                          "group_by": group_by, "data": data, "total_usd": money(total)})
+    return summary_answer(lambda limit: summary_statement(source, group_by, granularity, where, limit=limit), where,
+                          group_by, granularity, from_ts, to_ts, query_data, "topics-summary.csv", bucket)
