@@ -13,6 +13,7 @@ import datetime as dt
 from apiflask import Schema
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from billing_portal.model.tables import HOURLY_COST_FACTS, Table
 from billing_portal.sidecar.fields import Day, DayOrTimestamp, Timestamp, dim_filter
 from billing_portal.sidecar.query import CASE_FOLDED, FACT_DIMENSIONS
 
@@ -299,36 +300,37 @@ class ErrorEnvelope(Schema):
     error = fields.Nested(ErrorBody, required=True)
 
 
-class Fact(Schema):
-    hour = fields.String(required=True, metadata={"format": "date-time", "description": "Start of the UTC hour."})
-    usage_date = fields.String(required=True, metadata={"format": "date"})
-    org_id = opt_str()
-    env_id = opt_str()
-    resource_id = opt_str()
-    resource_type = opt_str()
-    cluster_id = opt_str()
-    product = fields.String(required=True)
-    line_type = fields.String(required=True)
-    principal_id = fields.String(required=True)
-    principal_type = opt_str()
-    owner = opt_str()
-    team = opt_str()
-    business_unit = opt_str()
-    business_product = opt_str()
-    cost_center = opt_str()
-    amount_usd = amount(required=True)
-    allocation_method = fields.String(required=True)
-    allocation_reason = fields.String(required=True)
-    confidence = fields.String(required=True)
-    line_no = fields.Integer(required=True, metadata={"description": "The bill line (billing_costs) of the day."})
+def fact_schema(table: Table, name: str) -> type[Schema]:
+    """The response schema of one fact of `table`, from the model (billing_portal/model/tables.py): its API fields
+    in their order, required unless the column is nullable, amounts as 8-decimal strings."""
+    nullable = {c.name: c.nullable for c in table.columns}
+
+    def field(column: str) -> fields.Field:
+        if column == "hour":
+            return fields.String(required=True, metadata={"format": "date-time", "description": "Start of the UTC hour."})
+        if column == "usage_date":
+            return fields.String(required=True, metadata={"format": "date"})
+        if column == "amount_usd":
+            return amount(required=True)
+        if column == "line_no":
+            return fields.Integer(required=True, metadata={"description": "The bill line (billing_costs) of the day."})
+        return opt_str() if nullable[column] else fields.String(required=True)
+
+    return Schema.from_dict({c: field(c) for c in table.api_fields}, name=name)
 
 
-class CostsPage(Schema):
-    data = fields.List(fields.Nested(Fact), required=True)
-    count = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    next = fields.String(allow_none=True, required=True,
-                         metadata={"description": "Cursor of the next page (pass as `cursor`), null on the last."})
+def page_schema(fact: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({
+        "data": fields.List(fields.Nested(fact), required=True),
+        "count": fields.Integer(required=True),
+        "limit": fields.Integer(required=True),
+        "next": fields.String(allow_none=True, required=True, metadata={
+            "description": "Cursor of the next page (pass as `cursor`), null on the last."}),
+    }, name=name)
+
+
+Fact = fact_schema(HOURLY_COST_FACTS, "Fact")
+CostsPage = page_schema(Fact, "CostsPage")
 
 
 class SummaryRow(Schema):

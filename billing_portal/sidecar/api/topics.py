@@ -14,6 +14,7 @@ from apiflask import APIBlueprint, Schema
 from marshmallow import ValidationError, fields, validate, validates_schema
 from psycopg import sql
 
+from billing_portal.model.tables import HOURLY_TOPIC_FACTS
 from billing_portal.sidecar import db, pagination
 from billing_portal.sidecar.api.common import QUERY, responses
 from billing_portal.sidecar.api.summary import bucket
@@ -27,23 +28,16 @@ from billing_portal.sidecar.schemas import (
     MAX_LIMIT,
     MAX_RANGE_DAYS,
     Summary,
-    amount,
+    fact_schema,
     format_field,
-    opt_str,
+    page_schema,
 )
 
 bp = APIBlueprint("topics", __name__, tag="topics")
 
-TOPIC_FACTS = "hourly_topic_facts"
-TOPIC_DIMENSIONS: tuple[str, ...] = (
-    "org_id", "env_id", "cluster_id", "topic", "product", "line_type", "owner", "team", "business_unit",
-    "business_product", "cost_center", "allocation_method", "allocation_reason", "confidence",
-)
-TOPIC_FIELDS: tuple[str, ...] = (
-    "hour", "usage_date", "org_id", "env_id", "cluster_id", "product", "line_type", "topic", "owner", "team",
-    "business_unit", "business_product", "cost_center", "amount_usd", "allocation_method", "allocation_reason",
-    "confidence", "line_no",
-)
+TOPIC_FACTS = HOURLY_TOPIC_FACTS.name
+TOPIC_DIMENSIONS: tuple[str, ...] = HOURLY_TOPIC_FACTS.dimensions  # billing_portal/model/tables.py
+TOPIC_FIELDS: tuple[str, ...] = HOURLY_TOPIC_FACTS.api_fields
 FACTS_SOURCE = Source(TOPIC_FACTS, dimensions=frozenset(TOPIC_DIMENSIONS))
 ROLLUP_SOURCE = Source("topic_cost_daily", grain="day", dimensions=frozenset(TOPIC_DIMENSIONS),
                        time_column="usage_date")
@@ -112,33 +106,8 @@ class TopicSummaryQuery(TopicRangeQuery):
             raise ValidationError(f"granularity=hour allows at most {MAX_HOURLY_RANGE_DAYS} days", field_name="to_ts")
 
 
-class TopicFact(Schema):
-    hour = fields.String(required=True, metadata={"format": "date-time", "description": "Start of the UTC hour."})
-    usage_date = fields.String(required=True, metadata={"format": "date"})
-    org_id = opt_str()
-    env_id = opt_str()
-    cluster_id = fields.String(required=True)
-    product = fields.String(required=True)
-    line_type = fields.String(required=True)
-    topic = fields.String(required=True)
-    owner = opt_str()
-    team = opt_str()
-    business_unit = opt_str()
-    business_product = opt_str()
-    cost_center = opt_str()
-    amount_usd = amount(required=True)
-    allocation_method = fields.String(required=True)
-    allocation_reason = fields.String(required=True)
-    confidence = fields.String(required=True)
-    line_no = fields.Integer(required=True, metadata={"description": "The bill line (billing_costs) of the day."})
-
-
-class TopicsPage(Schema):
-    data = fields.List(fields.Nested(TopicFact), required=True)
-    count = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    next = fields.String(allow_none=True, required=True,
-                         metadata={"description": "Cursor of the next page (pass as `cursor`), null on the last."})
+TopicFact = fact_schema(HOURLY_TOPIC_FACTS, "TopicFact")
+TopicsPage = page_schema(TopicFact, "TopicsPage")
 
 
 def filters_of(data: dict) -> dict[str, list[str]]:
