@@ -29,6 +29,7 @@ from billing_portal.defs.inputs import (
 )
 from billing_portal.defs.metadata import usd
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.history.specs import OBJECT_TABLES
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.resources.warehouse import lock_partition
 
@@ -50,9 +51,9 @@ CHECKS = [
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
-       deps=["billing_costs", "principal_usage", "ownership", "organizations", "environments", "kafka_clusters",
-             "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries", "api_keys",
-             "flink_statements", "flink_statement_usage"],
+       # what read_objects / read_flink / read_usage read: every object table of the history specs
+       deps=["billing_costs", "principal_usage", "ownership", *OBJECT_TABLES, "flink_statements",
+             "flink_statement_usage"],
        check_specs=CHECKS)
 def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResource,
                       allocation_rules: AllocationRulesResource, clock: ClockResource,

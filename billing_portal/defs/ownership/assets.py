@@ -7,13 +7,12 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from billing_portal.defs.inputs import read_catalog, read_objects, read_usage
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.defs.writes import replace_day_tables
+from billing_portal.history.specs import OBJECT_TABLES
 from billing_portal.resources import AllocationRulesResource, WarehouseResource
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
-       deps=["catalog_tags", "principal_usage", "service_accounts", "users", "api_keys", "kafka_clusters",
-             "environments", "connectors", "ksqldb_clusters", "flink_compute_pools", "schema_registries",
-             "identity_pools"])
+       deps=["catalog_tags", "principal_usage", *OBJECT_TABLES])  # every object table of the history specs
 def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
               allocation_rules: AllocationRulesResource) -> MaterializeResult:
     """Principal, resource and schema attribution per day (tables principal_attribution, resource_attribution,
