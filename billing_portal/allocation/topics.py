@@ -66,21 +66,33 @@ def is_internal(topic: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(topic, p) for p in patterns)
 
 
-def _usage_cube(usage: pd.DataFrame, cluster: str, day_start: pd.Timestamp, internal: tuple[str, ...]):
-    """(topics, values[topic, hour, metric]) of one cluster, internal topics removed."""
-    u = usage[usage["cluster_id"] == cluster]
-    if len(u):
-        u = u[~u["topic"].map(lambda t: is_internal(str(t), internal))]
-    topics = sorted(u["topic"].astype(str).unique()) if len(u) else []
-    cube = np.zeros((len(topics), HOURS, 3))
-    if topics:
-        t_idx = pd.Index(topics).get_indexer(u["topic"].astype(str))
-        h_idx = ((pd.to_datetime(u["hour"], utc=True) - day_start) // pd.Timedelta(hours=1)).to_numpy()
-        ok = (h_idx >= 0) & (h_idx < HOURS)
-        for m, col in enumerate(("received_bytes", "sent_bytes", "retained_bytes")):
-            vals = np.clip(pd.to_numeric(u[col], errors="coerce").fillna(0).to_numpy(dtype=float), 0, None)
-            np.add.at(cube[:, :, m], (t_idx[ok], h_idx[ok].astype(int)), vals[ok])
-    return topics, cube
+def _usage_cubes(usage: pd.DataFrame, day_start: pd.Timestamp, internal: tuple[str, ...]
+                 ) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Per cluster: (its topics sorted, values[topic, hour, metric]), internal topics removed; built for every
+    cluster at once (one pass over the day's usage, the internal-topic patterns matched once per distinct topic)."""
+    if not len(usage):
+        return {}
+    topic = usage["topic"].astype(str)
+    internal_of = {t: is_internal(t, internal) for t in pd.unique(topic)}
+    keep = ~topic.map(internal_of).to_numpy(dtype=bool)
+    u, tp = usage[keep], topic[keep].to_numpy(dtype=object)
+    if not len(u):
+        return {}
+    c_codes, c_names = pd.factorize(u["cluster_id"].astype(str).to_numpy(dtype=object), sort=True)
+    t_codes, t_names = pd.factorize(tp, sort=True)
+    pair = c_codes.astype(np.int64) * len(t_names) + t_codes
+    pairs, inv = np.unique(pair, return_inverse=True)
+    cube = np.zeros((len(pairs), HOURS, 3))
+    h_idx = ((pd.to_datetime(u["hour"], utc=True) - day_start) // pd.Timedelta(hours=1)).to_numpy()
+    ok = (h_idx >= 0) & (h_idx < HOURS)
+    for m, col in enumerate(("received_bytes", "sent_bytes", "retained_bytes")):
+        vals = np.clip(pd.to_numeric(u[col], errors="coerce").fillna(0).to_numpy(dtype=float), 0, None)
+        np.add.at(cube[:, :, m], (inv[ok], h_idx[ok].astype(int)), vals[ok])
+    cluster_of = pairs // len(t_names)
+    bounds = np.searchsorted(cluster_of, np.arange(len(c_names) + 1))
+    return {str(c_names[i]): ([str(t) for t in t_names[pairs[bounds[i]:bounds[i + 1]] % len(t_names)]],
+                              cube[bounds[i]:bounds[i + 1]])
+            for i in range(len(c_names))}
 
 
 def _metric_weights(cube: np.ndarray, metric: str) -> np.ndarray:
@@ -97,12 +109,11 @@ def allocate_topics(day: TopicDay, config: AllocationConfig) -> pd.DataFrame:
     hours = pd.date_range(day_start, periods=HOURS, freq="h")
     internal = tuple(config.internal_topics)
     parts: list[dict[str, np.ndarray]] = []
-    cubes: dict[str, tuple[list[str], np.ndarray]] = {}
+    cubes = _usage_cubes(day.usage, day_start, internal)
+    no_usage: tuple[list[str], np.ndarray] = ([], np.zeros((0, HOURS, 3)))
     for li, line in on_cluster.iterrows():
         cluster = str(line["resource_id"])
-        if cluster not in cubes:
-            cubes[cluster] = _usage_cube(day.usage, cluster, day_start, internal)
-        topics, cube = cubes[cluster]
+        topics, cube = cubes.get(cluster, no_usage)
         split = config.topic_split(str(line["line_type"]))
         active = cube.sum(axis=(1, 2)) > 0
         if not active.any():
@@ -135,6 +146,16 @@ def allocate_topics(day: TopicDay, config: AllocationConfig) -> pd.DataFrame:
     rows = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     totals = on_cluster["amount_units"].to_numpy(np.int64)
     units = largest_remainder(rows["line"], rows["weight"], totals)
+    # rows rounded to zero are dropped, except the first row of a zero-amount line (every line stays visible); the
+    # rest in the order of the facts: hour, line, topic (sorted as arrays, before any frame is built)
+    line_total = totals[rows["line"]]
+    first = np.r_[True, rows["line"][1:] != rows["line"][:-1]]
+    kept = np.flatnonzero((units != 0) | ((line_total == 0) & first))
+    topic_codes = pd.factorize(rows["topic"], sort=True)[0]
+    line_nos = on_cluster["line_no"].to_numpy(np.int64)[rows["line"]]
+    kept = kept[np.lexsort((topic_codes[kept], line_nos[kept], rows["hour"][kept]))]
+    rows = {k: v[kept] for k, v in rows.items()}
+    units = units[kept]
     src = on_cluster.iloc[rows["line"]].reset_index(drop=True)
     out = pd.DataFrame({
         "usage_date": day.usage_date, "hour": hours[rows["hour"]], "line_no": src["line_no"].to_numpy(np.int64),
@@ -152,9 +173,4 @@ def allocate_topics(day: TopicDay, config: AllocationConfig) -> pd.DataFrame:
             out[a] = None
         out[a] = out[a].where(out[a].notna(), "unknown").astype(object)
         out.loc[out["topic"] == UNALLOCATED_TOPIC, a] = "unallocated"
-    # rows rounded to zero are dropped, except the first row of a zero-amount line (every line stays visible)
-    line_total = totals[rows["line"]]
-    first = np.r_[True, rows["line"][1:] != rows["line"][:-1]]
-    out = out[(out["amount_units"].to_numpy() != 0) | ((line_total == 0) & first)]
-    out = out.sort_values(["hour", "line_no", "topic"], kind="stable").reset_index(drop=True)
-    return out[list(TOPIC_FACT_COLUMNS)]
+    return out.reset_index(drop=True)[list(TOPIC_FACT_COLUMNS)]
