@@ -38,11 +38,28 @@ def _registry_keys_file(sim_url: str) -> str:
     return _KEY_FILES[sim_url]
 
 
+def _flink_keys_file(sim_url: str) -> str:
+    """A FLINK_CREDENTIALS_FILE with every region's Flink key of the simulator (written once per simulator)."""
+    key = ("flink", sim_url)
+    if key not in _KEY_FILES:
+        import tempfile
+
+        import yaml
+
+        from billing_portal_tests.pipeline import simulator_flink_keys
+
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            yaml.safe_dump(simulator_flink_keys(sim_url), f)
+        _KEY_FILES[key] = f.name
+    return _KEY_FILES[key]
+
+
 def resources(sim_url: str, database_url: str, now: dt.datetime, **overrides) -> dict:
     from billing_portal.resources import (
         AllocationRulesResource,
         ClockResource,
         ConfluentCloudResource,
+        FlinkResource,
         SchemaRegistryResource,
         UsagePrometheusResource,
         WarehouseResource,
@@ -53,6 +70,8 @@ def resources(sim_url: str, database_url: str, now: dt.datetime, **overrides) ->
         "schema_registry": SchemaRegistryResource(credentials_file=_registry_keys_file(sim_url)),
         "confluent": ConfluentCloudResource(api_url=sim_url, telemetry_url=sim_url, max_attempts=3,
                                             retry_budget_seconds=10, **SIM_KEYS),
+        "flink": FlinkResource(endpoint_template=sim_url.rstrip("/") + "/flink/{cloud}/{region}",
+                               credentials_file=_flink_keys_file(sim_url), max_attempts=3, retry_budget_seconds=10),
         "usage_prometheus": UsagePrometheusResource(url=None),
         "clock": ClockResource(now=now.isoformat()),
         "allocation_rules": AllocationRulesResource(),
