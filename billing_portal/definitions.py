@@ -16,10 +16,10 @@ _PROJECT = Path(__file__).resolve().parent.parent
 
 @definitions
 def defs() -> Definitions:
-    return load_from_defs_folder(project_root=_PROJECT)
+    return load_from_defs_folder(path_within_project=_PROJECT)
 
 
 @functools.cache
 def load_defs() -> Definitions:
     """The loaded Definitions, for code that inspects them (the CLI, tests)."""
-    return load_from_defs_folder(project_root=_PROJECT)
+    return load_from_defs_folder(path_within_project=_PROJECT)

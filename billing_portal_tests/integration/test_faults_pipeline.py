@@ -271,7 +271,8 @@ def test_bad_unknown_and_negative_rows_are_quarantined_or_allocated_and_reconcil
     assert checks["billing_costs:no_quarantined_rows"][0] is False
     assert checks["hourly_cost_facts:quarantined_rows"][0] is False
     assert checks["hourly_cost_facts:quarantined_rows"][1]["quarantined_rows"] == 3
-    assert checks["hourly_cost_facts:quarantined_rows"][1]["quarantined_usd"] == "0.36000000"
+    # numeric metadata (Dagster plots it): USD as a number
+    assert Decimal(str(checks["hourly_cost_facts:quarantined_rows"][1]["quarantined_usd"])) == Decimal("0.36")
     assert checks["hourly_cost_facts:reconciliation"][0] is True
 
     with LiveServer(sidecar_app(database_url)) as srv:
@@ -343,7 +344,10 @@ def test_restated_bill_is_not_published_by_a_run_that_fails_before_allocating_it
         conn.execute("DELETE FROM usage_capture WHERE usage_date = %s", (DAY,))
 
     proc = materialize(env, DAY, NEXT, check=False)
-    assert proc.returncode != 0 and "principal_usage" in proc.stderr
+    # a usage capture step fails (principal, topic or Flink statement usage: all read the failing Metrics API)
+    assert proc.returncode != 0 and any(f"failed: {a}" in proc.stderr
+                                        for a in ("principal_usage", "topic_usage", "flink_statement_usage")), \
+        proc.stderr[-1500:]
 
     assert _collected(database_url) == restated, "the restated bill was collected"
     after = stored(database_url)

@@ -46,10 +46,12 @@ def scenario_db(pg_server_url, _template_db, tmp_path_factory):
         # Anything else unrecorded is a request the real API was never seen answering.
         # Also unrecorded, and expected: the test helper probing for a simulator (/_simulator/health), lists the
         # recording predates (identity providers, certificate authorities: 404 = none), and the business-metadata
-        # definitions (without them the client reads business metadata of every entity, as then).
+        # definitions (without them the client reads business metadata of every entity, as then), and the search for
+        # schema entities (sr_schema: 404, none — the recording's org has no schema owners).
         unexpected = [r for r in server.unmatched if not r.startswith((
             "GET /catalog/v1/entity/type/", "GET /_simulator/", "GET /catalog/v1/types/businessmetadatadefs",
-            "GET /iam/v2/identity-providers", "GET /iam/v2/certificate-authorities"))]
+            "GET /iam/v2/identity-providers", "GET /iam/v2/certificate-authorities",
+            "GET /catalog/v1/search/basic?type=sr_schema"))]
         assert unexpected == []
         yield url, result, env
     finally:
