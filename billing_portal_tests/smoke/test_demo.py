@@ -53,12 +53,28 @@ def listening_addresses(port: int) -> set[str]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether `pid` runs. A zombie (exited, not yet reaped by its parent: the postmaster is reparented to PID 1,
+    which in a container may reap late or never) does not run."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (FileNotFoundError, IndexError):
+        return not stat.parent.parent.joinpath("self").exists()  # no /proc: kill(0) is all there is
+
+
+def _exited(pid: int, within: float = 10.0) -> bool:
+    """`pg_ctl stop -w` returns once the pid file is gone, a moment before the process itself has exited."""
+    deadline = time.monotonic() + within
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
     return True
 
 
@@ -113,7 +129,7 @@ def test_demo_boots_serves_costs_and_stops_cleanly(tmp_path, how):
         assert f"stopped {child}" in out
     assert "stopped embedded PostgreSQL" in out, out[-2000:]
     assert stopped.stdout.strip() == "not running", stopped.stdout + stopped.stderr
-    assert not _alive(postmaster), "the embedded PostgreSQL outlived the demo"
+    assert _exited(postmaster), "the embedded PostgreSQL outlived the demo"
     assert not (tmp_path / "home" / "pgdata" / "postmaster.pid").exists()
     assert "Traceback" not in out
     # the output a newcomer reads: no Python warnings (Dagster's BetaWarning, our own deprecations), said once
