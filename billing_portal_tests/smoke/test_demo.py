@@ -61,11 +61,12 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (FileNotFoundError, IndexError):
-        return not stat.parent.parent.joinpath("self").exists()  # no /proc: kill(0) is all there is
+    if not Path("/proc/self").exists():  # no /proc: kill(0) is all there is
+        return True
+    try:  # the state field follows the parenthesized command name
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:  # exited since kill(0)
+        return False
 
 
 def _exited(pid: int, within: float = 10.0) -> bool:
