@@ -24,6 +24,9 @@ import json
 import sys
 from pathlib import Path
 
+from billing_portal.model.facts import OWNER_COLUMNS
+from billing_portal.model.tables import TABLE
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "dashboards"
 
@@ -32,17 +35,20 @@ DS_PROM = {"type": "prometheus", "uid": "bp-prometheus"}
 USD = "currencyUSD"
 ALL_VALUE = "'__all'"
 
-# --- variables ---------------------------------------------------------------------------------------------------
-FILTER = {
-    "env": "('__all' IN ($env) OR {p}env_id IN ($env))",
-    "cluster": "('__all' IN ($cluster) OR {p}cluster_id IN ($cluster))",
-    "business_unit": "('__all' IN ($business_unit) OR coalesce({p}business_unit, 'unknown') IN ($business_unit))",
-    "team": "('__all' IN ($team) OR coalesce({p}team, 'unknown') IN ($team))",
-    "principal": "('__all' IN ($principal) OR {p}principal_id IN ($principal))",
-    "business_product": ("('__all' IN ($business_product) OR coalesce({p}business_product, 'unknown')"
-                         " IN ($business_product))"),
-    "topic": "('__all' IN ($topic) OR {p}topic IN ($topic))",
-}
+# --- variables ----------------------------------------------------------------------------------------------------
+# Each dashboard variable filters one column of the warehouse model (billing_portal/model/): the business attributes
+# (OWNER_COLUMNS), whose missing value the dashboards show as 'unknown', through coalesce; the ids as they are.
+VARIABLE_COLUMN = {"env": "env_id", "cluster": "cluster_id", "business_unit": "business_unit", "team": "team",
+                   "principal": "principal_id", "business_product": "business_product", "topic": "topic"}
+
+
+def _filter(variable: str) -> str:
+    col = VARIABLE_COLUMN[variable]
+    value = f"coalesce({{p}}{col}, 'unknown')" if col in OWNER_COLUMNS else f"{{p}}{col}"
+    return f"('__all' IN (${variable}) OR {value} IN (${variable}))"
+
+
+FILTER = {v: _filter(v) for v in VARIABLE_COLUMN}
 
 VARIABLE_SQL = {
     "env": ("Environment",
@@ -102,9 +108,12 @@ def variable(name: str, catalog: dict | None = None) -> dict:
             "hide": 0, "skipUrlSync": False}
 
 
-def where(variables: tuple[str, ...], prefix: str = "", skip: tuple[str, ...] = ()) -> str:
-    """AND-ed filters of the dashboard variables that the relation can honour."""
-    parts = [FILTER[v].format(p=prefix) for v in variables if v not in skip]
+def where(variables: tuple[str, ...], prefix: str = "", skip: tuple[str, ...] = (), relation: str | None = None) -> str:
+    """AND-ed filters of the dashboard variables that the relation can honour: with `relation` (a table of the
+    model), only the variables whose column it has; `skip` leaves out others on purpose."""
+    have = set(TABLE[relation].names()) if relation else None
+    parts = [FILTER[v].format(p=prefix) for v in variables
+             if v not in skip and (have is None or VARIABLE_COLUMN[v] in have)]
     return "".join(f"\n  AND {p}" for p in parts)
 
 
@@ -131,7 +140,7 @@ FROM d GROUP BY 1, 2 ORDER BY 1, 2"""
 def hourly_series(dim_sql: str, v, join: str = "") -> str:
     return f"""SELECT $__timeGroupAlias(hour, $__interval), {dim_sql} AS metric, sum(amount_usd) AS value
 FROM cost_hourly_team h{join}
-WHERE $__timeFilter(hour){where(v, 'h.', skip=('principal',))}
+WHERE $__timeFilter(hour){where(v, 'h.', relation='cost_hourly_team')}
 GROUP BY 1, 2 ORDER BY 1, 2"""
 
 
@@ -249,7 +258,7 @@ def cost_per_gb(v) -> str:
 ), bytes AS (
   SELECT cluster_id, (sum(request_bytes) / 1e9)::numeric AS gb_in, (sum(response_bytes) / 1e9)::numeric AS gb_out
   FROM principal_usage_hourly
-  WHERE $__timeFilter(usage_date){where(tuple(x for x in v if x in ('cluster', 'principal')))}
+  WHERE $__timeFilter(usage_date){where(v, relation='principal_usage_hourly')}
   GROUP BY 1
 ), names AS ({CLUSTER_NAMES})
 SELECT cost.cluster_id AS "cluster", names.display_name AS "name", cost.c AS "Kafka cost",
@@ -561,7 +570,7 @@ GROUP BY principal_id ORDER BY "cost" DESC LIMIT 200""", w=24, h=10,
         table(lay, "Traffic and unit cost per principal", f"""WITH u AS (
   SELECT principal_id, cluster_id, sum(request_bytes) / 1e9 AS gb_in, sum(response_bytes) / 1e9 AS gb_out
   FROM principal_usage_hourly
-  WHERE $__timeFilter(usage_date){where(('cluster', 'principal'))}
+  WHERE $__timeFilter(usage_date){where(VARIABLE_ORDER, relation='principal_usage_hourly')}
   GROUP BY 1, 2
 ), c AS (
   SELECT principal_id, cluster_id, sum(amount_usd) AS a FROM cost_daily
@@ -758,7 +767,7 @@ FROM d GROUP BY 1, 2 ORDER BY 1, 2""", stacked=True, w=24, h=9),
   SELECT cluster_id, topic, sum(received_bytes) / 1e9 AS gb_in, sum(sent_bytes) / 1e9 AS gb_out,
          avg(retained_bytes) / 1e9 AS gb_retained
   FROM topic_usage_hourly
-  WHERE $__timeFilter(usage_date){where(("cluster", "topic"))}
+  WHERE $__timeFilter(usage_date){where(TOPIC_VARIABLE_ORDER, relation="topic_usage_hourly")}
   GROUP BY 1, 2
 ), c AS (
   SELECT cluster_id, topic,

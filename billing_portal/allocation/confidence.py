@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 
 from billing_portal.allocation.vocabulary import COVERAGE_OF_METHOD, Confidence, Coverage, Reason
+from billing_portal.model.derived import COST_CONFIDENCE_DAILY
 from billing_portal.money import from_units
 from billing_portal.ownership.names import UNALLOCATED
 
-CONFIDENCE_COLUMNS = ("usage_date", "scope_type", "scope_value", "total_usd", "high_usd", "medium_usd", "low_usd",
-                      "by_usage_usd", "by_ownership_usd", "by_fallback_usd", "unallocated_usd", "usage_expired_usd")
-_BUCKETS = ("total", "high", "medium", "low", "by_usage", "by_ownership", "by_fallback", "unallocated",
-            "usage_expired")
+CONFIDENCE_COLUMNS = COST_CONFIDENCE_DAILY.names()  # billing_portal/model/derived.py
+_BUCKETS = tuple(n.removesuffix("_usd") for n in COST_CONFIDENCE_DAILY.names("amount"))
 
 
 def _units(facts: pd.DataFrame) -> np.ndarray:

@@ -288,8 +288,8 @@ class Bench:
     def fill_days(self, template: dt.date, wanted: list[dt.date]) -> list[dt.date]:
         """Copy `template`'s facts partition and rollups to each missing day of `wanted` (dates shifted in SQL)."""
         from billing_portal.defs.facts.write import FACT_COLUMNS, index_facts
+        from billing_portal.model.tables import ROLLUP_TABLES
         from billing_portal.warehouse.replace import partition_name
-        from billing_portal.warehouse.rollups import ROLLUP_TABLES
 
         filled = []
         src = partition_name("hourly_cost_facts", template)
@@ -314,24 +314,14 @@ class Bench:
                     conn.execute(sql.SQL("ALTER TABLE hourly_cost_facts ATTACH PARTITION {} FOR VALUES FROM ({}) "
                                          "TO ({})").format(sql.Identifier(name), sql.Literal(lo),
                                                            sql.Literal(lo + dt.timedelta(days=1))))
-                    for r in ROLLUP_TABLES:
-                        keys = (["hour"] if r.grain == "hour" else []) + list(r.dimensions)
-                        cols = ["usage_date", *keys, "amount_usd", "charges_usd", "fact_rows"]
+                    for r in ROLLUP_TABLES:  # every rollup of both views (billing_portal/model/rollups.py)
+                        cols = r.names()
                         conn.execute(sql.SQL("INSERT INTO {t} ({c}) SELECT {s} FROM {t} WHERE usage_date = %s").format(
-                            t=sql.Identifier(r.table), c=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                            t=sql.Identifier(r.name), c=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
                             s=sql.SQL(", ").join(
                                 sql.SQL("usage_date + {}").format(shift_days) if c == "usage_date" else
                                 sql.SQL("hour + {}").format(shift) if c == "hour" else sql.Identifier(c)
                                 for c in cols)), (template,))
-                    # the topic view's day rollup (what /v1/topics/summary reads on whole days)
-                    cols = [r[0] for r in conn.execute(
-                        "SELECT column_name FROM information_schema.columns WHERE table_name = 'topic_cost_daily'"
-                        " ORDER BY ordinal_position")]
-                    conn.execute(sql.SQL("INSERT INTO topic_cost_daily ({c}) SELECT {s} FROM topic_cost_daily"
-                                         " WHERE usage_date = %s").format(
-                        c=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-                        s=sql.SQL(", ").join(sql.SQL("usage_date + {}").format(shift_days) if c == "usage_date"
-                                             else sql.Identifier(c) for c in cols)), (template,))
                     conn.execute("SELECT refresh_cost_figures(%s)", (day,))
                     # as the writer does: the day's bookkeeping row (the sidecar's /metrics ledger compares it)
                     conn.execute(

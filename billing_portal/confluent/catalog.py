@@ -37,6 +37,7 @@ import pandas as pd
 from billing_portal.confluent.http import ConfluentHttp
 from billing_portal.confluent.normalize import canonical_json, json_text, text_or_none, typed_frame
 from billing_portal.errors import ConfluentApiError
+from billing_portal.model.observed import CATALOG_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,8 @@ SEARCH_PATH = "/catalog/v1/search/basic"
 BM_DEFS_PATH = "/catalog/v1/types/businessmetadatadefs"
 ANY_ENTITY = "cf_entity"  # the supertype of every Confluent entity: business metadata may go anywhere
 SEARCH_LIMIT = 500
-ENTITY_COLUMNS = ["sr_id", "entity_type", "qualified_name", "cluster_id", "topic", "name", "owner", "owner_email",
-                  "classification_names", "raw"]
-TAG_COLUMNS = ["sr_id", "entity_type", "qualified_name", "cluster_id", "topic", "tag", "attributes"]
-BM_COLUMNS = ["sr_id", "entity_type", "qualified_name", "cluster_id", "topic", "bm_type", "attributes"]
+# the frames' columns: the catalog tables' attributes (billing_portal/model/observed.py)
+ENTITY_COLUMNS, TAG_COLUMNS, BM_COLUMNS = (list(t.attribute_names) for t in CATALOG_TABLES)
 
 
 def parse_qualified_name(qualified_name: str, entity_type: str | None = None) -> tuple[str | None, str | None,

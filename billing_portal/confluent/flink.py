@@ -37,12 +37,12 @@ from billing_portal.confluent.keyfile import ApiKey, load_key_file
 from billing_portal.confluent.normalize import QUARANTINE_COLUMNS, json_text, text_or_none, typed_frame
 from billing_portal.confluent.pagination import collect_envelope
 from billing_portal.errors import ConfluentApiError, ConfluentAuthError
+from billing_portal.model.observed import FLINK_STATEMENTS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT_TEMPLATE = "https://flink.{region}.{cloud}.confluent.cloud"
-STATEMENT_COLUMNS = ["env_id", "statement_name", "compute_pool_id", "principal_id", "principal", "phase", "stopped",
-                     "uid", "scope", "raw"]
+STATEMENT_COLUMNS = list(FLINK_STATEMENTS.attribute_names)  # billing_portal/model/observed.py
 _REGION = re.compile(r"^[a-z0-9]+\.[a-z0-9-]+$")
 _PRINCIPAL = re.compile(r"(?:^|[/=])((?:sa|u|pool)-[A-Za-z0-9]+)$")
 

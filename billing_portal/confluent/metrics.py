@@ -37,6 +37,7 @@ import pandas as pd
 
 from billing_portal.confluent.http import ConfluentHttp
 from billing_portal.errors import ConfluentApiError, ConfluentAuthError
+from billing_portal.model.collected import FLINK_STATEMENT_USAGE_HOURLY, PRINCIPAL_USAGE_HOURLY
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ TOPIC_METRICS = {METRIC_PREFIX + "received_bytes": "received_bytes", METRIC_PREF
 STATEMENT_CFUS = "io.confluent.flink/statement_utilization/current_cfus"
 POOL_LABEL = "resource.compute_pool.id"
 STATEMENT_LABEL = "resource.flink_statement.name"
-STATEMENT_COLUMNS = ["hour", "cluster_id", "statement_name", "cfus"]
+STATEMENT_COLUMNS = [c for c in FLINK_STATEMENT_USAGE_HOURLY.names() if c != "usage_date"]  # model/collected.py
 UNKNOWN_PRINCIPAL = "unknown"
-USAGE_COLUMNS = ["hour", "cluster_id", "principal_id", "request_bytes", "response_bytes"]
+USAGE_COLUMNS = [c for c in PRINCIPAL_USAGE_HOURLY.names() if c != "usage_date"]  # model/collected.py
 MAX_LIMIT = 1000
 
 

@@ -40,14 +40,13 @@ from typing import Any
 
 import pandas as pd
 
+from billing_portal.model.collected import BILLING_COSTS, QUARANTINE_ROWS
 from billing_portal.money import to_decimal, to_units
 
-LINE_COLUMNS = [
-    "usage_date", "line_no", "line_hash", "source_id", "env_id", "resource_id", "resource_name", "product",
-    "line_type", "network_access_type", "granularity", "price", "unit", "quantity", "original_amount",
-    "discount_amount", "amount", "description", "tier_dimensions", "raw", "amount_units",
-]
-QUARANTINE_COLUMNS = ["source", "usage_date", "reason", "amount", "raw"]
+# billing_costs (billing_portal/model/collected.py) without org_id (the caller's), with the amount as int64 units
+LINE_COLUMNS = [*(c for c in BILLING_COSTS.names() if c != "org_id"), "amount_units"]
+# quarantine_rows without its write-time collected_at
+QUARANTINE_COLUMNS = [c for c in QUARANTINE_ROWS.names() if c != "collected_at"]
 
 _PRICE_UNIT = Decimal(1).scaleb(-12)
 

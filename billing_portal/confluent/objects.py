@@ -42,6 +42,7 @@ from billing_portal.confluent.normalize import (
 )
 from billing_portal.confluent.pagination import iter_envelope
 from billing_portal.errors import ConfluentApiError, ConfluentAuthError
+from billing_portal.model.observed import OBJECT_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -157,28 +158,18 @@ def _connector(o: dict, ctx: dict) -> dict:
             "state": text_or_none(dig(o, "status", "connector", "state"))}
 
 
-TABLES: dict[str, TableSpec] = {
-    "organizations": TableSpec(["org_id", "display_name", "raw"], _org),
-    "environments": TableSpec(["env_id", "display_name", "stream_governance_package", "created_at", "raw"], _env,
-                              datetimes=("created_at",)),
-    "kafka_clusters": TableSpec(["cluster_id", "env_id", "display_name", "cluster_kind", "availability", "cloud",
-                                 "region", "cku", "phase", "raw"], _kafka, nullable_ints=("cku",)),
-    "service_accounts": TableSpec(["principal_id", "display_name", "description", "raw"], _service_account),
-    "users": TableSpec(["principal_id", "email", "full_name", "raw"], _user),
-    "api_keys": TableSpec(["key_id", "display_name", "description", "owner_id", "owner_kind", "resource_id",
-                           "resource_kind", "raw"], _api_key),
-    "connectors": TableSpec(["connector_id", "connector_name", "env_id", "cluster_id", "connector_type",
-                             "connector_class", "auth_mode", "service_account_id", "api_key", "tasks_max", "state",
-                             "raw"], _connector, nullable_ints=("tasks_max",)),
-    "ksqldb_clusters": TableSpec(["ksqldb_id", "display_name", "env_id", "kafka_cluster_id", "credential_identity_id",
-                                  "csu", "raw"], _ksqldb, nullable_ints=("csu",)),
-    "flink_compute_pools": TableSpec(["pool_id", "display_name", "env_id", "cloud", "region", "max_cfu", "raw"],
-                                     _flink, nullable_ints=("max_cfu",)),
-    "schema_registries": TableSpec(["sr_id", "display_name", "env_id", "http_endpoint", "catalog_http_endpoint",
-                                    "raw"], _schema_registry),
-    "identity_pools": TableSpec(["pool_id", "display_name", "description", "identity_claim", "filter", "principal",
-                                 "state", "provider_id", "raw"], parse_identity_pool),
+# How each object table of the model (billing_portal/model/observed.py) is parsed from its API object; the frame's
+# columns and their types are the table's attributes.
+PARSERS: dict[str, Callable[[dict, dict], dict]] = {
+    "organizations": _org, "environments": _env, "kafka_clusters": _kafka, "service_accounts": _service_account,
+    "users": _user, "api_keys": _api_key, "connectors": _connector, "ksqldb_clusters": _ksqldb,
+    "flink_compute_pools": _flink, "schema_registries": _schema_registry, "identity_pools": parse_identity_pool,
 }
+TABLES: dict[str, TableSpec] = {
+    t.name: TableSpec(list(t.attribute_names), PARSERS[t.name],
+                      nullable_ints=tuple(c.name for c in t.attributes if c.sql_type == "integer"),
+                      datetimes=tuple(c.name for c in t.attributes if c.sql_type == "timestamp with time zone"))
+    for t in OBJECT_TABLES}
 # Identity pools hang off identity providers (OAuth) and certificate authorities (mTLS).
 POOL_PARENTS = {"/iam/v2/identity-providers": "/iam/v2/identity-providers/{id}/identity-pools",
                 "/iam/v2/certificate-authorities": "/iam/v2/certificate-authorities/{id}/identity-pools"}
@@ -214,19 +205,10 @@ def scrub_config(config: dict) -> dict:
 
 @dataclass
 class ObjectsSnapshot:
-    """One frame per core-object table (warehouse columns without `snapshot_date`) + what could not be used."""
+    """One frame per core-object table (warehouse columns without `snapshot_date`; `snapshot.kafka_clusters` or
+    `snapshot.frames["kafka_clusters"]`) + what could not be used."""
 
-    organizations: pd.DataFrame
-    environments: pd.DataFrame
-    kafka_clusters: pd.DataFrame
-    service_accounts: pd.DataFrame
-    users: pd.DataFrame
-    api_keys: pd.DataFrame
-    connectors: pd.DataFrame
-    ksqldb_clusters: pd.DataFrame
-    flink_compute_pools: pd.DataFrame
-    schema_registries: pd.DataFrame
-    identity_pools: pd.DataFrame = field(default_factory=lambda: typed_frame([], TABLES["identity_pools"].columns))
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     quarantine: pd.DataFrame = field(default_factory=lambda: typed_frame([], QUARANTINE_COLUMNS,
                                                                          objects=("usage_date", "amount")))
     stats: dict[str, Any] = field(default_factory=dict)
@@ -234,8 +216,18 @@ class ObjectsSnapshot:
     # neither seen nor gone in this observation
     skipped: list[dict] = field(default_factory=list)
 
+    def __post_init__(self):
+        missing = {name: typed_frame([], spec.columns) for name, spec in TABLES.items() if name not in self.tables}
+        self.tables = {**self.tables, **missing}
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in TABLES}
+        return {name: self.tables[name] for name in TABLES}
 
 
 class _Collector:
@@ -389,7 +381,7 @@ class ObjectsClient:
         frames = {name: c.frame() for name, c in collectors.items()}
         log.info("core objects: %s", ", ".join(f"{n}={len(f)}" for n, f in frames.items()))
         stats["skipped_scopes"] = len(skipped)
-        return ObjectsSnapshot(**frames, quarantine=typed_frame(quarantine, QUARANTINE_COLUMNS,
+        return ObjectsSnapshot(frames, quarantine=typed_frame(quarantine, QUARANTINE_COLUMNS,
                                                                  objects=("usage_date", "amount")), stats=stats,
                                skipped=skipped)
 

@@ -27,11 +27,11 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from billing_portal.confluent.metrics import USAGE_COLUMNS
 from billing_portal.errors import BillingPortalError
 
 REQUEST_METRIC = "confluent_kafka_server_request_bytes"
 RESPONSE_METRIC = "confluent_kafka_server_response_bytes"
-USAGE_COLUMNS = ["hour", "cluster_id", "principal_id", "request_bytes", "response_bytes"]
 BATCH = 40
 
 

@@ -5,19 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import pyarrow as pa
 
 from billing_portal.history.specs import CATALOG_TABLES, OBJECT_TABLES
+from billing_portal.model.collected import PRINCIPAL_USAGE_HOURLY
 from billing_portal.money import to_units
 from billing_portal.resources import WarehouseResource
 
-USAGE_SCHEMA = pa.schema([
-    ("hour", pa.timestamp("us", tz="UTC")),
-    ("cluster_id", pa.string()),
-    ("principal_id", pa.string()),
-    ("request_bytes", pa.float64()),
-    ("response_bytes", pa.float64()),
-])
+# principal usage as the allocation reads it: the table's columns but the day (billing_portal/model/collected.py)
+USAGE_SCHEMA = PRINCIPAL_USAGE_HOURLY.arrow_schema(*(c for c in PRINCIPAL_USAGE_HOURLY.names() if c != "usage_date"))
 
 
 def read_objects(warehouse: WarehouseResource, day: dt.date) -> dict[str, pd.DataFrame]:

@@ -54,7 +54,7 @@ def read_day(conn, table: str, day: dt.date, basis: DayBasis | None = None) -> p
     `before_first_observation`), ordered by key."""
     spec: HistorySpec = HISTORY_SPECS[table]
     basis = basis or day_basis(conn, spec.source, day)
-    columns = attribute_columns(conn, spec)
+    columns = attribute_columns(spec)
     # JSON and array columns come back as their PostgreSQL text (as collected frames carry them), so a day's rows
     # can be written again as they are read
     cols = sql.SQL(", ").join(sql.SQL("{}::text AS {}").format(sql.Identifier(c), sql.Identifier(c))

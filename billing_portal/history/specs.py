@@ -12,8 +12,10 @@ Confluent's APIs are three kinds of source (docs/ALLOCATION.md, "Sources and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from billing_portal.model.observed import OBSERVED_TABLES
+from billing_portal.model.schema import BEFORE_FIRST_OBSERVATION, HISTORY_BOOKKEEPING, SNAPSHOT_DATE, ObservedTable
 
 
 class SourceNature(StrEnum):
@@ -31,45 +33,19 @@ SOURCE_NATURE: dict[str, SourceNature] = {
 }
 
 
-@dataclass(frozen=True)
-class HistorySpec:
-    """A present-only table kept as versions: `keys` identify one object / entity; `scope` is the column that says
-    which part of the org a row belongs to (an environment, a registry), so that a scope that could not be observed
-    never closes the versions it holds."""
+# A present-only table kept as versions: the model's ObservedTable (billing_portal/model/observed.py) says which
+# source it comes from, the `keys` that identify one object or entity, and the `scope` column that says which part of
+# the org a row belongs to (an environment, a registry), so that a scope that could not be observed never closes the
+# versions it holds.
+HistorySpec = ObservedTable
 
-    table: str
-    source: str  # objects | catalog
-    keys: tuple[str, ...]
-    scope: str | None = None
-
-    @property
-    def history_table(self) -> str:
-        return f"{self.table}_history"
-
-
-HISTORY_SPECS: dict[str, HistorySpec] = {s.table: s for s in (
-    HistorySpec("organizations", "objects", ("org_id",)),
-    HistorySpec("environments", "objects", ("env_id",), "env_id"),
-    HistorySpec("kafka_clusters", "objects", ("cluster_id",), "env_id"),
-    HistorySpec("service_accounts", "objects", ("principal_id",)),
-    HistorySpec("users", "objects", ("principal_id",)),
-    HistorySpec("api_keys", "objects", ("key_id",)),
-    HistorySpec("connectors", "objects", ("connector_id",), "env_id"),
-    HistorySpec("ksqldb_clusters", "objects", ("ksqldb_id",), "env_id"),
-    HistorySpec("flink_compute_pools", "objects", ("pool_id",), "env_id"),
-    HistorySpec("schema_registries", "objects", ("sr_id",), "env_id"),
-    HistorySpec("identity_pools", "objects", ("pool_id",), "provider_id"),
-    HistorySpec("catalog_entities", "catalog", ("entity_type", "qualified_name"), "sr_id"),
-    HistorySpec("catalog_tags", "catalog", ("entity_type", "qualified_name", "tag"), "sr_id"),
-    HistorySpec("catalog_business_metadata", "catalog", ("entity_type", "qualified_name", "bm_type"), "sr_id"),
-    HistorySpec("flink_statements", "flink", ("env_id", "statement_name"), "scope"),
-)}
+HISTORY_SPECS: dict[str, HistorySpec] = {t.name: t for t in OBSERVED_TABLES}
 
 OBJECT_TABLES: tuple[str, ...] = tuple(t for t, s in HISTORY_SPECS.items() if s.source == "objects")
 CATALOG_TABLES: tuple[str, ...] = tuple(t for t, s in HISTORY_SPECS.items() if s.source == "catalog")
 FLINK_TABLES: tuple[str, ...] = tuple(t for t, s in HISTORY_SPECS.items() if s.source == "flink")
 
 # Columns of a history table that are bookkeeping, not the object's attributes.
-BOOKKEEPING = ("version_id", "valid_from", "valid_to", "observed_first", "observed_last", "version_hash")
+BOOKKEEPING = tuple(c.name for c in HISTORY_BOOKKEEPING)
 # Columns of a derived per-day table that the history does not have.
-DERIVED_ONLY = ("snapshot_date", "before_first_observation")
+DERIVED_ONLY = (SNAPSHOT_DATE.name, BEFORE_FIRST_OBSERVATION.name)

@@ -24,7 +24,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from billing_portal.history.specs import BOOKKEEPING, HISTORY_SPECS, HistorySpec
+from billing_portal.history.specs import HISTORY_SPECS, HistorySpec
 from billing_portal.warehouse.copy import copy_frame
 
 OBSERVATION_LOCK = "observe:{source}"
@@ -59,19 +59,9 @@ class Observation:
         return out.as_dict()
 
 
-_columns: dict[str, list[str]] = {}
-
-
-def attribute_columns(conn: psycopg.Connection, spec: HistorySpec) -> list[str]:
-    """The history table's object columns (everything but the version bookkeeping), in table order."""
-    if spec.table not in _columns:
-        rows = conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND table_name = %s ORDER BY ordinal_position", (spec.history_table,)).fetchall()
-        if not rows:
-            raise RuntimeError(f"table {spec.history_table} does not exist: run `billing-portal migrate`")
-        _columns[spec.table] = [r[0] for r in rows if r[0] not in BOOKKEEPING]
-    return _columns[spec.table]
+def attribute_columns(spec: HistorySpec) -> list[str]:
+    """The history table's object columns (everything but the version bookkeeping), in table order (the model's)."""
+    return list(spec.attribute_names)
 
 
 def previous_observation(conn: psycopg.Connection, source: str) -> dt.datetime | None:
@@ -98,11 +88,11 @@ def _created_expression(columns: list[str]) -> sql.Composable:
 def merge_table(conn: psycopg.Connection, spec: HistorySpec, frame: pd.DataFrame, observed_at: dt.datetime,
                 previous: dt.datetime | None, skipped_scopes: list[str]) -> TableChanges:
     changes = TableChanges()
-    columns = attribute_columns(conn, spec)
+    columns = attribute_columns(spec)
     present = [c for c in columns if c in frame.columns]
     missing_keys = [k for k in spec.keys if k not in frame.columns]
     if missing_keys:
-        raise ValueError(f"{spec.table}: observed rows lack key column(s) {missing_keys}")
+        raise ValueError(f"{spec.name}: observed rows lack key column(s) {missing_keys}")
     rows = frame[present]
     deduped = rows.drop_duplicates(subset=list(spec.keys), keep="first")
     changes.duplicates = len(rows) - len(deduped)

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from billing_portal.model.tables import HOURLY_COST_FACTS
+from billing_portal.model.tables import HOURLY_COST_FACTS, rollups_of
 
 FACTS = "hourly_cost_facts"
 
@@ -58,17 +58,12 @@ FACTS_SOURCE = Source(FACTS)
 
 
 def _rollup_sources() -> list[Source]:
-    """The rollup tables of `warehouse.rollups` (rebuilt with each day's facts, in the same transaction), smallest
-    first so `pick_source` takes the cheapest one that holds the requested dimensions. Day rollups are keyed by
-    `usage_date` (a date; compared with the UTC range bounds in the sidecar's UTC sessions), hourly ones by `hour`."""
-    from billing_portal.warehouse.rollups import ROLLUP_TABLES
-
-    order = {"cost_daily_business": 0, "cost_daily_principal": 1, "cost_daily": 2, "cost_hourly_team": 3}
-    out = []
-    for r in sorted(ROLLUP_TABLES, key=lambda r: (r.grain == "hour", order.get(r.table, 99))):
-        out.append(Source(r.table, grain=r.grain, dimensions=frozenset(r.dimensions),
-                          time_column="hour" if r.grain == "hour" else "usage_date"))
-    return out
+    """The principal view's rollups (billing_portal/model/rollups.py: rebuilt with each day's facts, in the same
+    transaction), cheapest first, so `pick_source` takes the cheapest one that holds the requested dimensions. Day
+    rollups are keyed by `usage_date` (a date; compared with the UTC range bounds in the sidecar's UTC sessions),
+    hourly ones by `hour`."""
+    return [Source(r.name, grain=r.grain, dimensions=frozenset(r.group_by), time_column=r.time_column)
+            for r in rollups_of(FACTS)]
 
 
 # Rollups, cheapest first (see `_rollup_sources`); tests may clear it to compare with the facts.

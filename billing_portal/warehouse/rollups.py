@@ -1,4 +1,4 @@
-"""Rollups of `hourly_cost_facts` (tables in migrations/0002_rollups.sql), rebuilt one day at a time.
+"""Writing the rollups of `hourly_cost_facts` (the tables of billing_portal/model/rollups.py), one day at a time.
 
 `refresh_rollups` runs inside the transaction that replaces the day's facts, so a reader sees the facts and their
 rollups of the same run, never a mix. Each rollup is a GROUP BY of the day's fact partition; the columns it keeps
@@ -11,7 +11,6 @@ rebuilt from them (`refresh_cost_figures`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import psycopg
@@ -19,29 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import sql
 
+from billing_portal.model.tables import HOURLY_COST_FACTS, RollupTable, rollups_of
 from billing_portal.warehouse.replace import partition_name
 
-
-@dataclass(frozen=True)
-class Rollup:
-    table: str
-    grain: str  # "hour" or "day"
-    dimensions: tuple[str, ...]
-
-
-_BUSINESS = ("org_id", "env_id", "cluster_id", "product", "line_type", "owner", "team", "business_unit",
-             "business_product", "cost_center", "confidence")
-
-ROLLUP_TABLES: tuple[Rollup, ...] = (
-    Rollup("cost_daily", "day", _BUSINESS + ("resource_id", "resource_type", "principal_id", "principal_type",
-                                             "allocation_method")),
-    Rollup("cost_hourly_team", "hour", _BUSINESS),
-    # migration 0003: small day rollups for the summary endpoint and the /metrics gauges
-    Rollup("cost_daily_business", "day", ("product", "team", "business_unit", "business_product", "cost_center",
-                                          "confidence")),
-    Rollup("cost_daily_principal", "day", ("principal_id", "principal_type", "owner", "team", "business_unit",
-                                           "business_product", "cost_center")),
-)
+# The principal view's rollups (billing_portal/model/rollups.py), cheapest first.
+ROLLUP_TABLES: tuple[RollupTable, ...] = rollups_of(HOURLY_COST_FACTS.name)
 
 
 def refresh_rollups(conn: psycopg.Connection, day: dt.date, source_table: str | None = None) -> dict[str, int]:
@@ -50,15 +31,14 @@ def refresh_rollups(conn: psycopg.Connection, day: dt.date, source_table: str | 
     source = sql.Identifier(source_table or partition_name("hourly_cost_facts", day))
     written = {}
     for rollup in ROLLUP_TABLES:
-        keys = (("hour",) if rollup.grain == "hour" else ()) + rollup.dimensions
-        cols = sql.SQL(", ").join(sql.Identifier(c) for c in keys)
-        conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.table)), (day,))
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in rollup.keys)
+        conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.name)), (day,))
         cur = conn.execute(sql.SQL(
             "INSERT INTO {table} (usage_date, {cols}, amount_usd, charges_usd, fact_rows)"
             " SELECT %s, {cols}, sum(amount_usd), coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0),"
             " count(*) FROM {source} GROUP BY {cols}").format(
-                table=sql.Identifier(rollup.table), cols=cols, source=source), (day,))
-        written[rollup.table] = cur.rowcount
+                table=sql.Identifier(rollup.name), cols=cols, source=source), (day,))
+        written[rollup.name] = cur.rowcount
     written["cost_figures_daily"] = refresh_figures(conn, day)
     return written
 
@@ -84,7 +64,7 @@ def _codes(col: pa.Array) -> tuple[np.ndarray, pa.Array | None, int]:
     return codes.astype(np.int64) + 1, values, len(values) + 1
 
 
-def aggregate_rollup(rollup: Rollup, facts: pa.Table) -> pa.Table:
+def aggregate_rollup(rollup: RollupTable, facts: pa.Table) -> pa.Table:
     """One rollup of a day's facts: group by the rollup's keys, exact sums of `amount_units` (int64), of its
     positive part (`charges_units`) and row counts. Null keys form their own group, as in SQL.
 
@@ -92,7 +72,7 @@ def aggregate_rollup(rollup: Rollup, facts: pa.Table) -> pa.Table:
     far is re-numbered densely with `np.unique`, and decoded back through that table later), the rows sorted by it
     and summed with `np.add.reduceat` (integers: exact). The groups' codes are decoded into dictionary-typed
     columns, so no string is materialized per row and only a few int64 arrays of the day's length are alive."""
-    keys = (["hour"] if rollup.grain == "hour" else []) + list(rollup.dimensions)
+    keys = list(rollup.keys)
     amounts = facts.column("amount_units").combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64)
     n = len(amounts)
     combined = np.zeros(n, dtype=np.int64)
@@ -155,10 +135,7 @@ def write_rollups(conn: psycopg.Connection, day: dt.date, facts: pa.Table) -> di
     written = {}
     for rollup in ROLLUP_TABLES:
         rows = aggregate_rollup(rollup, facts)
-        keys = (["hour"] if rollup.grain == "hour" else []) + list(rollup.dimensions)
-        conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.table)), (day,))
-        written[rollup.table] = copy_table_text(conn, rollup.table, rows,
-                                                ["usage_date", *keys, "amount_usd", "charges_usd", "fact_rows"],
-                                                converters=converters)
+        conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.name)), (day,))
+        written[rollup.name] = copy_table_text(conn, rollup.name, rows, list(rollup.names()), converters=converters)
     written["cost_figures_daily"] = refresh_figures(conn, day)
     return written

@@ -80,14 +80,14 @@ def _rollup_rows(conn, table: str) -> list[tuple]:
 def test_rollups_from_arrow_equal_sql_rollups_and_the_facts(database_url):
     _write(database_url, _facts(5000, seed=2))
     with psycopg.connect(database_url) as conn:
-        arrow = {r.table: _rollup_rows(conn, r.table) for r in ROLLUP_TABLES}
+        arrow = {r.name: _rollup_rows(conn, r.name) for r in ROLLUP_TABLES}
         with conn.transaction():
             refresh_rollups(conn, DAY)
-        sql_ = {r.table: _rollup_rows(conn, r.table) for r in ROLLUP_TABLES}
+        sql_ = {r.name: _rollup_rows(conn, r.name) for r in ROLLUP_TABLES}
         total = conn.execute("SELECT sum(amount_usd), count(*) FROM hourly_cost_facts").fetchone()
         for r in ROLLUP_TABLES:
-            assert arrow[r.table] == sql_[r.table], r.table
-            assert conn.execute(f"SELECT sum(amount_usd), sum(fact_rows) FROM {r.table}").fetchone() == total
+            assert arrow[r.name] == sql_[r.name], r.name
+            assert conn.execute(f"SELECT sum(amount_usd), sum(fact_rows) FROM {r.name}").fetchone() == total
 
 
 @pytest.mark.parametrize("group_by,granularity,filters", [
@@ -140,8 +140,8 @@ def test_rollup_aggregation_is_the_same_when_keys_are_renumbered(monkeypatch):
         monkeypatch.setattr(rollups, "KEY_SPACE_LIMIT", 40)
         renumbered = rows(rollups.aggregate_rollup(rollup, table))
         monkeypatch.setattr(rollups, "KEY_SPACE_LIMIT", 2**62)
-        assert renumbered == plain, rollup.table
-        grouped = table.group_by([*(["hour"] if rollup.grain == "hour" else []), *rollup.dimensions]).aggregate(
+        assert renumbered == plain, rollup.name
+        grouped = table.group_by(list(rollup.keys)).aggregate(
             [("amount_units", "sum")])
         assert len(plain) == grouped.num_rows
         assert sum(r[-2] for r in plain) == pa.compute.sum(table.column("amount_units")).as_py()
@@ -176,12 +176,12 @@ def test_migration_0014_rolls_up_again_with_charges_and_figures(database_url):
     _write(database_url, _facts(2000, seed=6))
     mig = next(m for m in available_migrations() if m.version == 14)
     rebuild = mig.sql[mig.sql.index("DELETE FROM cost_daily;"):mig.sql.index("-- From now on")]
-    tables = [r.table for r in ROLLUP_TABLES] + ["cost_figures_daily"]
+    tables = [r.name for r in ROLLUP_TABLES] + ["cost_figures_daily"]
     with psycopg.connect(database_url) as conn:
         expected = {t: _rollup_rows(conn, t) for t in tables}
         with conn.transaction():
             for r in ROLLUP_TABLES:
-                conn.execute(f"UPDATE {r.table} SET charges_usd = 0")
+                conn.execute(f"UPDATE {r.name} SET charges_usd = 0")
             conn.execute("TRUNCATE cost_figures_daily")
             conn.execute(rebuild)
         for t in tables:

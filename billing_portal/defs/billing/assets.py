@@ -18,6 +18,7 @@ from billing_portal.defs.billing.publish import COLLECTED_LINES, COLLECTED_QUARA
 from billing_portal.defs.metadata import usd
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.defs.writes import replace_day_tables, replace_quarantine
+from billing_portal.model.tables import deps_reading
 from billing_portal.resources import ConfluentCloudResource, WarehouseResource
 
 
@@ -34,7 +35,7 @@ def _org_id(warehouse: WarehouseResource, day) -> str | None:
     group_name="billing",
     kinds={"postgres"},
     pool="confluent_api",
-    deps=["organizations"],
+    deps=deps_reading("organizations"),
     check_specs=[AssetCheckSpec("no_quarantined_rows", asset="billing_costs",
                                 description="WARN when bill rows could not be parsed and were kept aside.")],
 )

@@ -15,6 +15,7 @@ from billing_portal.defs.observation import latest_observation, should_observe, 
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.errors import ConfluentApiError
 from billing_portal.history import CATALOG_TABLES, read_day, record_observation
+from billing_portal.model.tables import deps_reading
 from billing_portal.resources import ClockResource, SchemaRegistryResource, WarehouseResource
 
 FRAMES = {"catalog_entities": "entities", "catalog_tags": "tags", "catalog_business_metadata": "business_metadata"}
@@ -72,7 +73,7 @@ def crawl(context, schema_registry: SchemaRegistryResource, registries):
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="catalog", kinds={"postgres"},
-       deps=["schema_registries"], pool="confluent_catalog")
+       deps=deps_reading("schema_registries"), pool="confluent_catalog")
 def catalog_tags(context: AssetExecutionContext, schema_registry: SchemaRegistryResource,
                  warehouse: WarehouseResource, clock: ClockResource) -> MaterializeResult:
     """Catalog tags and business metadata by qualified name (`lsrc-…:lkc-…:topic`) of every environment, used to

@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from billing_portal.defs.metadata import usd
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
 from billing_portal.defs.writes import replace_day_tables
+from billing_portal.model.tables import deps_reading
 from billing_portal.money import to_units
 from billing_portal.resources import WarehouseResource
 
@@ -24,7 +25,7 @@ GROUPED_FACTS = (
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
-       deps=["hourly_cost_facts"])
+       deps=deps_reading("hourly_cost_facts"))
 def cost_confidence(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     """Table cost_confidence_daily."""
     from billing_portal.allocation import compute_confidence

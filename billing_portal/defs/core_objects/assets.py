@@ -14,24 +14,12 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, Metadat
 from billing_portal.defs.observation import latest_observation, should_observe, write_derived_day
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.defs.writes import replace_quarantine
-from billing_portal.history import OBJECT_TABLES as HISTORY_OBJECT_TABLES
 from billing_portal.history import record_observation
+from billing_portal.model.observed import OBJECT_TABLES as MODEL_OBJECT_TABLES
 from billing_portal.resources import ClockResource, ConfluentCloudResource, WarehouseResource
 
-OBJECT_TABLES = {
-    "organizations": "Organizations the Cloud API key can see (org/v2).",
-    "environments": "Environments (org/v2) with their Stream Governance package.",
-    "kafka_clusters": "Kafka clusters (cmk/v2) per environment.",
-    "service_accounts": "Service accounts (iam/v2), with descriptions such as `Owner: bob@company.com`.",
-    "users": "Users (iam/v2).",
-    "api_keys": "API keys (iam/v2): owner principal and the resource each key is for.",
-    "connectors": "Managed connectors (connect/v1) with their service account or API key.",
-    "ksqldb_clusters": "ksqlDB clusters (ksqldbcm/v2) and their credential identity.",
-    "flink_compute_pools": "Flink compute pools (fcpm/v2).",
-    "schema_registries": "Schema Registry clusters (srcm/v3) and their catalog endpoints.",
-    "identity_pools": "OAuth and mTLS identity pools (iam/v2): `pool-…` principals with their descriptions.",
-}
-assert tuple(OBJECT_TABLES) == HISTORY_OBJECT_TABLES
+# One asset per object table of the model (billing_portal/model/observed.py), described there.
+OBJECT_TABLES = {t.name: t.description for t in MODEL_OBJECT_TABLES}
 
 
 @multi_asset(

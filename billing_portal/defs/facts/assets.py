@@ -29,7 +29,7 @@ from billing_portal.defs.inputs import (
 )
 from billing_portal.defs.metadata import usd
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
-from billing_portal.history.specs import OBJECT_TABLES
+from billing_portal.model.tables import OBJECT_TABLES, deps_reading
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.resources.warehouse import lock_partition
 
@@ -50,10 +50,14 @@ CHECKS = [
 ]
 
 
+# What the allocation reads (defs/inputs.py): the collected bill, usage, attribution, every object table and the Flink
+# statements with their usage; the asset's deps are the assets that write them.
+READS = ("billing_costs_collected", "principal_usage_hourly", "principal_attribution", "resource_attribution",
+         "schema_attribution", *OBJECT_TABLES, "flink_statements", "flink_statement_usage_hourly")
+
+
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
-       # what read_objects / read_flink / read_usage read: every object table of the history specs
-       deps=["billing_costs", "principal_usage", "ownership", *OBJECT_TABLES, "flink_statements",
-             "flink_statement_usage"],
+       deps=deps_reading(*READS),
        check_specs=CHECKS)
 def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResource,
                       allocation_rules: AllocationRulesResource, clock: ClockResource,

@@ -15,6 +15,7 @@ from billing_portal.defs.observation import latest_observation, should_observe, 
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.defs.writes import replace_quarantine
 from billing_portal.history import read_day, record_observation
+from billing_portal.model.tables import deps_reading
 from billing_portal.resources import ClockResource, FlinkResource, WarehouseResource
 
 SOURCE = "flink"
@@ -23,7 +24,7 @@ NOT_CONFIGURED = ("no Flink API key (FLINK_CREDENTIALS_FILE or FLINK_API_KEY/FLI
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="core_objects", kinds={"postgres"},
-       deps=["flink_compute_pools", "organizations"], pool="confluent_api")
+       deps=deps_reading("flink_compute_pools", "organizations"), pool="confluent_api")
 def flink_statements(context: AssetExecutionContext, flink: FlinkResource, warehouse: WarehouseResource,
                      clock: ClockResource) -> MaterializeResult:
     """Statements of every compute pool (sql/v1, per environment and region, with the region's Flink key): name,

@@ -6,11 +6,12 @@ compared them gets its new samples and corrections (ledger.py). The sidecar's `/
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.model.tables import deps_reading
 from billing_portal.resources import WarehouseResource
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="publish", kinds={"postgres"},
-       deps=["hourly_cost_facts"])
+       deps=deps_reading("cost_hourly_team"))  # the hourly rollup its samples are summed from
 def metrics_ledger(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     """Table sidecar_metric_ledger (hourly samples and their corrections, what /metrics exposes) and
     sidecar_metric_sync (the facts' materialization each day was last compared with)."""

@@ -7,12 +7,12 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from billing_portal.defs.inputs import read_catalog, read_objects, read_usage
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.defs.writes import replace_day_tables
-from billing_portal.history.specs import OBJECT_TABLES
+from billing_portal.model.tables import CATALOG_TABLES, OBJECT_TABLES, deps_reading
 from billing_portal.resources import AllocationRulesResource, WarehouseResource
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
-       deps=["catalog_tags", "principal_usage", *OBJECT_TABLES])  # every object table of the history specs
+       deps=deps_reading(*CATALOG_TABLES, "principal_usage_hourly", *OBJECT_TABLES))  # what it reads
 def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
               allocation_rules: AllocationRulesResource) -> MaterializeResult:
     """Principal, resource and schema attribution per day (tables principal_attribution, resource_attribution,

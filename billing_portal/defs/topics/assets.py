@@ -22,14 +22,14 @@ from psycopg import sql
 from billing_portal.defs.inputs import read_catalog, read_usage_sources
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
 from billing_portal.defs.writes import replace_day_tables
-from billing_portal.model.tables import HOURLY_TOPIC_FACTS
+from billing_portal.model.rollups import TOPIC_COST_DAILY
+from billing_portal.model.tables import CATALOG_TABLES, HOURLY_TOPIC_FACTS, deps_reading
 from billing_portal.money import to_units, units_to_text_arrow
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.warehouse.copy import copy_frame
 from billing_portal.warehouse.replace import swap_day_partition
 
 TOPIC_FACT_TABLE_COLUMNS = list(HOURLY_TOPIC_FACTS.names())  # billing_portal/model/tables.py
-ROLLUP_DIMENSIONS = HOURLY_TOPIC_FACTS.dimensions
 # every Kafka-cluster line of the published bill against the topic facts of the day, per line
 _RECONCILE = """
 SELECT count(*) FILTER (WHERE b.amount IS DISTINCT FROM f.s) AS mismatched,
@@ -67,7 +67,7 @@ def _load(day, facts: pd.DataFrame):
 
 
 def _rollup(day):
-    dims = sql.SQL(", ").join(sql.Identifier(d) for d in ROLLUP_DIMENSIONS)
+    dims = sql.SQL(", ").join(sql.Identifier(d) for d in TOPIC_COST_DAILY.group_by)
 
     def step(conn, staging: str) -> None:
         conn.execute("DELETE FROM topic_cost_daily WHERE usage_date = %s", (day,))
@@ -81,7 +81,7 @@ def _rollup(day):
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
-       deps=["hourly_cost_facts", "topic_usage", "catalog_tags"],
+       deps=deps_reading("billing_costs", "topic_usage_hourly", *CATALOG_TABLES, "users"),
        check_specs=[AssetCheckSpec("topic_reconciliation", asset="hourly_topic_facts", blocking=True,
                                    description="ERROR unless, per day and per Kafka-cluster bill line, the topic "
                                                "facts equal the bill.")])

@@ -33,12 +33,13 @@ from billing_portal.defs.usage.capture import (
     day_state,
     hours_left,
 )
+from billing_portal.model.collected import FLINK_STATEMENT_USAGE_HOURLY, PRINCIPAL_USAGE_HOURLY, TOPIC_USAGE_HOURLY
+from billing_portal.model.tables import Table, deps_reading
 from billing_portal.resources import ClockResource, ConfluentCloudResource, UsagePrometheusResource, WarehouseResource
 from billing_portal.warehouse.copy import copy_frame
 
 NOT_USED = ("points_outside_window", "points_without_cluster", "invalid_values", "duplicate_points",
             "unknown_principal_points", "zero_points")
-USAGE_COLUMNS = ["hour", "cluster_id", "principal_id", "request_bytes", "response_bytes"]
 
 
 def clusters_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
@@ -73,22 +74,33 @@ class MetricSet:
     answers them."""
 
     name: str          # the usage_capture.metric_set value
-    table: str
-    key: str           # the column beside hour and cluster_id
-    values: tuple[str, ...]
+    usage: Table       # its table (billing_portal/model/collected.py): hour, cluster_id, its key, its measures
     resource: str = "kafka"  # kafka (lkc-…) | flink (lfcp-…)
 
     @property
+    def table(self) -> str:
+        return self.usage.name
+
+    @property
+    def key(self) -> str:
+        """The column beside hour and cluster_id (principal_id, topic, statement_name)."""
+        return next(d for d in self.usage.dimensions if d != "cluster_id")
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return self.usage.names("measure")
+
+    @property
     def columns(self) -> list[str]:
-        return ["hour", "cluster_id", self.key, *self.values]
+        return [c for c in self.usage.names() if c != "usage_date"]
 
     def resources_for_day(self, warehouse: WarehouseResource, day: dt.date) -> list[str]:
         return pools_for_day(warehouse, day) if self.resource == "flink" else clusters_for_day(warehouse, day)
 
 
-PRINCIPAL = MetricSet("principal", "principal_usage_hourly", "principal_id", ("request_bytes", "response_bytes"))
-TOPIC = MetricSet("topic", "topic_usage_hourly", "topic", ("received_bytes", "sent_bytes", "retained_bytes"))
-FLINK = MetricSet("flink", "flink_statement_usage_hourly", "statement_name", ("cfus",), resource="flink")
+PRINCIPAL = MetricSet("principal", PRINCIPAL_USAGE_HOURLY)
+TOPIC = MetricSet("topic", TOPIC_USAGE_HOURLY)
+FLINK = MetricSet("flink", FLINK_STATEMENT_USAGE_HOURLY, resource="flink")
 METRIC_SETS = {"principal_usage": PRINCIPAL, "topic_usage": TOPIC, "flink_statement_usage": FLINK}
 
 
@@ -224,7 +236,7 @@ def capture(context, asset_name: str, ms: MetricSet, fetch, history_fetch, wareh
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="usage", kinds={"postgres"},
-       deps=["kafka_clusters"], pool="confluent_api",
+       deps=deps_reading("kafka_clusters"), pool="confluent_api",
        check_specs=[AssetCheckSpec(
            "usage_captured", asset="principal_usage",
            description="WARN while a day's usage is still missing but recoverable from the Metrics API (with the "
@@ -241,7 +253,7 @@ def principal_usage(context: AssetExecutionContext, confluent: ConfluentCloudRes
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="usage", kinds={"postgres"},
-       deps=["kafka_clusters"], pool="confluent_api",
+       deps=deps_reading("kafka_clusters"), pool="confluent_api",
        check_specs=[AssetCheckSpec(
            "topic_usage_captured", asset="topic_usage",
            description="WARN while a day's topic usage is still missing but recoverable, or expired uncaptured.")])
@@ -256,7 +268,7 @@ def topic_usage(context: AssetExecutionContext, confluent: ConfluentCloudResourc
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="usage", kinds={"postgres"},
-       deps=["flink_compute_pools"], pool="confluent_api",
+       deps=deps_reading("flink_compute_pools"), pool="confluent_api",
        check_specs=[AssetCheckSpec(
            "flink_statement_usage_captured", asset="flink_statement_usage",
            description="WARN while a day's Flink statement usage is still missing but recoverable, or expired "
