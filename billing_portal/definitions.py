@@ -11,15 +11,22 @@ from pathlib import Path
 
 from dagster import Definitions, definitions, load_from_defs_folder
 
+from billing_portal.defs.partitions import bind_partitions
+
 _PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _build() -> Definitions:
+    """The defs folder, its daily partitions starting at BILLING_START_DATE (Settings, read now, not at import)."""
+    return bind_partitions(load_from_defs_folder(path_within_project=_PROJECT))
 
 
 @definitions
 def defs() -> Definitions:
-    return load_from_defs_folder(path_within_project=_PROJECT)
+    return _build()
 
 
 @functools.cache
 def load_defs() -> Definitions:
     """The loaded Definitions, for code that inspects them (the CLI, tests)."""
-    return load_from_defs_folder(path_within_project=_PROJECT)
+    return _build()

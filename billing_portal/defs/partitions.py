@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 
-from dagster import AssetExecutionContext, BackfillPolicy, BetaWarning, DailyPartitionsDefinition, RunRequest
+from dagster import (
+    AssetExecutionContext,
+    BackfillPolicy,
+    BetaWarning,
+    DailyPartitionsDefinition,
+    Definitions,
+    PreviewWarning,
+    RunRequest,
+)
 
 from billing_portal.config import get_settings
 
@@ -23,7 +31,19 @@ def daily_partitions(start: dt.date | None = None) -> DailyPartitionsDefinition:
     return DailyPartitionsDefinition(start_date=start.isoformat(), timezone="UTC")
 
 
-DAILY = daily_partitions()
+# Every asset is partitioned by UTC day from BILLING_START_DATE. That first day is configuration, read when the code
+# location loads (billing_portal/definitions.py), never when these modules are imported: the assets are declared
+# with `DAILY`, whose first day is a placeholder, and `bind_partitions` gives them `daily_partitions()` (Settings).
+DAILY = DailyPartitionsDefinition(start_date="2000-01-01", timezone="UTC")
+# Definitions.map_asset_specs is what Dagster offers for this, marked preview: said once per load, deliberately.
+warnings.filterwarnings("ignore", message=r".*map_(resolved_)?asset_specs.*", category=PreviewWarning)
+
+
+def bind_partitions(defs: Definitions, start: dt.date | None = None) -> Definitions:
+    """`defs` with every daily-partitioned asset partitioned from `start` (default: BILLING_START_DATE)."""
+    daily = daily_partitions(start)
+    return defs.map_asset_specs(
+        func=lambda spec: spec.replace_attributes(partitions_def=daily) if spec.partitions_def is not None else spec)
 
 
 def window_days(context: AssetExecutionContext) -> list[dt.date]:

@@ -112,7 +112,10 @@ def test_setup_and_architecture_cover_what_a_newcomer_needs():
                    "before_first_observation"):
         assert needle in setup, needle
     arch = (DOCS / "ARCHITECTURE.md").read_text()
-    (diagram,) = re.findall(r"```mermaid\n(.*?)```", arch, flags=re.S)
+    diagram, model = re.findall(r"```mermaid\n(.*?)```", arch, flags=re.S)
+    # the data model at the centre: what derives from the tables and the line types
+    for name in ("model/tables.py", "model/line_types.py", "RULE_OF_LINE_TYPE", "deps", "test_model_tables.py"):
+        assert name in model, name
     for name in ("billing_costs", "principal_usage", "ownership", "hourly_cost_facts", "cost_confidence",
                  "cost_daily", "cost_hourly_team", "dagster-webserver", "dagster-daemon", "/metrics", "Prometheus",
                  "Grafana", "sidecar_metric_ledger"):

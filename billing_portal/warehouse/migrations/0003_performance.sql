@@ -2,7 +2,7 @@
 -- the summary endpoint, the dimensions endpoint and the /metrics gauges in milliseconds.
 
 -- Partitioned indexes: each day partition gets its own copy, built after the day's COPY by the fact writer
--- (billing_portal/assets/facts/write.py) and adopted by ATTACH PARTITION. `fact_no` is the keyset order of
+-- (billing_portal/defs/facts/write.py) and adopted by ATTACH PARTITION. `fact_no` is the keyset order of
 -- /v1/costs pages; (principal_id, fact_no) serves the most selective common filter (one principal).
 CREATE INDEX IF NOT EXISTS hourly_cost_facts_fact_no ON hourly_cost_facts (fact_no);
 CREATE INDEX IF NOT EXISTS hourly_cost_facts_principal ON hourly_cost_facts (principal_id, fact_no);

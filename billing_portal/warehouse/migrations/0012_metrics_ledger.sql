@@ -1,4 +1,4 @@
--- The ledger of hourly cost samples published on /metrics (billing_portal/assets/metrics/ledger.py), written by the
+-- The ledger of hourly cost samples published on /metrics (billing_portal/defs/metrics/ledger.py), written by the
 -- metrics_ledger asset after the facts of a day; the sidecar only reads it. IF NOT EXISTS: warehouses where an
 -- older sidecar created these tables itself keep them.
 CREATE TABLE IF NOT EXISTS sidecar_metric_ledger (
