@@ -109,7 +109,7 @@ def measure(inputs: DayInputs, config: AllocationConfig | None = None, repeat: i
         t0 = time.perf_counter()
         result = allocate_day(inputs, config or AllocationConfig())
         best = min(best, time.perf_counter() - t0)
-    rows = len(result.facts)
+    rows = result.table.num_rows
     return {"lines": len(inputs.lines), "usage_rows": len(inputs.usage), "fact_rows": rows, "seconds": round(best, 3),
             "rows_per_second": int(rows / best)}
 

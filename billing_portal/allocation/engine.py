@@ -127,4 +127,4 @@ def allocate_day(inputs: DayInputs, config: AllocationConfig | None = None) -> A
     units = units[rows]
     facts = build_facts(ctx, cols["line"], cols["hour"], cols["principal"], cols["subject"], cols["method"],
                         cols["reason"], cols["confidence"], units)
-    return AllocationResult(facts=facts, stats=_stats(ctx, cols["line"], cols["method"], cols["confidence"], units))
+    return AllocationResult(table=facts, stats=_stats(ctx, cols["line"], cols["method"], cols["confidence"], units))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
+import pyarrow as pa
 
+from billing_portal.model.collected import PRINCIPAL_USAGE_HOURLY
 from billing_portal.model.tables import HOURLY_COST_FACTS
 from billing_portal.ownership.frames import CatalogData, CoreObjects
 
 # the facts frame: the table's columns with amounts as int64 units, no write-time fact_no (model/tables.py)
 FACT_COLUMNS: tuple[str, ...] = HOURLY_COST_FACTS.frame_columns
 
-USAGE_COLUMNS: tuple[str, ...] = ("hour", "cluster_id", "principal_id", "request_bytes", "response_bytes")
+# the usage frame: principal_usage_hourly without the day (model/collected.py)
+USAGE_COLUMNS: tuple[str, ...] = tuple(c for c in PRINCIPAL_USAGE_HOURLY.names() if c != "usage_date")
 
 
 @dataclass
@@ -53,11 +57,18 @@ class DayInputs:
 
 @dataclass
 class AllocationResult:
-    """`facts`: one row per (bill line, hour, principal) with the columns FACT_COLUMNS in that order, amounts as
-    `amount_units` int64 (1e-8 USD), ordered by hour. `stats`: counts and totals for materialization metadata."""
+    """`table`: one row per (bill line, hour, principal) with the columns FACT_COLUMNS in that order, strings
+    dictionary-encoded, amounts as `amount_units` int64 (1e-8 USD), ordered by hour; `facts`: the same rows as a pandas
+    frame (built on first use). `stats`: counts and totals for materialization metadata."""
 
-    facts: pd.DataFrame
+    table: pa.Table
     stats: dict = field(default_factory=dict)
+
+    @cached_property
+    def facts(self) -> pd.DataFrame:
+        from billing_portal.allocation.facts import facts_frame
+
+        return facts_frame(self.table)
 
 
 __all__ = ["FACT_COLUMNS", "USAGE_COLUMNS", "AllocationResult", "CatalogData", "CoreObjects", "DayInputs"]

@@ -289,7 +289,7 @@ class Bench:
         """Copy `template`'s facts partition and rollups to each missing day of `wanted` (dates shifted in SQL)."""
         from billing_portal.defs.facts.write import FACT_COLUMNS, index_facts
         from billing_portal.model.tables import ROLLUP_TABLES
-        from billing_portal.warehouse.replace import partition_name
+        from billing_portal.warehouse.replace import attach_staged, partition_name, stage_day_partition
 
         filled = []
         src = partition_name("hourly_cost_facts", template)
@@ -316,12 +316,22 @@ class Bench:
                                                            sql.Literal(lo + dt.timedelta(days=1))))
                     for r in ROLLUP_TABLES:  # every rollup of both views (billing_portal/model/rollups.py)
                         cols = r.names()
-                        conn.execute(sql.SQL("INSERT INTO {t} ({c}) SELECT {s} FROM {t} WHERE usage_date = %s").format(
-                            t=sql.Identifier(r.name), c=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-                            s=sql.SQL(", ").join(
+                        copied = sql.SQL("SELECT {s} FROM {t} WHERE usage_date = %s").format(
+                            t=sql.Identifier(r.name), s=sql.SQL(", ").join(
                                 sql.SQL("usage_date + {}").format(shift_days) if c == "usage_date" else
                                 sql.SQL("hour + {}").format(shift) if c == "hour" else sql.Identifier(c)
-                                for c in cols)), (template,))
+                                for c in cols))
+
+                        def insert(c, target, copied=copied, cols=cols) -> int:
+                            return c.execute(sql.SQL("INSERT INTO {} ({}) ").format(
+                                sql.Identifier(target), sql.SQL(", ").join(sql.Identifier(x) for x in cols))
+                                + copied, (template,)).rowcount
+
+                        if r.partition_key:  # a day partition of its own, as the writer makes it
+                            attach_staged(conn, stage_day_partition(conn, r.name, day, insert,
+                                                                    key_column=r.partition_key))
+                        else:
+                            insert(conn, r.name)
                     conn.execute("SELECT refresh_cost_figures(%s)", (day,))
                     # as the writer does: the day's bookkeeping row (the sidecar's /metrics ledger compares it)
                     conn.execute(

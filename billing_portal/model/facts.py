@@ -22,7 +22,7 @@ _ALLOCATION = (text("allocation_method", nullable=False), text("allocation_reaso
                text("confidence", nullable=False))
 
 HOURLY_COST_FACTS = FactTable(
-    name="hourly_cost_facts", asset="hourly_cost_facts",
+    name="hourly_cost_facts", asset="hourly_cost_facts", partition_key="hour",
     description="The principal view: each bill line spread over its hours and the principals that used it.",
     columns=(*_TIME_AND_KEYS, text("org_id"), text("env_id"), text("resource_id"), text("resource_type"),
              text("cluster_id"), text("product", nullable=False), text("line_type", nullable=False),
@@ -30,7 +30,7 @@ HOURLY_COST_FACTS = FactTable(
              *_ALLOCATION))
 
 HOURLY_TOPIC_FACTS = FactTable(
-    name="hourly_topic_facts", asset="hourly_topic_facts",
+    name="hourly_topic_facts", asset="hourly_topic_facts", partition_key="hour",
     description="The topic view: each Kafka-cluster bill line spread over its hours and the cluster's topics.",
     columns=(*_TIME_AND_KEYS, text("org_id"), text("env_id"), text("cluster_id", nullable=False),
              text("product", nullable=False), text("line_type", nullable=False), text("topic", nullable=False),

@@ -25,16 +25,18 @@ COST_DAILY_PRINCIPAL = RollupTable(
     group_by=("principal_id", "principal_type", "owner", *_BUSINESS))
 
 COST_DAILY = RollupTable(
-    name="cost_daily", source=HOURLY_COST_FACTS, grain="day", rank=2,
-    description="Day grain with every business dimension (resource and principal included): day, month and total "
-                "aggregates that need a principal or a resource.",
+    name="cost_daily", source=HOURLY_COST_FACTS, grain="day", rank=2, partition_key="usage_date",
+    description="Day grain with every dimension but the hour (resource, principal and allocation included): day, "
+                "month and total aggregates that need a principal or a resource, and the confidence KPIs.",
     group_by=("org_id", "env_id", "cluster_id", "resource_id", "resource_type", "product", "line_type",
-              "principal_id", "principal_type", "owner", *_BUSINESS, "confidence", "allocation_method"))
+              "principal_id", "principal_type", "owner", *_BUSINESS, "confidence", "allocation_method",
+              "allocation_reason"))
 
 COST_HOURLY_TEAM = RollupTable(
-    name="cost_hourly_team", source=HOURLY_COST_FACTS, grain="hour", rank=3,
-    description="Hour grain without principal and resource: hourly series per cluster, business unit and team.",
-    group_by=("org_id", "env_id", "cluster_id", "product", "line_type", "owner", *_BUSINESS, "confidence"))
+    name="cost_hourly_team", source=HOURLY_COST_FACTS, grain="hour", rank=3, partition_key="hour",
+    description="Hour grain with what its readers group and filter by: the /metrics samples (org, environment, "
+                "cluster, product, business unit, team, cost center) and Grafana's hourly series.",
+    group_by=("org_id", "env_id", "cluster_id", "product", "team", "business_unit", "cost_center"))
 
 TOPIC_COST_DAILY = RollupTable(
     name="topic_cost_daily", source=HOURLY_TOPIC_FACTS, grain="day", rank=0,

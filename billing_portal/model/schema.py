@@ -63,6 +63,7 @@ class Table:
     description: str = ""
     day_column: str | None = "usage_date"   # the column a day of the table is replaced by
     asset: str | None = None                # the Dagster asset that writes it (None: several, or none)
+    partition_key: str | None = None        # natively partitioned by day on this column (a partition per day)
 
     def names(self, *roles: Role) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if not roles or c.role in roles)

@@ -185,25 +185,27 @@ def _bounded_writer(cur):
 
 def copy_text(conn: psycopg.Connection, table: str | sql.Composable, columns: Sequence[str], payloads) -> int:
     """COPY text-format payloads (iterable of bytes-like, or of (bytes-like, owner)) into `table(columns)`.
-    Returns the number of bytes sent."""
+    Returns the number of rows the server says it copied."""
     ident = sql.Identifier(*table.split(".")) if isinstance(table, str) else table
     stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(ident, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
-    sent = 0
-    with conn.cursor() as cur, cur.copy(stmt, writer=_bounded_writer(cur)) as cp:
-        for item in payloads:
-            data = item[0] if isinstance(item, tuple) else item
-            for start in range(0, len(data), CHUNK_BYTES):
-                cp.write(data[start:start + CHUNK_BYTES])
-            sent += len(data)
-    return sent
+    with conn.cursor() as cur:
+        with cur.copy(stmt, writer=_bounded_writer(cur)) as cp:
+            for item in payloads:
+                data = item[0] if isinstance(item, tuple) else item
+                for start in range(0, len(data), CHUNK_BYTES):
+                    cp.write(data[start:start + CHUNK_BYTES])
+        return cur.rowcount
 
 
 def copy_table_text(conn: psycopg.Connection, table: str | sql.Composable, data: pa.Table,
                     columns: Sequence[str] | None = None, *, converters: dict | None = None,
                     chunk_rows: int = TEXT_CHUNK_ROWS) -> int:
-    """COPY an Arrow table (text format, built with Arrow compute). Returns the row count."""
+    """COPY an Arrow table (text format, built with Arrow compute). Returns the row count, once the server's count of
+    the rows it copied is checked against the table's (so what the caller computed from the table was stored)."""
     columns = list(columns if columns is not None else data.column_names)
     if data.num_rows == 0:
         return 0
-    copy_text(conn, table, columns, text_chunks(data, columns, converters=converters, chunk_rows=chunk_rows))
+    copied = copy_text(conn, table, columns, text_chunks(data, columns, converters=converters, chunk_rows=chunk_rows))
+    if copied != data.num_rows:
+        raise RuntimeError(f"COPY into {table} stored {copied} rows of {data.num_rows}")
     return data.num_rows

@@ -1,11 +1,13 @@
-"""Writing the rollups of `hourly_cost_facts` (the tables of billing_portal/model/rollups.py), one day at a time.
+"""Writing the rollups of `hourly_cost_facts` (the tables of billing_portal/model/rollups.py), one day at a time,
+inside the transaction that swaps the day's facts in, so a reader sees the facts and their rollups of the same run.
 
-`refresh_rollups` runs inside the transaction that replaces the day's facts, so a reader sees the facts and their
-rollups of the same run, never a mix. Each rollup is a GROUP BY of the day's fact partition; the columns it keeps
-are its dimensions (the sidecar's `query.ROLLUPS` picks the smallest one that answers a request). Besides the net
+The writer aggregates the day's facts held in memory (`aggregate_rollup`: Arrow's hash group-by over the dictionary
+codes, exact int64 sums) and COPYs each rollup: the partitioned ones (`partition_key` in the model) into a staged day
+partition swapped in with the facts, the small ones by DELETE + COPY. `refresh_rollups` gives the same rows from
+stored facts with SQL GROUP BYs (tests compare both; migrations use the same statements). Besides the net
 `amount_usd`, every rollup row keeps `charges_usd`, the sum of its facts' positive amounts (a row can hold a charge
-and a credit), which the figures of migration 0014 need; after the rollups, the day's `cost_figures_daily` rows are
-rebuilt from them (`refresh_cost_figures`).
+and a credit), which the figures of migration 0014 need; after the rollups are in, the day's `cost_figures_daily`
+rows are rebuilt from them (`refresh_cost_figures`).
 """
 
 from __future__ import annotations
@@ -19,26 +21,90 @@ import pyarrow.compute as pc
 from psycopg import sql
 
 from billing_portal.model.tables import HOURLY_COST_FACTS, RollupTable, rollups_of
-from billing_portal.warehouse.replace import partition_name
+from billing_portal.money import units_to_text_arrow
+from billing_portal.warehouse.copy import copy_table_text
+from billing_portal.warehouse.replace import StagedPartition, attach_staged, partition_name, stage_day_partition
 
 # The principal view's rollups (billing_portal/model/rollups.py), cheapest first.
 ROLLUP_TABLES: tuple[RollupTable, ...] = rollups_of(HOURLY_COST_FACTS.name)
 
 
+def aggregate_rollup(rollup: RollupTable, facts: pa.Table) -> pa.Table:
+    """One rollup of a day's facts (an Arrow table with the rollup's keys and `amount_units`): grouped by the
+    rollup's keys, exact int64 sums of `amount_units`, of its positive part (`charges_units`) and row counts
+    (`fact_rows`). Null keys form their own group, as in SQL; dictionary keys stay dictionaries."""
+    keys = list(rollup.keys)
+    amounts = facts.column("amount_units")
+    charges = pc.max_element_wise(amounts, pa.scalar(0, pa.int64()))
+    grouped = (facts.select(keys).append_column("amount_units", amounts).append_column("charges_units", charges)
+               .group_by(keys, use_threads=False)
+               .aggregate([("amount_units", "sum"), ("charges_units", "sum"), ("amount_units", "count")]))
+    return grouped.rename_columns({"amount_units_sum": "amount_units", "charges_units_sum": "charges_units",
+                                   "amount_units_count": "fact_rows"})
+
+
+def _converters(day: dt.date) -> dict:
+    day_text = pa.array([day.isoformat()], pa.string())
+    return {
+        "usage_date": lambda chunk, offset: day_text.take(pa.array(np.zeros(chunk.num_rows, dtype=np.int32))),
+        "amount_usd": lambda chunk, offset: units_to_text_arrow(chunk.column("amount_units")),
+        "charges_usd": lambda chunk, offset: units_to_text_arrow(chunk.column("charges_units")),
+    }
+
+
+def aggregate_rollups(facts: pa.Table, rollups: tuple[RollupTable, ...] = ROLLUP_TABLES) -> dict[str, pa.Table]:
+    """Every rollup of the day's facts, in memory (see `aggregate_rollup`)."""
+    return {r.name: aggregate_rollup(r, facts) for r in rollups}
+
+
+def write_rollups(conn: psycopg.Connection, day: dt.date, aggregated: dict[str, pa.Table],
+                  rollups: tuple[RollupTable, ...] = ROLLUP_TABLES) -> tuple[dict[str, int], list[StagedPartition]]:
+    """COPY the day's aggregated rollups: a partitioned rollup into a staged day partition (returned, to be swapped
+    in with the facts by `attach_staged`), the others by DELETE + COPY. Returns (rows per rollup, staged)."""
+    converters = _converters(day)
+    written, staged = {}, []
+    for rollup in rollups:
+        rows = aggregated[rollup.name]
+        columns = list(rollup.names())
+
+        def load(c, name, rows=rows, columns=columns) -> int:
+            return copy_table_text(c, name, rows, columns, converters=converters)
+
+        if rollup.partition_key:
+            staged.append(stage_day_partition(conn, rollup.name, day, load, key_column=rollup.partition_key))
+        else:
+            conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.name)), (day,))
+            load(conn, rollup.name)
+        written[rollup.name] = rows.num_rows
+    return written, staged
+
+
+def _insert_grouped(conn: psycopg.Connection, rollup: RollupTable, target: str, source: sql.Composable,
+                    day: dt.date) -> int:
+    """INSERT INTO `target` the rollup's rows of `day` grouped from `source` (the stored facts)."""
+    keys = sql.SQL(", ").join(sql.Identifier(c) for c in rollup.keys)
+    return conn.execute(sql.SQL(
+        "INSERT INTO {target} ({columns}) SELECT %s, {keys}, sum(amount_usd), count(*),"
+        " coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0) FROM {source} GROUP BY {keys}").format(
+        target=sql.Identifier(target), columns=sql.SQL(", ").join(sql.Identifier(c) for c in rollup.names()),
+        keys=keys, source=source), (day,)).rowcount
+
+
 def refresh_rollups(conn: psycopg.Connection, day: dt.date, source_table: str | None = None) -> dict[str, int]:
-    """Replace `day` in every rollup from the day's facts (`source_table`, by default the attached partition;
-    the fact writer passes the freshly loaded table before it is swapped in); returns rows written per rollup."""
-    source = sql.Identifier(source_table or partition_name("hourly_cost_facts", day))
+    """Replace `day` in every rollup from the day's stored facts (`source_table`, by default the attached partition)
+    with SQL GROUP BYs: the same rows as the writer's; returns rows written per rollup (and the figures')."""
+    source = sql.Identifier(source_table or partition_name(HOURLY_COST_FACTS.name, day))
     written = {}
     for rollup in ROLLUP_TABLES:
-        cols = sql.SQL(", ").join(sql.Identifier(c) for c in rollup.keys)
-        conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.name)), (day,))
-        cur = conn.execute(sql.SQL(
-            "INSERT INTO {table} (usage_date, {cols}, amount_usd, charges_usd, fact_rows)"
-            " SELECT %s, {cols}, sum(amount_usd), coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0),"
-            " count(*) FROM {source} GROUP BY {cols}").format(
-                table=sql.Identifier(rollup.name), cols=cols, source=source), (day,))
-        written[rollup.name] = cur.rowcount
+        if rollup.partition_key:
+            staged = stage_day_partition(
+                conn, rollup.name, day, lambda c, name, r=rollup: _insert_grouped(c, r, name, source, day),
+                key_column=rollup.partition_key)
+            attach_staged(conn, staged)
+            written[rollup.name] = staged.rows
+        else:
+            conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.name)), (day,))
+            written[rollup.name] = _insert_grouped(conn, rollup, rollup.name, source, day)
     written["cost_figures_daily"] = refresh_figures(conn, day)
     return written
 
@@ -46,96 +112,3 @@ def refresh_rollups(conn: psycopg.Connection, day: dt.date, source_table: str | 
 def refresh_figures(conn: psycopg.Connection, day: dt.date) -> int:
     """Rebuild the day's `cost_figures_daily` rows from its `cost_daily` rollup (SQL `refresh_cost_figures`)."""
     return int(conn.execute("SELECT refresh_cost_figures(%s)", (day,)).fetchone()[0])
-
-
-KEY_SPACE_LIMIT = 2**62  # combined keys stay below this (int64), re-numbered densely when they would not
-
-
-def _codes(col: pa.Array) -> tuple[np.ndarray, pa.Array | None, int]:
-    """A key column → (int64 codes with 0 = null, the values they index or None for timestamps, cardinality + 1)."""
-    if pa.types.is_timestamp(col.type):
-        enc = pc.dictionary_encode(col)
-        values = enc.dictionary
-    else:
-        enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
-        values = enc.dictionary
-    idx = enc.indices
-    codes = idx.to_numpy(zero_copy_only=False) if idx.null_count == 0 else idx.fill_null(-1).to_numpy()
-    return codes.astype(np.int64) + 1, values, len(values) + 1
-
-
-def aggregate_rollup(rollup: RollupTable, facts: pa.Table) -> pa.Table:
-    """One rollup of a day's facts: group by the rollup's keys, exact sums of `amount_units` (int64), of its
-    positive part (`charges_units`) and row counts. Null keys form their own group, as in SQL.
-
-    Keys are dictionary codes combined into one int64 (mixed radix; when the key space would pass 2^62 the key so
-    far is re-numbered densely with `np.unique`, and decoded back through that table later), the rows sorted by it
-    and summed with `np.add.reduceat` (integers: exact). The groups' codes are decoded into dictionary-typed
-    columns, so no string is materialized per row and only a few int64 arrays of the day's length are alive."""
-    keys = list(rollup.keys)
-    amounts = facts.column("amount_units").combine_chunks().to_numpy(zero_copy_only=False).astype(np.int64)
-    n = len(amounts)
-    combined = np.zeros(n, dtype=np.int64)
-    space, base, dims = 1, None, []
-    segments: list[tuple[np.ndarray | None, list[tuple[pa.Array, int]]]] = []
-    for k in keys:
-        codes, values, card = _codes(facts.column(k).combine_chunks())
-        if space * card >= KEY_SPACE_LIMIT:
-            uniq, inverse = np.unique(combined, return_inverse=True)
-            segments.append((base, dims))
-            base, dims, space = uniq, [], len(uniq)
-            combined = inverse.reshape(-1).astype(np.int64)
-        combined *= card
-        combined += codes
-        space *= card
-        dims.append((values, card))
-        del codes
-    segments.append((base, dims))
-    order = np.argsort(combined, kind="stable")
-    combined = combined[order]
-    starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]]) if n else np.zeros(0, np.int64)
-    sorted_amounts = amounts[order]
-    sums = np.add.reduceat(sorted_amounts, starts) if n else np.zeros(0, np.int64)
-    charges = np.add.reduceat(np.maximum(sorted_amounts, 0), starts) if n else np.zeros(0, np.int64)
-    del sorted_amounts
-    counts = np.diff(np.r_[starts, n]) if n else np.zeros(0, np.int64)
-    key = combined[starts]
-    del order, combined
-    decoded: list[pa.Array] = []
-    for seg_base, seg_dims in reversed(segments):
-        for values, card in reversed(seg_dims):
-            decoded.append(_decode(key % card, values))
-            key = key // card
-        if seg_base is not None:
-            key = seg_base[key]
-    out: dict[str, pa.Array] = dict(zip(keys, reversed(decoded), strict=True))
-    out["charges_units"] = pa.array(charges, pa.int64())
-    out["amount_units"] = pa.array(sums, pa.int64())
-    out["fact_rows"] = pa.array(counts, pa.int64())
-    return pa.table(out)
-
-
-def _decode(code: np.ndarray, values: pa.Array) -> pa.Array:
-    idx = pa.array(code - 1, mask=code == 0).cast(pa.int32())
-    return values.take(idx) if pa.types.is_timestamp(values.type) else pa.DictionaryArray.from_arrays(idx, values)
-
-
-def write_rollups(conn: psycopg.Connection, day: dt.date, facts: pa.Table) -> dict[str, int]:
-    """Replace `day` in every rollup from the day's facts held in memory (an Arrow table with the fact columns and
-    `amount_units`); same rows as `refresh_rollups` over the stored facts. Returns rows written per rollup."""
-    from billing_portal.money import units_to_text_arrow
-    from billing_portal.warehouse.copy import copy_table_text
-
-    day_text = pa.array([day.isoformat()], pa.string())
-    converters = {
-        "usage_date": lambda chunk, offset: day_text.take(pa.array(np.zeros(chunk.num_rows, dtype=np.int32))),
-        "amount_usd": lambda chunk, offset: units_to_text_arrow(chunk.column("amount_units")),
-        "charges_usd": lambda chunk, offset: units_to_text_arrow(chunk.column("charges_units")),
-    }
-    written = {}
-    for rollup in ROLLUP_TABLES:
-        rows = aggregate_rollup(rollup, facts)
-        conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.name)), (day,))
-        written[rollup.name] = copy_table_text(conn, rollup.name, rows, list(rollup.names()), converters=converters)
-    written["cost_figures_daily"] = refresh_figures(conn, day)
-    return written

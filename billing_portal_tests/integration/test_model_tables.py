@@ -29,3 +29,11 @@ def test_every_migrated_table_is_in_the_model(database_url):
             " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition")}
     missing = sorted(migrated - set(TABLE) - NOT_MODELLED)
     assert not missing, f"tables created by the migrations but not in billing_portal/model/: {missing}"
+
+
+def test_the_partitioned_tables_are_the_models(database_url):
+    with psycopg.connect(database_url) as conn:
+        got = dict(conn.execute(
+            "SELECT c.relname, a.attname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid"
+            " JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]").fetchall())
+    assert got == {t.name: t.partition_key for t in TABLES if t.partition_key}

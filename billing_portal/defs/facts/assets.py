@@ -16,7 +16,7 @@ from dagster import (
 )
 
 from billing_portal.defs.billing.publish import collected_fingerprint, publish_bill
-from billing_portal.defs.facts.checks import reconcile_day, stored_figures
+from billing_portal.defs.facts.checks import quarantined_bill, reconcile_facts, stored_figures
 from billing_portal.defs.facts.write import write_facts
 from billing_portal.defs.inputs import (
     read_attribution,
@@ -35,8 +35,8 @@ from billing_portal.resources.warehouse import lock_partition
 
 CHECKS = [
     AssetCheckSpec("reconciliation", asset="hourly_cost_facts", blocking=True,
-                   description="ERROR unless, per day, per bill line and per resource × line type, the stored facts "
-                               "equal the bill."),
+                   description="ERROR unless, per day, per bill line and per resource × line type, the facts written "
+                               "(every row COPYed, as the server counted them) equal the bill."),
     AssetCheckSpec("unallocated_share", asset="hourly_cost_facts",
                    description="WARN when the unallocated share of the days' charges (positive amounts on "
                                "UNALLOCATED over all positive amounts; credits apart) exceeds "
@@ -97,8 +97,9 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
             # The bill is published with its facts; holding its lock keeps another run from collecting it anew.
             lock_partition(conn, "billing_costs", day, warehouse.partition_lock_wait_seconds)
             publish_bill(conn, day, bill)
-            rows = write_facts(conn, day, result.facts)
-            rec = reconcile_day(conn, day)
+            rows = write_facts(conn, day, result.table)
+            # on the rows just COPYed (their count checked by the server), against the bill just published
+            rec = reconcile_facts(day, lines, result.table, *quarantined_bill(conn, day))
             prev = warehouse.record_status(conn, "hourly_cost_facts", day, rows, rec.allocated, context.run.run_id,
                                            rec.as_dict())
         t3 = time.perf_counter()

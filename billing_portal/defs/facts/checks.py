@@ -1,6 +1,11 @@
-"""Checks computed on what was actually stored: reconciliation against the bill, quarantine, and the figures of the
-stored days (unallocated share, attribution completeness) read from `cost_figures_daily` through the SQL definitions
-of migration 0014, exactly as the API, /metrics and the dashboards read them."""
+"""The facts' checks: reconciliation against the bill, quarantine, and the figures of the stored days (unallocated
+share, attribution completeness) read from `cost_figures_daily` through the SQL definitions of migration 0014,
+exactly as the API, /metrics and the dashboards read them.
+
+The reconciliation is computed twice over, by the same rules: `reconcile_facts` on the rows the writer COPYs (the
+Arrow table whose text is sent; the server's COPY row count must equal its length), which the asset uses — no scan
+of the day after writing it; and `reconcile_day` on the stored day in SQL, for audits and the tests that tamper
+with stored facts."""
 
 from __future__ import annotations
 
@@ -8,10 +13,16 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg.rows import tuple_row
 
 from billing_portal.defs.partitions import day_bounds
+from billing_portal.money import from_units
+from billing_portal.ownership.names import UNALLOCATED
 
 
 @dataclass
@@ -56,6 +67,50 @@ SELECT (SELECT COALESCE(sum(amount), 0) FROM b),
        (SELECT COALESCE(sum(amount), 0) FROM quarantine_rows WHERE usage_date = %(day)s AND source = 'billing'),
        (SELECT count(*) FROM quarantine_rows WHERE usage_date = %(day)s AND source = 'billing')
 """
+
+
+def _cents(units: np.ndarray) -> np.ndarray:
+    """int64 units (1e-8 USD) → cents, rounded half away from zero (PostgreSQL's round(numeric, 2))."""
+    return np.sign(units) * ((np.abs(units) + 500_000) // 1_000_000)
+
+
+def reconcile_facts(day: dt.date, lines: pd.DataFrame, facts: pa.Table, quarantined: Decimal = Decimal(0),
+                    quarantined_rows: int = 0) -> DayReconciliation:
+    """The day's bill (`lines`: line_no, resource_id, line_type, amount_units) against its facts (an Arrow table with
+    line_no, resource_id, line_type, principal_id, amount_units), per line exactly and per resource × line type to
+    the cent: the same rules as `reconcile_day`, on the rows being written."""
+    by_line = facts.group_by(["line_no"]).aggregate([("amount_units", "sum")]).to_pandas()
+    bill_line = lines[["line_no", "amount_units"]].astype({"line_no": "int64", "amount_units": "int64"})
+    joined = bill_line.merge(by_line.astype({"line_no": "int64"}), on="line_no", how="outer")
+    mismatched_lines = int((joined["amount_units"].isna() | joined["amount_units_sum"].isna()
+                            | (joined["amount_units"] != joined["amount_units_sum"])).sum())
+
+    def per_rlt(frame: pd.DataFrame, amount: str) -> pd.Series:
+        keys = frame[["resource_id", "line_type"]].astype(object).fillna("\0null")
+        return frame[amount].groupby([keys["resource_id"], keys["line_type"]]).sum()
+
+    f_rlt = facts.select(["resource_id", "line_type", "amount_units"]).group_by(["resource_id", "line_type"]) \
+        .aggregate([("amount_units", "sum")]).to_pandas()
+    rlt = pd.concat([per_rlt(lines, "amount_units").rename("b"), per_rlt(f_rlt, "amount_units_sum").rename("f")],
+                    axis=1)
+    both = rlt.notna().all(axis=1)
+    mismatched_rlt = int((~both).sum()) + int((_cents(rlt.loc[both, "b"].to_numpy(np.int64))
+                                               != _cents(rlt.loc[both, "f"].to_numpy(np.int64))).sum())
+    unallocated = pc.sum(pc.filter(facts.column("amount_units"),
+                                   pc.equal(facts.column("principal_id").cast(pa.string()), UNALLOCATED))).as_py()
+    return DayReconciliation(day, from_units(int(lines["amount_units"].sum())),
+                             from_units(int(pc.sum(facts.column("amount_units")).as_py() or 0)), quarantined,
+                             quarantined_rows, mismatched_lines, mismatched_rlt, from_units(int(unallocated or 0)))
+
+
+_QUARANTINED = ("SELECT COALESCE(sum(amount), 0), count(*) FROM quarantine_rows WHERE usage_date = %s"
+                " AND source = 'billing'")
+
+
+def quarantined_bill(conn: psycopg.Connection, day: dt.date) -> tuple[Decimal, int]:
+    """The published bill's quarantined amount and rows of `day`."""
+    amount, rows = conn.execute(_QUARANTINED, (day,)).fetchone()
+    return amount, int(rows)
 
 
 def reconcile_day(conn: psycopg.Connection, day: dt.date) -> DayReconciliation:

@@ -1,15 +1,16 @@
 """Writing a day of hourly cost facts: stable order by hour, `fact_no`, exact NUMERIC text, atomic partition swap.
 
 The rows go to PostgreSQL as COPY text built column by column with Arrow compute (`warehouse.copy.text_chunks`):
-amounts from int64 units by integer arithmetic (`money.units_to_text_arrow`), strings dictionary-escaped, hours from
-the day's 24 distinct values. The staging partition is created in the same transaction (no WAL under
-wal_level=minimal), indexed after the load (one sort per index instead of per-row maintenance), its rollups are
-rebuilt from it, and only then is it swapped in.
+amounts from int64 units by integer arithmetic (`money.units_to_text_arrow`), strings from their dictionaries (each
+distinct value escaped once), hours from the day's 24 distinct values. The staging partition is created in the same
+transaction (no WAL under wal_level=minimal) and indexed after the load (one sort per index instead of per-row
+maintenance); the rollups are aggregated from the same rows meanwhile, and only then is everything swapped in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,8 @@ from psycopg import sql
 from billing_portal.model.tables import HOURLY_COST_FACTS
 from billing_portal.money import units_to_text_arrow
 from billing_portal.warehouse.copy import copy_table_text
-from billing_portal.warehouse.replace import swap_day_partition
-from billing_portal.warehouse.rollups import write_rollups
+from billing_portal.warehouse.replace import attach_staged, stage_day_partition
+from billing_portal.warehouse.rollups import aggregate_rollups, refresh_figures, write_rollups
 
 FACT_COLUMNS = list(HOURLY_COST_FACTS.names())  # the table, in order (billing_portal/model/tables.py)
 _COMPUTED = ("usage_date", "fact_no", "amount_usd")
@@ -98,16 +99,24 @@ def index_facts(conn: psycopg.Connection, table_name: str) -> None:
 def write_facts(conn: psycopg.Connection, day: dt.date, facts: pd.DataFrame | pa.Table) -> int:
     """Replace the day's partition of hourly_cost_facts and its rollups (inside the caller's transaction).
 
-    The rollups are aggregated from the same in-memory rows (Arrow hash aggregation of exact int64 units) and
-    COPYed, instead of GROUP BY scans of the new partition; `rollups.refresh_rollups` (SQL, from the stored facts)
-    gives identical rows and the tests compare both with the facts."""
-    rows = _swap(conn, day, fact_table(facts))
+    The facts are COPYed into a staged partition and indexed while, on another thread, their rollups are aggregated
+    from the same in-memory rows (Arrow's hash group-by over the dictionary codes, exact int64 sums; PostgreSQL works
+    on the COPY and the indexes meanwhile, so both cores are busy); the rollups are COPYed next (the large ones
+    into staged partitions too), then every staged day is swapped in at once and the day's figures rebuilt.
+    `rollups.refresh_rollups` (SQL, from the stored facts) gives identical rows; the tests compare both."""
+    table = fact_table(facts)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollups") as pool:
+        aggregating = pool.submit(aggregate_rollups, table)
+        facts_staged = stage_day_partition(
+            conn, HOURLY_COST_FACTS.name, day,
+            lambda c, name: copy_table_text(c, name, table, FACT_COLUMNS, converters=_converters(day)),
+            key_column=HOURLY_COST_FACTS.partition_key)
+        index_facts(conn, facts_staged.staging)
+        aggregated = aggregating.result()
+    _, rollups_staged = write_rollups(conn, day, aggregated)
+    del aggregated
+    for staged in (facts_staged, *rollups_staged):
+        attach_staged(conn, staged)
+    refresh_figures(conn, day)
     pa.default_memory_pool().release_unused()  # the day's buffers are free now: hand them back before the next day
-    return rows
-
-
-def _swap(conn: psycopg.Connection, day: dt.date, table: pa.Table) -> int:
-    return swap_day_partition(
-        conn, "hourly_cost_facts", day,
-        lambda c, name: copy_table_text(c, name, table, FACT_COLUMNS, converters=_converters(day)), FACT_COLUMNS,
-        after_load=[index_facts, lambda c, name: write_rollups(c, day, table)])
+    return facts_staged.rows
