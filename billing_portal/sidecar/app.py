@@ -22,7 +22,7 @@ from billing_portal.sidecar.exporter import (
     render,
 )
 from billing_portal.sidecar.guards import register_guards
-from billing_portal.sidecar.schemas import ErrorEnvelope
+from billing_portal.sidecar.responses import ErrorEnvelope
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,11 @@
-"""Helpers shared by the read endpoints: filters from parsed query data, the decorators every read endpoint uses."""
+"""What every read endpoint shares: how it is declared (`read_endpoint`: route, validated query, documented answer
+and errors) and the split of `group_by` values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+from apiflask import APIBlueprint, Schema
 from marshmallow import RAISE
 
 from billing_portal.sidecar.query import CASE_FOLDED, FACT_DIMENSIONS
@@ -51,3 +55,21 @@ def responses(*codes: int, csv: bool = False) -> dict:
     if csv:
         out[200] = CSV_200
     return out
+
+
+def read_endpoint(bp: APIBlueprint, path: str, query: type[Schema] | None, output: type[Schema] | None, *,
+                  summary: str, description: str, errors: tuple[int, ...] = (400, 503), csv: bool = False,
+                  documented: Mapping | None = None) -> Callable:
+    """Declare `GET path` on `bp`, under the blueprint's tag: its query parameters validated by `query` (unknown
+    ones refused, the handler gets them as `query_data`), its answer documented by `output`, its error answers
+    (`errors`, and the CSV variant with `csv`); `documented` replaces the generated responses."""
+    def register(view: Callable) -> Callable:
+        view = bp.doc(tags=[bp.tag], summary=summary, description=description,
+                      responses=documented if documented is not None else responses(*errors, csv=csv))(view)
+        if output is not None:
+            view = bp.output(output)(view)
+        if query is not None:
+            view = bp.input(query, **QUERY)(view)
+        return bp.get(path)(view)
+
+    return register

@@ -11,33 +11,23 @@ from apiflask import APIBlueprint
 from psycopg import sql
 
 from billing_portal.sidecar import db, pagination
-from billing_portal.sidecar.api.common import QUERY, filters_from, responses
+from billing_portal.sidecar.api.common import filters_from, read_endpoint
 from billing_portal.sidecar.api.views import keyset_page
-from billing_portal.sidecar.encode import csv_lines, csv_response, day, money, ts
+from billing_portal.sidecar.encode import csv_lines, csv_response
 from billing_portal.sidecar.query import FACT_FIELDS, FACTS_SOURCE, fact_days, range_and_filters
-from billing_portal.sidecar.schemas import DEFAULT_LIMIT, CostsPage, CostsQuery
+from billing_portal.sidecar.responses import CostsPage
+from billing_portal.sidecar.schemas import DEFAULT_LIMIT, CostsQuery
 
 bp = APIBlueprint("costs", __name__, tag="costs")
 
 SELECT = sql.SQL(", ").join(sql.Identifier(f) for f in FACT_FIELDS)
 
 
-def _row(r: dict) -> dict:
-    item = {k: r[k] for k in FACT_FIELDS}
-    item["hour"] = ts(r["hour"])
-    item["usage_date"] = day(r["usage_date"])
-    item["amount_usd"] = money(r["amount_usd"])
-    return item
-
-
-@bp.get("/v1/costs")
-@bp.input(CostsQuery, **QUERY)
-@bp.output(CostsPage)
-@bp.doc(tags=["costs"], summary="Hourly cost facts", description=(
+@read_endpoint(bp, "/v1/costs", CostsQuery, CostsPage, csv=True, summary="Hourly cost facts", description=(
     "Every allocated fact (hour × bill line × principal) with an hour in [from_ts, to_ts), at most 366 days. "
     "Filters on every dimension are repeatable (OR within a parameter, AND across parameters). Pages of `limit` "
     "rows (≤ 10000) in the stable order (usage_date, fact_no); pass `next` back as `cursor` with the same range "
-    "and filters. Amounts are strings with 8 decimals."), responses=responses(400, 503, csv=True))
+    "and filters. Amounts are strings with 8 decimals."))
 def list_costs(query_data: dict):
     from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
     filters = filters_from(query_data)
@@ -51,4 +41,4 @@ def list_costs(query_data: dict):
 
     return keyset_page("hourly_cost_facts", SELECT, lambda conn: fact_days(conn, from_ts, to_ts),
                        lambda lo, hi: range_and_filters(FACTS_SOURCE, lo, hi, filters), from_ts, to_ts, query_data,
-                       query_data.get("limit", DEFAULT_LIMIT), pagination.fingerprint(from_ts, to_ts, filters), _row)
+                       query_data.get("limit", DEFAULT_LIMIT), pagination.fingerprint(from_ts, to_ts, filters), CostsPage)

@@ -1,10 +1,20 @@
-"""Day ranges of the daily endpoints (/v1/confidence, /v1/reconciliation): the days of [from_ts, to_ts) (or the
-aliases start/end, inclusive), loaded by `schemas.DayRange` as inclusive `start`/`end`, with defaults."""
+"""The daily endpoints (/v1/confidence, /v1/ownership/worklist, /v1/reconciliation): the days asked for — those of
+[from_ts, to_ts), or the aliases start/end, inclusive, loaded by `schemas.DayRange` as inclusive `start`/`end` —
+with their defaults, and the answer: JSON as its schema documents it, or with format=csv its rows, one column per
+field of the row schema, written as in JSON."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 
+from apiflask import Schema
+from psycopg import sql
+
+from billing_portal.sidecar import db
+from billing_portal.sidecar.encode import csv_lines, csv_response
+from billing_portal.sidecar.query import day_start
+from billing_portal.sidecar.responses import answer, field_names, renderer
 from billing_portal.sidecar.schemas import MAX_DAY_RANGE_DAYS
 
 DEFAULT_DAYS = 30
@@ -22,10 +32,20 @@ def resolve_days(start: dt.date | None, end: dt.date | None, newest: dt.date | N
     return start, end
 
 
-def range_fields(start: dt.date, end: dt.date) -> dict:
-    """The answered range in both forms: half-open timestamps and inclusive days."""
-    from billing_portal.sidecar.encode import day, ts
-    from billing_portal.sidecar.query import day_start
+def requested_days(query_data: dict, newest_in: str) -> tuple[dt.date, dt.date]:
+    """The inclusive days asked for; an open range ends at the newest `usage_date` of table `newest_in`."""
+    newest = db.fetch_one(sql.SQL("SELECT max(usage_date) AS d FROM {}").format(sql.Identifier(newest_in)))["d"]
+    return resolve_days(query_data.get("start"), query_data.get("end"), newest)
 
-    return {"from_ts": ts(day_start(start)), "to_ts": ts(day_start(end + dt.timedelta(days=1))),
-            "start": day(start), "end": day(end)}
+
+def days_answer(query_data: dict, schema: type[Schema], days: tuple[dt.date, dt.date], rows: Sequence[Mapping],
+                csv_name: str, *, more: Callable[[], Mapping] = dict, csv_leaves_out: tuple[str, ...] = ()):
+    """`schema` (a `DaysAnswer` listing `rows` as its `data`, with the fields `more()` gives) as JSON; with
+    format=csv the rows alone, the row schema's fields but `csv_leaves_out` as columns."""
+    if query_data["format"] == "csv":
+        row_schema = schema._declared_fields["data"].inner.nested
+        render, columns = renderer(row_schema), field_names(row_schema, *csv_leaves_out)
+        return csv_response(csv_lines(columns, ([d[c] for c in columns] for d in map(render, rows))), csv_name)
+    start, end = days
+    return answer(schema, {"from_ts": day_start(start), "to_ts": day_start(end + dt.timedelta(days=1)),
+                           "start": start, "end": end, "data": rows, **more()})

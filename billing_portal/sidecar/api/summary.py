@@ -10,10 +10,11 @@ import datetime as dt
 
 from apiflask import APIBlueprint
 
-from billing_portal.sidecar.api.common import QUERY, filters_from, responses, split_group_by
+from billing_portal.sidecar.api.common import filters_from, read_endpoint, split_group_by
 from billing_portal.sidecar.api.views import summary_answer
 from billing_portal.sidecar.query import aggregate_statement, pick_source_for_range, range_and_filters
-from billing_portal.sidecar.schemas import Summary, SummaryQuery
+from billing_portal.sidecar.responses import Summary
+from billing_portal.sidecar.schemas import SummaryQuery
 
 bp = APIBlueprint("summary", __name__, tag="costs")
 
@@ -36,15 +37,13 @@ def period_end(start: dt.datetime, granularity: str) -> dt.datetime:
     return start.replace(year=month // 12, month=month % 12 + 1)
 
 
-@bp.get("/v1/costs/summary")
-@bp.input(SummaryQuery, **QUERY)
-@bp.output(Summary)
-@bp.doc(tags=["costs"], summary="Cost summary by dimensions and time buckets", description=(
+@read_endpoint(bp, "/v1/costs/summary", SummaryQuery, Summary, csv=True,
+               summary="Cost summary by dimensions and time buckets", description=(
     "Sums of amount_usd in [from_ts, to_ts) grouped by `group_by` (any fact dimensions, repeat or comma-separate) "
     "and `granularity` (hour ≤ 31 days, day, month, total; UTC buckets). Each row's period_start/period_end are "
     "its bucket clipped to the range: a bucket the range covers only in part is labelled with the part summed. "
     "Same filters as /v1/costs. JSON answers are capped at 100000 rows (400 beyond: narrow the range or use "
-    "format=csv, which streams without a cap, with the same columns)."), responses=responses(400, 503, csv=True))
+    "format=csv, which streams without a cap, with the same columns)."))
 def summary(query_data: dict):
     from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
     group_by = split_group_by(query_data["group_by"])

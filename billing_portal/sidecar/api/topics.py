@@ -16,21 +16,19 @@ from psycopg import sql
 
 from billing_portal.model.tables import HOURLY_TOPIC_FACTS
 from billing_portal.sidecar import db, pagination
-from billing_portal.sidecar.api.common import QUERY, responses
+from billing_portal.sidecar.api.common import read_endpoint
 from billing_portal.sidecar.api.summary import bucket
 from billing_portal.sidecar.api.views import keyset_page, summary_answer
-from billing_portal.sidecar.encode import csv_lines, csv_response, day, money, ts
+from billing_portal.sidecar.encode import csv_lines, csv_response
 from billing_portal.sidecar.fields import Timestamp, dim_filter
 from billing_portal.sidecar.query import CASE_FOLDED, Source, Where, aligned, period_expression
+from billing_portal.sidecar.responses import Summary, TopicsPage
 from billing_portal.sidecar.schemas import (
     DEFAULT_LIMIT,
     MAX_HOURLY_RANGE_DAYS,
     MAX_LIMIT,
     MAX_RANGE_DAYS,
-    Summary,
-    fact_schema,
     format_field,
-    page_schema,
 )
 
 bp = APIBlueprint("topics", __name__, tag="topics")
@@ -106,10 +104,6 @@ class TopicSummaryQuery(TopicRangeQuery):
             raise ValidationError(f"granularity=hour allows at most {MAX_HOURLY_RANGE_DAYS} days", field_name="to_ts")
 
 
-TopicFact = fact_schema(HOURLY_TOPIC_FACTS, "TopicFact")
-TopicsPage = page_schema(TopicFact, "TopicsPage")
-
-
 def filters_of(data: dict) -> dict[str, list[str]]:
     out = {}
     for d in TOPIC_DIMENSIONS:
@@ -156,19 +150,10 @@ def topic_days(conn, from_ts: dt.datetime, to_ts: dt.datetime) -> list[dt.date]:
 SELECT = sql.SQL(", ").join(sql.Identifier(f) for f in TOPIC_FIELDS)
 
 
-def _row(r: dict) -> dict:
-    item = {k: r[k] for k in TOPIC_FIELDS}
-    item["hour"], item["usage_date"], item["amount_usd"] = ts(r["hour"]), day(r["usage_date"]), money(r["amount_usd"])
-    return item
-
-
-@bp.get("/v1/topics")
-@bp.input(TopicsQuery, **QUERY)
-@bp.output(TopicsPage)
-@bp.doc(tags=["topics"], summary="Hourly topic facts", description=(
+@read_endpoint(bp, "/v1/topics", TopicsQuery, TopicsPage, csv=True, summary="Hourly topic facts", description=(
     "The topic view: every line billed on a Kafka cluster split over the cluster's topics (hour × bill line × "
     "topic), with an hour in [from_ts, to_ts), at most 366 days, same filters, paging and CSV as /v1/costs. "
-    "Topic `UNALLOCATED`: a cluster line without topic metrics."), responses=responses(400, 503, csv=True))
+    "Topic `UNALLOCATED`: a cluster line without topic metrics."))
 def list_topics(query_data: dict):
     from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
     filters = filters_of(query_data)
@@ -181,7 +166,7 @@ def list_topics(query_data: dict):
     return keyset_page("hourly_topic_facts", SELECT, lambda conn: topic_days(conn, from_ts, to_ts),
                        lambda lo, hi: where_of(FACTS_SOURCE, lo, hi, filters), from_ts, to_ts, query_data,
                        query_data.get("limit", DEFAULT_LIMIT),
-                       pagination.fingerprint(from_ts, to_ts, {"view": ["topic"], **filters}), _row)
+                       pagination.fingerprint(from_ts, to_ts, {"view": ["topic"], **filters}), TopicsPage)
 
 
 def summary_statement(source: Source, group_by: list[str], granularity: str, where: Where,
@@ -203,13 +188,11 @@ def summary_statement(source: Source, group_by: list[str], granularity: str, whe
     return stmt
 
 
-@bp.get("/v1/topics/summary")
-@bp.input(TopicSummaryQuery, **QUERY)
-@bp.output(Summary)
-@bp.doc(tags=["topics"], summary="Topic cost summary by dimensions and time buckets", description=(
+@read_endpoint(bp, "/v1/topics/summary", TopicSummaryQuery, Summary, csv=True,
+               summary="Topic cost summary by dimensions and time buckets", description=(
     "The topic view summed in [from_ts, to_ts) by `group_by` (" + ", ".join(TOPIC_DIMENSIONS) + ") and "
     "`granularity` (hour ≤ 31 days, day, month, total): exactly the envelope of /v1/costs/summary. The total of "
-    "a range is the total of its Kafka-cluster bill lines."), responses=responses(400, 503, csv=True))
+    "a range is the total of its Kafka-cluster bill lines."))
 def topics_summary(query_data: dict):
     from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
     group_by = split_group_by(query_data["group_by"])

@@ -8,20 +8,23 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
+from apiflask import Schema
 from psycopg import sql
 
 from billing_portal.sidecar import db, pagination
-from billing_portal.sidecar.encode import csv_lines, csv_response, json_response, money, ts
+from billing_portal.sidecar.encode import csv_lines, csv_response
 from billing_portal.sidecar.errors import bad_parameter
 from billing_portal.sidecar.query import Where, day_start
+from billing_portal.sidecar.responses import Summary, answer
 from billing_portal.sidecar.schemas import MAX_SUMMARY_ROWS
 
 
 def keyset_page(table: str, select: sql.Composable, days: Callable[[object], Iterable[dt.date]],
                 where_of_day: Callable[[dt.datetime, dt.datetime], Where], from_ts: dt.datetime, to_ts: dt.datetime,
-                query_data: dict, limit: int, fingerprint: str, render: Callable[[dict], dict]):
+                query_data: dict, limit: int, fingerprint: str, page: type[Schema]):
     """One page of `limit` facts of `table` in the stable order (usage_date, fact_no), from the cursor's day on:
-    each day partition is read only as far as the page needs, so a page's cost does not grow with the range."""
+    each day partition is read only as far as the page needs, so a page's cost does not grow with the range; the
+    answer is written by `page` (the view's page schema)."""
     c_day, c_no = pagination.decode(query_data["cursor"], fingerprint) if "cursor" in query_data else (None, -1)
     rows: list[dict] = []
     with db.pool().connection() as conn:
@@ -39,7 +42,7 @@ def keyset_page(table: str, select: sql.Composable, days: Callable[[object], Ite
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = pagination.encode(rows[-1]["usage_date"], rows[-1]["fact_no"], fingerprint) if more else None
-    return json_response({"data": [render(r) for r in rows], "count": len(rows), "limit": limit, "next": nxt})
+    return answer(page, {"data": rows, "count": len(rows), "limit": limit, "next": nxt})
 
 
 def summary_answer(statement: Callable[[int | None], sql.Composed], where: Where, group_by: list[str],
@@ -63,11 +66,11 @@ def summary_answer(statement: Callable[[int | None], sql.Composed], where: Where
         raise bad_parameter("group_by", f"more than {MAX_SUMMARY_ROWS} rows: narrow the range, group by fewer "
                                         "dimensions, use a coarser granularity or format=csv",
                             code="result_too_large")
-    data, total = [], Decimal(0)
-    for r in rows:
-        lo, hi = bucket(r["period_start"] if has_period else None, granularity, from_ts, to_ts)
-        data.append({"period_start": ts(lo), "period_end": ts(hi), "group": {d: r[d] for d in group_by},
-                     "amount_usd": money(r["amount_usd"])})
-        total += r["amount_usd"] or 0
-    return json_response({"from_ts": ts(from_ts), "to_ts": ts(to_ts), "granularity": granularity,
-                          "group_by": group_by, "data": data, "total_usd": money(total)})
+    def data():  # each row written as it is made (`Summary` renders its data as it iterates)
+        for r in rows:
+            lo, hi = bucket(r["period_start"] if has_period else None, granularity, from_ts, to_ts)
+            yield {"period_start": lo, "period_end": hi, "group": {d: r[d] for d in group_by},
+                   "amount_usd": r["amount_usd"]}
+
+    return answer(Summary, {"from_ts": from_ts, "to_ts": to_ts, "granularity": granularity, "group_by": group_by,
+                            "data": data(), "total_usd": sum((r["amount_usd"] or 0 for r in rows), Decimal(0))})
