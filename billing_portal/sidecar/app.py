@@ -86,11 +86,10 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
         health,
         ownership,
         reconciliation,
-        summary,
         topics,
     )
 
-    for module in (health, costs, summary, topics, dimensions, confidence, ownership, reconciliation, forecast,
+    for module in (health, costs, topics, dimensions, confidence, ownership, reconciliation, forecast,
                    export_focus, collect):
         app.register_blueprint(module.bp)
 

@@ -8,12 +8,15 @@ that a typo never silently widens a query.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from apiflask import Schema
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from billing_portal.sidecar.fields import Day, DayOrTimestamp, Timestamp, dim_filter
-from billing_portal.sidecar.query import CASE_FOLDED, FACT_DIMENSIONS
+from billing_portal.sidecar.query import CASE_FOLDED, PRINCIPAL_VIEW, TOPIC_VIEW, VIEWS, FactView
+from billing_portal.sidecar.vocabulary import DIMENSION_TYPE_VALUES
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 1_000
@@ -22,54 +25,10 @@ MAX_HOURLY_RANGE_DAYS = 31    # /v1/costs/summary?granularity=hour
 MAX_DAY_RANGE_DAYS = 366      # /v1/confidence, /v1/reconciliation, collect ranges
 MAX_SUMMARY_ROWS = 100_000    # JSON summaries larger than this must be narrowed (CSV streams without a cap)
 
-DIMENSION_TYPES = {
-    # canonical → fact column; aliases below
-    "orgs": "org_id", "environments": "env_id", "clusters": "cluster_id", "principals": "principal_id",
-    "business_units": "business_unit", "teams": "team", "cost_centers": "cost_center", "products": "product",
-    "line_types": "line_type", "resources": "resource_id", "owners": "owner", "business_products": "business_product",
-    "confidence": "confidence", "allocation_methods": "allocation_method",
-}
-DIMENSION_ALIASES = {
-    "org": "orgs", "organization": "orgs", "organizations": "orgs", "org_id": "orgs",
-    "env": "environments", "envs": "environments", "environment": "environments", "env_id": "environments",
-    "cluster": "clusters", "cluster_id": "clusters", "principal": "principals", "principal_id": "principals",
-    "business_unit": "business_units", "bu": "business_units", "team": "teams", "cost_center": "cost_centers",
-    "product": "products", "line_type": "line_types", "resource": "resources", "resource_id": "resources",
-    "owner": "owners", "business_product": "business_products", "allocation_method": "allocation_methods",
-}
-DIMENSION_TYPE_VALUES = sorted(set(DIMENSION_TYPES) | set(DIMENSION_ALIASES))
-
-# group_by takes the fact columns and the names /v1/dimensions accepts (principal, principals, bu, teams, …).
-GROUP_BY_ALIASES = {name: DIMENSION_TYPES[DIMENSION_ALIASES.get(name, name)] for name in DIMENSION_TYPE_VALUES
-                    if DIMENSION_TYPES[DIMENSION_ALIASES.get(name, name)] != name}
-GROUP_BY_NAMES = sorted(set(FACT_DIMENSIONS) | set(GROUP_BY_ALIASES), key=lambda n: (-len(n), n))
-GROUP_BY_PATTERN = "^(" + "|".join(GROUP_BY_NAMES) + ")(,(" + "|".join(GROUP_BY_NAMES) + "))*$"
-GROUP_BY_ERROR = ("unknown dimension; one of " + ", ".join(FACT_DIMENSIONS)
-                  + " (or the names /v1/dimensions accepts: principal, bu, teams, …)")
-# /v1/dimensions also lists the topics of the topic view (not a dimension of the cost facts)
-TOPIC_DIMENSION_TYPES = {"topics": "topic", "topic": "topic"}
-DIMENSION_TYPE_VALUES = sorted(set(DIMENSION_TYPE_VALUES) | set(TOPIC_DIMENSION_TYPES))
-
-FILTER_DESCRIPTIONS = {
-    "org_id": "Organization id", "env_id": "Environment id (env-…)", "cluster_id": "Kafka cluster id (lkc-…)",
-    "resource_id": "Billed resource id (lkc-…, lcc-…, lksqlc-…, lfcp-…, lsrc-…)", "resource_type": "Resource type",
-    "product": "Confluent product (KAFKA, CONNECT, …)", "line_type": "Bill line type (KAFKA_NUM_CKUS, …)",
-    "principal_id": "Principal the cost is allocated to (sa-…, u-…, pool-…, UNALLOCATED)",
-    "principal_type": "Principal type", "owner": "Resolved owner", "team": "Team", "business_unit": "Business unit",
-    "business_product": "The owner's business product", "cost_center": "Cost center",
-    "allocation_method": "Allocation method (usage_share, resource_owner, …)",
-    "allocation_reason": "Allocation reason", "confidence": "Allocation confidence (high, medium, low)",
-}
+GRANULARITIES = ("hour", "day", "month", "total")
 
 
-# --- query parameters ---------------------------------------------------------------------------------------------
-# One repeatable filter parameter per fact dimension.
-_Filters = type("Filters", (Schema,), {
-    d: dim_filter(f"{FILTER_DESCRIPTIONS[d]}. Repeat the parameter for several values (OR). "
-                  + ("Case-insensitive (a fixed vocabulary)." if d in CASE_FOLDED else "Exact, case-sensitive."))
-    for d in FACT_DIMENSIONS})
-
-
+# --- the views of the facts: one set of query schemas each, from the view (query.FactView) ------------------------
 def _check_range(data: dict, max_days: int, *, required: bool = True) -> None:
     f, t = data.get("from_ts"), data.get("to_ts")
     if f is None and t is None and not required:
@@ -83,7 +42,30 @@ def _check_range(data: dict, max_days: int, *, required: bool = True) -> None:
         raise ValidationError(f"the range may cover at most {max_days} days", field_name="to_ts")
 
 
-class RangeQuery(_Filters):
+def format_field() -> fields.String:
+    return fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
+                         metadata={"description": "json (default) or csv (streamed)."})
+
+
+def filter_fields(view: FactView, dimensions: Iterable[str], note: str = "") -> dict[str, fields.List]:
+    """One repeatable filter parameter per dimension of `view`."""
+    return {d: dim_filter(f"{view.descriptions[d]}{note}. Repeat the parameter for several values (OR). "
+                          + ("Case-insensitive (a fixed vocabulary)." if d in CASE_FOLDED else "Exact, case-sensitive."))
+            for d in dimensions}
+
+
+def group_by_field(view: FactView, description: str) -> fields.List:
+    """`group_by`: the view's dimensions (and their aliases), repeated or comma-separated."""
+    names = sorted({*view.dimensions, *view.group_by_aliases}, key=lambda n: (-len(n), n))
+    one = "(" + "|".join(names) + ")"
+    error = "unknown dimension; one of " + ", ".join(view.dimensions) + (
+        " (or the names /v1/dimensions accepts: principal, bu, teams, …)" if view.group_by_aliases else "")
+    return fields.List(fields.String(validate=[validate.Length(max=400), validate.Regexp(f"^{one}(,{one})*$",
+                                                                                         error=error)]),
+                       load_default=list, validate=validate.Length(max=20), metadata={"description": description})
+
+
+class _Range(Schema):
     from_ts = Timestamp(required=True, metadata={"description": "Start, inclusive (RFC3339 with offset).",
                                                  "example": "2024-01-01T00:00:00Z"})
     to_ts = Timestamp(required=True, metadata={"description": "End, exclusive (RFC3339 with offset).",
@@ -94,12 +76,7 @@ class RangeQuery(_Filters):
         _check_range(data, MAX_RANGE_DAYS)
 
 
-def format_field() -> fields.String:
-    return fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
-                         metadata={"description": "json (default) or csv (streamed)."})
-
-
-class CostsQuery(RangeQuery):
+class _Page(Schema):
     limit = fields.Integer(validate=validate.Range(1, MAX_LIMIT, error=f"must be between 1 and {MAX_LIMIT}"),
                            metadata={"description": f"Page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT}; JSON only)."})
     cursor = fields.String(validate=[validate.Length(min=1, max=512), validate.Regexp(r"^[A-Za-z0-9_-]+$")],
@@ -115,15 +92,8 @@ class CostsQuery(RangeQuery):
                                           field_name=name)
 
 
-class SummaryQuery(RangeQuery):
-    group_by = fields.List(
-        fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
-            GROUP_BY_ERROR))]),
-        load_default=list, validate=validate.Length(max=20),
-        metadata={"description": "Dimensions to group by: repeat the parameter or separate with commas. Fact "
-                                 "columns or the aliases of /v1/dimensions (principal → principal_id, bu → "
-                                 "business_unit, teams → team, …); answers use the column names."})
-    granularity = fields.String(load_default="total", validate=validate.OneOf(["hour", "day", "month", "total"]),
+class _Buckets(Schema):
+    granularity = fields.String(load_default="total", validate=validate.OneOf(GRANULARITIES),
                                 metadata={"description": "Time buckets (UTC). hour is limited to "
                                                          f"{MAX_HOURLY_RANGE_DAYS} days."})
     format = format_field()
@@ -135,27 +105,51 @@ class SummaryQuery(RangeQuery):
             raise ValidationError(f"granularity=hour allows at most {MAX_HOURLY_RANGE_DAYS} days", field_name="to_ts")
 
 
-FOCUS_VIEWS = ("principal", "topic")
-# principal-view dimensions the topic view does not have (a filter on them with view=topic is a 400)
-PRINCIPAL_ONLY_DIMENSIONS = ("resource_id", "resource_type", "principal_id", "principal_type")
+class ViewQueries(NamedTuple):
+    range: type[Schema]     # the filters and [from_ts, to_ts)
+    facts: type[Schema]     # + limit, cursor, format: GET /v1/costs, /v1/topics
+    summary: type[Schema]   # + group_by, granularity, format: GET /v1/costs/summary, /v1/topics/summary
 
 
-class FocusQuery(RangeQuery):
-    view = fields.String(load_default="principal", validate=validate.OneOf(FOCUS_VIEWS), metadata={
+def view_queries(view: FactView) -> ViewQueries:
+    """The query schemas of a view's endpoints, in the parameters' order: its filters, the range, then the rest."""
+    prefix = view.name.capitalize()
+    filters = type(f"{prefix}Filters", (Schema,), filter_fields(view, view.dimensions))
+    range_ = type(f"{prefix}RangeQuery", (_Range, filters), {})
+    group_by = type(f"{prefix}GroupBy", (Schema,), {"group_by": group_by_field(view, (
+        "Dimensions to group by: repeat the parameter or separate with commas: " + ", ".join(view.dimensions)
+        + (" (or the aliases of /v1/dimensions: principal → principal_id, bu → business_unit, teams → team, …)"
+           if view.group_by_aliases else "") + ". Answers use the column names."))})
+    return ViewQueries(range_, type(f"{prefix}FactsQuery", (_Page, range_), {}),
+                       type(f"{prefix}SummaryQuery", (_Buckets, group_by, range_), {}))
+
+
+RangeQuery, CostsQuery, SummaryQuery = view_queries(PRINCIPAL_VIEW)
+TopicRangeQuery, TopicsQuery, TopicSummaryQuery = view_queries(TOPIC_VIEW)
+
+
+def _focus_view_filters(self, data, **kwargs):
+    """A filter on a dimension the chosen view lacks is a 400 (and says which view has it)."""
+    view = VIEWS[data["view"]]
+    for name in FOCUS_FILTERS:
+        if data.get(name) and name not in view.dimensions:
+            owner = next(v for v in VIEWS.values() if name in v.dimensions)
+            raise ValidationError(f"filters the {owner.name} view only: add view={owner.name}"
+                                  if view is PRINCIPAL_VIEW else
+                                  f"not a dimension of the {view.name} view (view={view.name})", field_name=name)
+
+
+# The FOCUS export takes the principal view's range and filters, those only the topic view has, and `view`.
+FOCUS_FILTERS = tuple(dict.fromkeys(d for v in VIEWS.values() for d in v.dimensions))
+FocusQuery = type("FocusQuery", (RangeQuery,), {
+    "view": fields.String(load_default=PRINCIPAL_VIEW.name, validate=validate.OneOf(tuple(VIEWS)), metadata={
         "description": "principal (default): the hourly cost facts, every bill line split over principals; topic: "
                        "the topic view, every Kafka-cluster line split over the cluster's topics "
-                       "(AllocatedResourceId = cluster/topic)."})
-    topic = dim_filter("Topic name (view=topic only). Repeat the parameter for several values (OR). Exact, "
-                       "case-sensitive.")
-
-    @validates_schema(skip_on_field_errors=True)
-    def _view_filters(self, data, **kwargs):
-        if data.get("view") == "topic":
-            for name in PRINCIPAL_ONLY_DIMENSIONS:
-                if data.get(name):
-                    raise ValidationError("not a dimension of the topic view (view=topic)", field_name=name)
-        elif data.get("topic"):
-            raise ValidationError("filters the topic view only: add view=topic", field_name="topic")
+                       "(AllocatedResourceId = cluster/topic)."}),
+    **filter_fields(TOPIC_VIEW, (d for d in TOPIC_VIEW.dimensions if d not in PRINCIPAL_VIEW.dimensions),
+                    ", view=topic only"),
+    "_view_filters": validates_schema(skip_on_field_errors=True)(_focus_view_filters),
+})
 
 
 class DimensionsQuery(Schema):
@@ -255,12 +249,8 @@ class ForecastQuery(Schema):
     month = fields.String(validate=validate.Regexp(r"^(20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])$",
                                                    error="must be a month YYYY-MM"),
                           metadata={"description": "YYYY-MM (default: the current UTC month).", "example": "2024-01"})
-    group_by = fields.List(
-        fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
-            GROUP_BY_ERROR))]),
-        load_default=list, validate=validate.Length(max=20),
-        metadata={"description": "Dimensions to forecast per (repeat or comma-separate; aliases as in "
-                                 "/v1/costs/summary); default: the total."})
+    group_by = group_by_field(PRINCIPAL_VIEW, "Dimensions to forecast per (repeat or comma-separate; aliases as in "
+                                              "/v1/costs/summary); default: the total.")
 
 
 class CollectQuery(DayRange):

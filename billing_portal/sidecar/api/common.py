@@ -1,5 +1,5 @@
 """What every read endpoint shares: how it is declared (`read_endpoint`: route, validated query, documented answer
-and errors) and the split of `group_by` values."""
+and errors)."""
 
 from __future__ import annotations
 
@@ -8,37 +8,9 @@ from collections.abc import Callable, Mapping
 from apiflask import APIBlueprint, Schema
 from marshmallow import RAISE
 
-from billing_portal.sidecar.query import CASE_FOLDED, FACT_DIMENSIONS
-
 # Documented error answers of every read endpoint (all in the error envelope).
 READ_ERRORS = {400: "Invalid parameter (the envelope names it)", 503: "Warehouse unreachable or query timeout"}
 QUERY = {"location": "query", "unknown": RAISE}
-
-
-def filters_from(data: dict) -> dict[str, list[str]]:
-    """{dimension: [values]} for the dimension filters present in the parsed query; values of the case-insensitive
-    dimensions (`query.CASE_FOLDED`) folded to their stored case."""
-    out = {}
-    for d in FACT_DIMENSIONS:
-        if data.get(d):
-            fold = CASE_FOLDED.get(d)
-            values = [v.upper() if fold == "upper" else v.lower() if fold == "lower" else v for v in data[d]]
-            out[d] = list(dict.fromkeys(values))
-    return out
-
-
-def split_group_by(values: list[str]) -> list[str]:
-    """['team,product', 'principal'] → ['team', 'product', 'principal_id']: split, aliases of /v1/dimensions
-    resolved to fact columns, deduplicated, order kept."""
-    from billing_portal.sidecar.schemas import GROUP_BY_ALIASES
-
-    out: list[str] = []
-    for v in values:
-        for part in v.split(","):
-            part = GROUP_BY_ALIASES.get(part, part)
-            if part and part not in out:
-                out.append(part)
-    return out
 
 
 ERROR_DESCRIPTIONS = {400: READ_ERRORS[400], 401: "Missing or wrong bearer token",

@@ -10,9 +10,10 @@ from psycopg import sql
 
 from billing_portal.sidecar import db
 from billing_portal.sidecar.api.common import read_endpoint
-from billing_portal.sidecar.query import Where, pick_source_for_range, range_and_filters
+from billing_portal.sidecar.query import PRINCIPAL_VIEW, Where, range_and_filters
 from billing_portal.sidecar.responses import Dimensions, answer
-from billing_portal.sidecar.schemas import DIMENSION_ALIASES, DIMENSION_TYPES, TOPIC_DIMENSION_TYPES, DimensionsQuery
+from billing_portal.sidecar.schemas import DimensionsQuery
+from billing_portal.sidecar.vocabulary import DIMENSION_ALIASES, DIMENSION_TYPES, TOPIC_DIMENSION_TYPES
 
 bp = APIBlueprint("dimensions", __name__, tag="dimensions")
 
@@ -56,7 +57,7 @@ def dimensions(query_data: dict):
     kind = canonical(query_data["dimension_type"])
     column = DIMENSION_TYPES[kind]
     from_ts, to_ts = query_data.get("from_ts") or EPOCH, query_data.get("to_ts") or FOREVER
-    source = pick_source_for_range({column}, "total", set(), from_ts, to_ts)
+    source = PRINCIPAL_VIEW.pick_source_for_range({column}, "total", set(), from_ts, to_ts)
     where: Where = range_and_filters(source, from_ts, to_ts, {})
     stmt = sql.SQL("SELECT {c} AS value, min({t})::date AS first_seen, max({t})::date AS last_seen,"
                    " sum({a}) AS amount_usd FROM {rel} WHERE {w} AND {c} IS NOT NULL GROUP BY 1 ORDER BY 1").format(

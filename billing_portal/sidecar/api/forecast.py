@@ -21,8 +21,8 @@ from apiflask import APIBlueprint
 from psycopg import sql
 
 from billing_portal.sidecar import db
-from billing_portal.sidecar.api.common import read_endpoint, split_group_by
-from billing_portal.sidecar.query import day_start, pick_source, range_and_filters
+from billing_portal.sidecar.api.common import read_endpoint
+from billing_portal.sidecar.query import PRINCIPAL_VIEW, day_start, range_and_filters
 from billing_portal.sidecar.responses import Forecast, answer
 from billing_portal.sidecar.schemas import ForecastQuery
 
@@ -46,7 +46,7 @@ def _grouped(group_by: list[str], w: dict) -> list[dict]:
     computed by the SQL definition."""
     first, as_of = w["month_start"], w["as_of"]
     lo = min(first, w["window_start"])
-    source = pick_source(set(group_by), "day")
+    source = PRINCIPAL_VIEW.pick_source(set(group_by), "day")
     where = range_and_filters(source, day_start(lo), day_start(as_of + dt.timedelta(days=1)), {})
     dims = sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(g)) for g in group_by)
     t, a = sql.Identifier(source.time_column), sql.Identifier(source.amount_column)
@@ -73,7 +73,7 @@ def _grouped(group_by: list[str], w: dict) -> list[dict]:
     "month have no data."))
 def forecast(query_data: dict):
     month = query_data.get("month") or dt.datetime.now(dt.UTC).strftime("%Y-%m")
-    group_by = split_group_by(query_data["group_by"])
+    group_by = PRINCIPAL_VIEW.group_by(query_data["group_by"])
     first, last = month_bounds(month)
     w = db.fetch_one(WINDOW, {"month_start": first})
     as_of, n = w["as_of"], w["window_days"]
