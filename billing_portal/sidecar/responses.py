@@ -142,10 +142,9 @@ def page_schema(fact: type[Schema], name: str) -> type[Schema]:
     }, name=name)
 
 
-Fact = fact_schema(HOURLY_COST_FACTS, "Fact")
-CostsPage = page_schema(Fact, "CostsPage")
-TopicFact = fact_schema(HOURLY_TOPIC_FACTS, "TopicFact")
-TopicsPage = page_schema(TopicFact, "TopicsPage")
+# The page of each view of the facts (query.VIEWS), under the names the OpenAPI document has always given them.
+VIEW_PAGES = {"principal": page_schema(fact_schema(HOURLY_COST_FACTS, "Fact"), "CostsPage"),
+              "topic": page_schema(fact_schema(HOURLY_TOPIC_FACTS, "TopicFact"), "TopicsPage")}
 
 
 class SummaryRow(Schema):

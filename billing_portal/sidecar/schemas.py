@@ -124,8 +124,8 @@ def view_queries(view: FactView) -> ViewQueries:
                        type(f"{prefix}SummaryQuery", (_Buckets, group_by, range_), {}))
 
 
-RangeQuery, CostsQuery, SummaryQuery = view_queries(PRINCIPAL_VIEW)
-TopicRangeQuery, TopicsQuery, TopicSummaryQuery = view_queries(TOPIC_VIEW)
+VIEW_QUERIES = {name: view_queries(view) for name, view in VIEWS.items()}
+RangeQuery = VIEW_QUERIES[PRINCIPAL_VIEW.name].range
 
 
 def _focus_view_filters(self, data, **kwargs):

@@ -7,11 +7,12 @@ computed here (`SHARES_OF_TOTAL`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from apiflask import APIBlueprint
 
 from billing_portal.sidecar import db
-from billing_portal.sidecar.api.common import read_endpoint
-from billing_portal.sidecar.api.days import days_answer, requested_days
+from billing_portal.sidecar.api.days import daily_endpoint, days_answer
 from billing_portal.sidecar.responses import ConfidenceReport, ConfidenceRow, field_names
 from billing_portal.sidecar.schemas import ConfidenceQuery
 
@@ -36,18 +37,16 @@ def _with_shares(row: dict) -> dict:
     return row
 
 
-@read_endpoint(bp, "/v1/confidence", ConfidenceQuery, ConfidenceReport, csv=True,
-               summary="Confidence and coverage KPIs per day", description=(
+@daily_endpoint(bp, "/v1/confidence", ConfidenceQuery, ConfidenceReport, newest_in="cost_confidence_daily",
+                summary="Confidence and coverage KPIs per day", description=(
     "Per day and scope (total / team / business_unit): the cost at each confidence level (high, medium, low) and "
     "by coverage bucket (by_usage, by_ownership, by_fallback, unallocated), with shares; usage_expired_usd is the "
     "cost whose usage expired from the Metrics API before it was captured (allocated by the fallback ladder, reason "
     "usage_expired_before_capture). Beside them, the figures defined once in the warehouse (the same numbers as "
     "/metrics, the dashboards and the asset checks): charges (positive amounts) and credits apart, "
     "unallocated_share = unallocated charges / charges (a credit never nets it away), and attribution "
-    "completeness = the share of charges with a known team, business unit, cost center. The UTC days of "
-    "[from_ts, to_ts) (timestamps or days; aliases start..end, inclusive; default: the 30 days ending at the "
-    "newest day with data; at most 366)."))
-def confidence(query_data: dict):
-    start, end = days = requested_days(query_data, "cost_confidence_daily")
+    "completeness = the share of charges with a known team, business unit, cost center."))
+def confidence(query_data: dict, days: tuple[dt.date, dt.date]):
+    start, end = days
     rows = db.fetch_all(STATEMENT, {"start": start, "end": end, "scopes": query_data.get("scope_type") or SCOPES})
     return days_answer(query_data, ConfidenceReport, days, [_with_shares(r) for r in rows], "confidence.csv")

@@ -10,11 +10,12 @@ out. The range totals come from view cost_figures: all charges, those without a 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from apiflask import APIBlueprint
 
 from billing_portal.sidecar import db
-from billing_portal.sidecar.api.common import read_endpoint
-from billing_portal.sidecar.api.days import days_answer, requested_days
+from billing_portal.sidecar.api.days import daily_endpoint, days_answer
 from billing_portal.sidecar.responses import OwnershipWorklist
 from billing_portal.sidecar.schemas import WorklistQuery
 
@@ -28,18 +29,16 @@ TOTALS = ("SELECT coalesce(sum(charges_usd), 0) AS charges_usd, coalesce(sum(cha
           " FROM cost_figures_daily WHERE scope_type = 'total' AND usage_date BETWEEN %(start)s AND %(end)s")
 
 
-@read_endpoint(bp, "/v1/ownership/worklist", WorklistQuery, OwnershipWorklist, csv=True,
-               summary="Ownership worklist: most cost without a team", description=(
+@daily_endpoint(bp, "/v1/ownership/worklist", WorklistQuery, OwnershipWorklist, newest_in="cost_figures_daily",
+                summary="Ownership worklist: most cost without a team", description=(
     "The principals and resources with the most charges (positive amounts) and no known team over the range, "
     "biggest first, each with the line to add under its section (principals: or resources:) of the mapping file "
     "to give it a team (placeholders in <>; business_unit and cost_center too when those are unknown). Whose "
     "entry decides a row's team follows from its allocation method: resource_owner / object_owner rows carry the "
     "resource's attributes, env_owner rows the environment's, the others the principal's. UNALLOCATED and "
-    "synthetic team principals are left out. The same list as the Confidence dashboard's worklist table. The UTC "
-    "days of [from_ts, to_ts) (timestamps or days; aliases start..end, inclusive; default: the 30 days ending at "
-    "the newest day with data; at most 366)."))
-def worklist(query_data: dict):
-    start, end = days = requested_days(query_data, "cost_figures_daily")
+    "synthetic team principals are left out. The same list as the Confidence dashboard's worklist table."))
+def worklist(query_data: dict, days: tuple[dt.date, dt.date]):
+    start, end = days
     params = {"start": start, "end": end, "limit": query_data["limit"]}
     return days_answer(query_data, OwnershipWorklist, days, db.fetch_all(ITEMS, params), "ownership_worklist.csv",
                        more=lambda: db.fetch_one(TOTALS, params), csv_leaves_out=("mapping_yaml",))

@@ -8,25 +8,24 @@ in SQL (`reconciliation_daily`, migration 0013), which the Grafana panels read t
 
 from __future__ import annotations
 
+import datetime as dt
+
 from apiflask import APIBlueprint
 
 from billing_portal.sidecar import db
-from billing_portal.sidecar.api.common import read_endpoint
-from billing_portal.sidecar.api.days import days_answer, requested_days
+from billing_portal.sidecar.api.days import daily_endpoint, days_answer
 from billing_portal.sidecar.responses import Reconciliation, ReconciliationTotals, field_names
 from billing_portal.sidecar.schemas import DaysQuery
 
 bp = APIBlueprint("reconciliation", __name__, tag="quality")
 
 
-@read_endpoint(bp, "/v1/reconciliation", DaysQuery, Reconciliation, csv=True, summary="Bill vs allocation per day",
-               description=(
+@daily_endpoint(bp, "/v1/reconciliation", DaysQuery, Reconciliation, newest_in="billing_costs",
+                newest="the newest billed day", summary="Bill vs allocation per day", description=(
     "Per day: billed (bill lines + quarantined bill rows), allocated (hourly facts), quarantined amount and rows, "
-    "difference = billed − allocated − quarantined (zero when reconciled) and the UNALLOCATED part. The UTC days "
-    "of [from_ts, to_ts) (timestamps or days; aliases start..end, inclusive; default: the 30 days ending at the "
-    "newest billed day; at most 366)."))
-def reconciliation(query_data: dict):
-    start, end = days = requested_days(query_data, "billing_costs")
+    "difference = billed − allocated − quarantined (zero when reconciled) and the UNALLOCATED part."))
+def reconciliation(query_data: dict, days: tuple[dt.date, dt.date]):
+    start, end = days
     # the one definition (migration 0013), also read by the Grafana reconciliation panels
     rows = db.fetch_all("SELECT * FROM reconciliation_daily(%(s)s, %(e)s)", {"s": start, "e": end})
     totals = {k: sum(r[k] for r in rows) for k in field_names(ReconciliationTotals)}

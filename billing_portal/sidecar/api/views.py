@@ -1,22 +1,57 @@
-"""What every view of the facts answers alike, written once for any `query.FactView`: its facts (`list_facts`, for
-/v1/costs and /v1/topics: keyset pages read day partition by day partition, or a CSV stream) and its summary
-(`summarize`, for /v1/costs/summary and /v1/topics/summary: JSON rows of `group` + `amount_usd` with a total, or CSV
-with the bucket bounds). The routes and their documentation are in `costs.py` and `topics.py`."""
+"""The endpoints of every view of the facts, written once for any `query.FactView`: `declare_view` gives a view
+GET <path>, its facts (`list_facts`: keyset pages read day partition by day partition, or a CSV stream), and
+GET <path>/summary, its amounts summed (`summarize`: JSON rows of `group` + `amount_usd` with a total, or CSV with the
+bucket bounds), with their query schemas (`schemas.VIEW_QUERIES`), answers (`responses.VIEW_PAGES`, `Summary`) and
+documentation. `costs.py` declares the principal view, `topics.py` the topic view."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from apiflask import Schema
+from apiflask import APIBlueprint, Schema
 from psycopg import sql
 
 from billing_portal.sidecar import db, pagination
+from billing_portal.sidecar.api.common import read_endpoint
 from billing_portal.sidecar.encode import csv_lines, csv_response
 from billing_portal.sidecar.errors import bad_parameter
 from billing_portal.sidecar.query import FactView, aggregate_statement, day_start, range_and_filters
-from billing_portal.sidecar.responses import Summary, SummaryRow, answer, field_names
-from billing_portal.sidecar.schemas import DEFAULT_LIMIT, MAX_SUMMARY_ROWS
+from billing_portal.sidecar.responses import VIEW_PAGES, Summary, SummaryRow, answer, field_names
+from billing_portal.sidecar.schemas import (
+    DEFAULT_LIMIT,
+    MAX_HOURLY_RANGE_DAYS,
+    MAX_LIMIT,
+    MAX_RANGE_DAYS,
+    MAX_SUMMARY_ROWS,
+    VIEW_QUERIES,
+)
+
+
+def declare_view(bp: APIBlueprint, view: FactView, path: str, *, titles: tuple[str, str], about: str,
+                 csv_names: tuple[str, str]) -> None:
+    """GET `path` (the view's facts) and GET `path`/summary on `bp`: `titles` are their OpenAPI summaries, `about`
+    says what one fact of the view is, `csv_names` are the file names of their CSV downloads."""
+    queries, page = VIEW_QUERIES[view.name], VIEW_PAGES[view.name]
+
+    @read_endpoint(bp, path, queries.facts, page, csv=True, summary=titles[0], description=(
+        f"{about}, with an hour in [from_ts, to_ts), at most {MAX_RANGE_DAYS} days. Filters on every dimension "
+        "are repeatable (OR within a parameter, AND across parameters). Pages of `limit` rows "
+        f"(≤ {MAX_LIMIT}) in the stable order (usage_date, fact_no); pass `next` back as `cursor` with the same "
+        "range and filters; format=csv streams every row instead. Amounts are strings with 8 decimals."))
+    def facts(query_data: dict):
+        return list_facts(view, page, query_data, csv_names[0])
+
+    @read_endpoint(bp, f"{path}/summary", queries.summary, Summary, csv=True, summary=titles[1], description=(
+        f"The amounts of {path} in [from_ts, to_ts) summed by `group_by` (" + ", ".join(view.dimensions)
+        + ("; or the names /v1/dimensions accepts" if view.group_by_aliases else "") + "; repeat or "
+        f"comma-separate) and `granularity` (hour ≤ {MAX_HOURLY_RANGE_DAYS} days, day, month, total; UTC buckets). "
+        "Each row's period_start/period_end are its bucket clipped to the range: a bucket the range covers only in "
+        f"part is labelled with the part summed. Same filters as {path}. JSON answers are capped at "
+        f"{MAX_SUMMARY_ROWS} rows (400 beyond: narrow the range or use format=csv, which streams without a cap, "
+        "with the same columns)."))
+    def summary(query_data: dict):
+        return summarize(view, query_data, csv_names[1])
 
 
 def list_facts(view: FactView, page: type[Schema], query_data: dict, csv_name: str):
