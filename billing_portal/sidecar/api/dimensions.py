@@ -1,5 +1,7 @@
-"""GET /v1/dimensions: the values of one dimension found in the facts, with display names from the newest object
-snapshot where the warehouse has them (organizations, environments, Kafka clusters, service accounts, users)."""
+"""GET /v1/dimensions: the values of one dimension found in the cost facts (through the principal view's cheapest
+source), with display names from the newest object snapshot where the warehouse has them (organizations,
+environments, Kafka clusters, service accounts, users); and the topics of the topic view (whole days of
+topic_cost_daily) with their clusters, environments, teams and business products."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """GET /v1/export/focus: the allocated costs of [from_ts, to_ts) as a FOCUS CSV, streamed.
 
-One row per hourly cost fact. The export conforms to FOCUS 1.2 (https://focus.finops.org), checked in the test suite
+One row per fact of the chosen view (`view`: the principal view's hourly cost facts by default, or the topic view's;
+`statement` reads either, the columns a view lacks standing in). The export conforms to FOCUS 1.2 (https://focus.finops.org), checked in the test suite
 by the FinOps Foundation's validator, and carries the FOCUS 1.3 columns ServiceProviderName, HostProviderName and
 the split cost allocation columns (AllocatedMethodId, AllocatedMethodDetails, AllocatedResourceId,
 AllocatedResourceName, AllocatedTags); custom columns are prefixed `x_`. BilledCost is the fact's amount, so the
