@@ -1,1 +1,1 @@
-"""The Flask sidecar: REST API over the materialized tables and the OpenMetrics endpoint."""
+"""The Flask sidecar: REST API over the materialized tables and the OpenMetrics endpoint; it only reads."""

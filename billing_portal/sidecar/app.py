@@ -22,7 +22,7 @@ from billing_portal.sidecar.exporter import (
     render,
 )
 from billing_portal.sidecar.guards import register_guards
-from billing_portal.sidecar.schemas import ErrorEnvelope
+from billing_portal.sidecar.responses import ErrorEnvelope
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,10 @@ def create_app(database_url: str, settings: Settings | None = None) -> APIFlask:
         health,
         ownership,
         reconciliation,
-        summary,
         topics,
     )
 
-    for module in (health, costs, summary, topics, dimensions, confidence, ownership, reconciliation, forecast,
+    for module in (health, costs, topics, dimensions, confidence, ownership, reconciliation, forecast,
                    export_focus, collect):
         app.register_blueprint(module.bp)
 

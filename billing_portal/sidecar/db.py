@@ -1,8 +1,10 @@
 """The sidecar's connection pool to the warehouse and two ways to read: all rows, or a stream.
 
-Statements run in autocommit with a 30 s statement timeout; a pool that cannot hand out a connection within 5 s
-raises `PoolTimeout` (answered 503 by the error handlers). A stream starts its query before the HTTP answer begins,
-so a failing query is still a proper error envelope, never a truncated 200.
+Statements run in autocommit with a 30 s statement timeout, in read-only transactions: the sidecar only reads (the
+tables it serves are written by the pipeline), and PostgreSQL refuses any write from a request, DDL included. A pool
+that cannot hand out a connection within 5 s raises `PoolTimeout` (answered 503 by the error handlers). A stream
+starts its query before the HTTP answer begins, so a failing query is still a proper error envelope, never a
+truncated 200.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ STREAM_BATCH = 5000
 def make_pool(url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 5.0) -> ConnectionPool:
     def configure(conn):
         conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+        conn.execute("SET default_transaction_read_only = on")
         conn.execute("SET TIME ZONE 'UTC'")
         conn.commit()
 

@@ -41,14 +41,8 @@ def day(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def ratio(part: Decimal | None, total: Decimal | None) -> float | None:
-    if not total or part is None:
-        return None
-    return round(float(part / total), 6)
-
-
 def share(value: Decimal | None) -> float | None:
-    """A ratio the warehouse computed (e.g. `unallocated_share()`), as a JSON number rounded to 6 places."""
+    """A ratio (e.g. the warehouse's `unallocated_share()`) as a JSON number rounded to 6 places."""
     return None if value is None else round(float(value), 6)
 
 

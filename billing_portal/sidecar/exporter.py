@@ -32,13 +32,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS_TYPE
-from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.registry import Collector, CollectorRegistry
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -182,78 +181,54 @@ class CostCollector(Collector):
                               timestamp=s["hour"].timestamp())
         yield hourly
 
-        mtd = GaugeMetricFamily("ccloud_cost_month_to_date_usd",
-                                "Allocated cost of the current UTC month so far, in USD.", labels=["business_unit"])
-        for bu, amount in agg["mtd"]:
-            mtd.add_metric([bu], float(amount or 0))
-        yield mtd
+        yield _per("ccloud_cost_month_to_date_usd", "Allocated cost of the current UTC month so far, in USD.",
+                   "business_unit", agg["mtd"])
+        last_hour = day_start(newest) + dt.timedelta(hours=23) if newest is not None else None
+        yield _gauge("ccloud_cost_newest_complete_hour_timestamp_seconds",
+                     "Start of the newest hour whose day of cost facts is complete (Unix time).",
+                     last_hour and last_hour.timestamp())
+        yield _gauge("ccloud_cost_data_lag_seconds",
+                     "Seconds between now and the end of the newest complete hour of cost facts.",
+                     last_hour and max(0.0, (now - last_hour - dt.timedelta(hours=1)).total_seconds()))
+        yield _per("ccloud_cost_allocation_coverage_ratio", "Share of the newest day's cost per coverage bucket "
+                   "(by_usage, by_ownership, by_fallback, unallocated).", "bucket", agg["buckets"].items())
+        yield _per("ccloud_cost_confidence_ratio", "Share of the newest day's cost per allocation confidence level.",
+                   "confidence", agg["levels"].items())
+        yield _gauge("ccloud_cost_unallocated_share_ratio",
+                     "Unallocated charges / charges (positive amounts; credits apart) of the newest complete day.",
+                     agg["unallocated_share"])
+        yield _gauge("ccloud_cost_credits_usd", "Credits (negative amounts, <= 0) of the newest complete day, in USD.",
+                     agg["credits"])
+        yield _per("ccloud_cost_attribution_completeness_ratio", "Share of the newest complete day's charges with a "
+                   "known team, business unit or cost center.", "attribute", agg["completeness"].items())
+        yield _per("ccloud_budget_usd", "Monthly budget of a business unit in USD (BILLING_PORTAL_BUDGETS_FILE).",
+                   "business_unit", sorted(self.budgets.items()))
 
-        newest_hour = GaugeMetricFamily("ccloud_cost_newest_complete_hour_timestamp_seconds",
-                                        "Start of the newest hour whose day of cost facts is complete (Unix time).")
-        lag = GaugeMetricFamily("ccloud_cost_data_lag_seconds",
-                                "Seconds between now and the end of the newest complete hour of cost facts.")
-        if newest is not None:
-            last_hour = day_start(newest) + dt.timedelta(hours=23)
-            newest_hour.add_metric([], last_hour.timestamp())
-            lag.add_metric([], max(0.0, (now - last_hour - dt.timedelta(hours=1)).total_seconds()))
-        yield newest_hour
-        yield lag
 
-        coverage = GaugeMetricFamily("ccloud_cost_allocation_coverage_ratio",
-                                     "Share of the newest day's cost per coverage bucket (by_usage, by_ownership, "
-                                     "by_fallback, unallocated).", labels=["bucket"])
-        for bucket, value in agg["buckets"].items():
-            coverage.add_metric([bucket], float(value))
-        yield coverage
+def _gauge(name: str, documentation: str, value) -> GaugeMetricFamily:
+    """A gauge without labels; no sample when `value` is None."""
+    return GaugeMetricFamily(name, documentation, value=None if value is None else float(value))
 
-        levels = GaugeMetricFamily("ccloud_cost_confidence_ratio",
-                                   "Share of the newest day's cost per allocation confidence level.",
-                                   labels=["confidence"])
-        for level, value in agg["levels"].items():
-            levels.add_metric([level], float(value))
-        yield levels
 
-        unallocated = GaugeMetricFamily("ccloud_cost_unallocated_share_ratio",
-                                        "Unallocated charges / charges (positive amounts; credits apart) of the "
-                                        "newest complete day.")
-        if agg["unallocated_share"] is not None:
-            unallocated.add_metric([], float(agg["unallocated_share"]))
-        yield unallocated
+def _per(name: str, documentation: str, label: str, values: Iterable[tuple[str, object]]) -> GaugeMetricFamily:
+    """A gauge with one sample per (label value, value); a missing value is 0."""
+    family = GaugeMetricFamily(name, documentation, labels=[label])
+    for key, value in values:
+        family.add_metric([key], float(value or 0))
+    return family
 
-        credits = GaugeMetricFamily("ccloud_cost_credits_usd",
-                                    "Credits (negative amounts, <= 0) of the newest complete day, in USD.")
-        if agg["credits"] is not None:
-            credits.add_metric([], float(agg["credits"]))
-        yield credits
 
-        completeness = GaugeMetricFamily("ccloud_cost_attribution_completeness_ratio",
-                                         "Share of the newest complete day's charges with a known team, business "
-                                         "unit or cost center.", labels=["attribute"])
-        for attribute, value in agg["completeness"].items():
-            completeness.add_metric([attribute], float(value))
-        yield completeness
-
-        budget = GaugeMetricFamily("ccloud_budget_usd",
-                                   "Monthly budget of a business unit in USD (BILLING_PORTAL_BUDGETS_FILE).",
-                                   labels=["business_unit"])
-        for bu, amount in sorted(self.budgets.items()):
-            budget.add_metric([bu], float(amount))
-        yield budget
+# Media types for which prometheus_client's `choose_encoder` decides: OpenMetrics for Prometheus, the Prometheus text
+# format for text/plain (promtool) and for a browser (text/html, which would download an OpenMetrics answer).
+NAMED_FORMATS = ("application/openmetrics-text", "text/plain", "text/html")
+DEFAULT_FORMAT = "application/openmetrics-text"
 
 
 def negotiate(accept: str | None):
-    """(encoder, content type) for an Accept header, by prometheus_client's own `choose_encoder` whenever the
-    client names a format: Prometheus (`application/openmetrics-text…`) gets OpenMetrics, `text/plain` (promtool)
-    and a browser (`text/html…`, which would download an OpenMetrics answer) get the Prometheus text format, shown
-    as text/plain. A client that names none (no Accept, `*/*`) gets OpenMetrics."""
+    """(encoder, content type) for an Accept header, by prometheus_client's `choose_encoder`; a client that names
+    none of `NAMED_FORMATS` (no Accept, `*/*`) gets OpenMetrics."""
     text = (accept or "").lower()
-    if any(t in text for t in ("application/openmetrics-text", "text/plain", "text/html")):
-        return choose_encoder(accept or "")
-    return generate_openmetrics, OPENMETRICS_TYPE
-
-
-def wants_openmetrics(accept: str | None) -> bool:
-    return negotiate(accept)[1].startswith("application/openmetrics-text")
+    return choose_encoder(accept if any(t in text for t in NAMED_FORMATS) else DEFAULT_FORMAT)
 
 
 def render(collector: CostCollector, accept: str | None) -> tuple[bytes, str]:

@@ -1,4 +1,4 @@
-"""Marshmallow fields for query parameters: strict RFC3339 timestamps, dates, months and safe dimension values.
+"""Marshmallow fields for query parameters: strict RFC3339 timestamps, days and safe dimension values.
 
 Each field turns bad input into a ValidationError (→ 400 naming the parameter), never into an exception further
 down: NUL bytes, control characters, text that was not UTF-8 (decoded to U+FFFD by Werkzeug), out-of-range years.

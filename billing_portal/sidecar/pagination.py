@@ -1,8 +1,8 @@
-"""Opaque keyset cursors for /v1/costs, bound to the query they came from.
+"""Opaque keyset cursors for the pages of facts (/v1/costs, /v1/topics), bound to the query they came from.
 
-A cursor encodes the last row's key `(usage_date, fact_no)` and a fingerprint of the query (range and filters, not
-the page size). Reusing a cursor with another range or other filters, or sending anything that is not a cursor this
-API issued, is a 400 naming `cursor`.
+A cursor encodes the last row's key `(usage_date, fact_no)` and a fingerprint of the query (range, filters and the
+view's `cursor_scope`, not the page size). Reusing a cursor with another range, other filters or in another view, or
+sending anything that is not a cursor this API issued, is a 400 naming `cursor`.
 """
 
 from __future__ import annotations

@@ -1,42 +1,45 @@
-"""SQL building for the read API: whitelisted identifiers, bound parameters, and the choice of source relation.
+"""SQL building for the read API over the views of the facts: whitelisted identifiers, bound parameters, and the
+choice of the relation an aggregate reads.
 
-Nothing a client sends is ever formatted into SQL: column names come from the whitelists below (composed with
-`psycopg.sql.Identifier`), values are always bound parameters.
+A `FactView` is one fact table of the model (billing_portal/model/tables.py) as the API reads it: the principal view
+(`PRINCIPAL_VIEW`, hourly_cost_facts: /v1/costs, /v1/costs/summary, /v1/dimensions, /v1/forecast, the FOCUS export
+and the /metrics gauges and ledger) and the topic view (`TOPIC_VIEW`, hourly_topic_facts: /v1/topics,
+/v1/topics/summary, the FOCUS export with view=topic). From a view come, never listed again: its dimensions (what a
+query filters and groups by), its API fields, its filters as parsed from a query (`filters`: case-folded where the
+vocabulary is fixed), its `group_by`, the relation an aggregate reads (`pick_source`: the cheapest of its rollups
+that carries every grouped and filtered dimension at a fine enough grain, else its facts) and its day partitions;
+its query schemas (`schemas.view_queries`) and its answers (`api/views.py`) are built from it too. A new fact column
+is a change to the model; a new view is one more `FactView` here, its schemas and its routes.
 
-`pick_source()` is the one place that decides which relation an aggregate reads: the smallest rollup of `ROLLUPS`
-(the tables of `warehouse.rollups`) that carries every requested dimension and filter at a fine enough grain, else
-`hourly_cost_facts`. Every aggregate of the API over facts (summary, dimensions, forecast inputs, the /metrics gauges
-and ledger) goes through it; the reconciliation and the forecast are SQL functions of the warehouse (migrations 0005,
-0013) that read the rollups themselves.
+Nothing a client sends is ever formatted into SQL: column names are a relation's dimensions (composed with
+`psycopg.sql.Identifier`), values are always bound parameters. Every aggregate of the API over facts (summaries,
+dimension values, forecast inputs, the /metrics gauges and ledger) reads the relation a view's `pick_source` chooses,
+but the topics of /v1/dimensions (whole days of topic_cost_daily); the reconciliation and the forecast are SQL
+functions of the warehouse (migrations 0005, 0013) that read the rollups themselves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from billing_portal.model.tables import HOURLY_COST_FACTS, rollups_of
-
-FACTS = "hourly_cost_facts"
-
-# Every dimension of a fact row that can be filtered on and grouped by (billing_portal/model/tables.py).
-FACT_DIMENSIONS: tuple[str, ...] = HOURLY_COST_FACTS.dimensions
+from billing_portal.model.tables import HOURLY_COST_FACTS, HOURLY_TOPIC_FACTS, Table, rollups_of
+from billing_portal.sidecar.vocabulary import DESCRIPTIONS, GROUP_BY_ALIASES, TOPIC_DESCRIPTIONS
 
 # Filters on these dimensions are case-insensitive: their values are a fixed vocabulary in one case (Confluent's
 # UPPER_SNAKE products and line types; the allocation's lower-case types, methods, reasons and confidence levels), so
 # the value sent is folded to that case (no SQL function on the column: indexes and rollups still answer). Every other
-# dimension (ids, owners, teams, business units, cost centers) matches exactly, case-sensitively.
-CASE_FOLDED: dict[str, str] = {
-    "product": "upper", "line_type": "upper", "principal_type": "lower", "resource_type": "lower",
-    "allocation_method": "lower", "allocation_reason": "lower", "confidence": "lower",
+# dimension (ids, topics, owners, teams, business units, cost centers) matches exactly, case-sensitively.
+CASE_FOLDED = {
+    "product": str.upper, "line_type": str.upper, "principal_type": str.lower, "resource_type": str.lower,
+    "allocation_method": str.lower, "allocation_reason": str.lower, "confidence": str.lower,
 }
-
-# The columns of a fact as the API returns them (in this order, also the CSV header).
-FACT_FIELDS: tuple[str, ...] = HOURLY_COST_FACTS.api_fields
 
 GRAIN_ORDER = {"hour": 0, "day": 1, "month": 2, "total": 3}
 GRANULARITY_TRUNC = {"hour": "hour", "day": "day", "month": "month"}
@@ -44,45 +47,123 @@ GRANULARITY_TRUNC = {"hour": "hour", "day": "day", "month": "month"}
 
 @dataclass(frozen=True)
 class Source:
-    """A relation to aggregate amounts from: `time_column` is the start of its grain (an hour for the facts)."""
+    """A relation to aggregate amounts from: the `dimensions` it carries, its finest time `grain`; `time_column` is
+    the start of its grain (an hour for the facts, a day for day rollups)."""
 
     relation: str
-    grain: str = "hour"                   # finest time grain it holds
-    dimensions: frozenset[str] = field(default_factory=lambda: frozenset(FACT_DIMENSIONS))
+    dimensions: frozenset[str]
+    grain: str = "hour"
     time_column: str = "hour"
     amount_column: str = "amount_usd"
 
 
-FACTS_SOURCE = Source(FACTS)
+@dataclass(frozen=True)
+class FactView:
+    """One fact table as the API reads it (see the module docstring)."""
+
+    name: str                                   # principal | topic (the FOCUS export's `view`)
+    table: Table                                # its fact table in the model
+    rollups: tuple[Source, ...]                 # its rollups in the model, cheapest first (`rollups`)
+    descriptions: Mapping[str, str]             # dimension → what it is (OpenAPI)
+    group_by_aliases: Mapping[str, str] = field(default_factory=dict)  # other names group_by takes for a column
+    cursor_scope: Mapping[str, list[str]] = field(default_factory=dict)  # what its cursors are bound to, too
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return self.table.dimensions
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """A fact as the API answers it (in this order, also the CSV header)."""
+        return self.table.api_fields
+
+    @cached_property
+    def facts(self) -> Source:
+        return Source(self.table.name, frozenset(self.dimensions))
+
+    def filters(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
+        """{dimension: [values]} for the dimension filters present in a parsed query, deduplicated; values of the
+        case-insensitive dimensions (`CASE_FOLDED`) folded to their stored case."""
+        out = {}
+        for d in self.dimensions:
+            if data.get(d):
+                fold = CASE_FOLDED.get(d)
+                out[d] = list(dict.fromkeys(map(fold, data[d]) if fold else data[d]))
+        return out
+
+    def group_by(self, values: list[str]) -> list[str]:
+        """['team,product', 'principal'] → ['team', 'product', 'principal_id']: split, aliases resolved to
+        columns, deduplicated, order kept."""
+        out: list[str] = []
+        for v in values:
+            for part in v.split(","):
+                part = self.group_by_aliases.get(part, part)
+                if part and part not in out:
+                    out.append(part)
+        return out
+
+    def pick_source(self, dimensions: set[str] | frozenset[str], granularity: str,
+                    filters: set[str] | frozenset[str] = frozenset()) -> Source:
+        """The cheapest relation that answers an aggregate by `dimensions` at `granularity` with `filters`.
+
+        A rollup qualifies when it holds every grouped and filtered dimension and its grain is at most the
+        requested one (a day rollup answers day, month and total; not hour). Ranges must then be aligned to its
+        grain: see `pick_source_for_range`.
+        """
+        needed = set(dimensions) | set(filters)
+        for src in self.rollups:
+            if needed <= src.dimensions and GRAIN_ORDER[src.grain] <= GRAIN_ORDER[granularity]:
+                return src
+        return self.facts
+
+    def pick_source_for_range(self, dimensions, granularity: str, filters, from_ts: dt.datetime,
+                              to_ts: dt.datetime) -> Source:
+        """`pick_source`, and the facts when the range does not fall on the rollup's grain."""
+        src = self.pick_source(dimensions, granularity, filters)
+        if src is not self.facts and not (aligned(from_ts, src.grain) and aligned(to_ts, src.grain)):
+            return self.facts
+        return src
+
+    def days(self, conn: psycopg.Connection, from_ts: dt.datetime, to_ts: dt.datetime) -> list[dt.date]:
+        """The days with an attached fact partition that intersect [from_ts, to_ts), ascending (a catalog lookup)."""
+        rows = conn.execute(
+            "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s AND c.relname ~ '_p[0-9]{8}$'",
+            (self.table.name,)).fetchall()
+        first, last = from_ts.date(), (to_ts - dt.timedelta(microseconds=1)).date()
+        days = sorted(dt.datetime.strptime(_get(r, 0, "name")[-8:], "%Y%m%d").date() for r in rows)
+        return [d for d in days if first <= d <= last]
 
 
-
-def _rollup_sources() -> list[Source]:
-    """The principal view's rollups (billing_portal/model/rollups.py: rebuilt with each day's facts, in the same
-    transaction), cheapest first, so `pick_source` takes the cheapest one that holds the requested dimensions. Day
-    rollups are keyed by `usage_date` (a date; compared with the UTC range bounds in the sidecar's UTC sessions),
-    hourly ones by `hour`."""
-    return [Source(r.name, grain=r.grain, dimensions=frozenset(r.group_by), time_column=r.time_column)
-            for r in rollups_of(FACTS)]
+def rollups(table: Table) -> tuple[Source, ...]:
+    """The rollups of a fact table (billing_portal/model/rollups.py: rebuilt with each day's facts, in the same
+    transaction), cheapest first. Day rollups are keyed by `usage_date` (a date; compared with the UTC range bounds in
+    the sidecar's UTC sessions), hourly ones by `hour`."""
+    return tuple(Source(r.name, frozenset(r.group_by), grain=r.grain, time_column=r.time_column)
+                 for r in rollups_of(table.name))
 
 
-# Rollups, cheapest first (see `_rollup_sources`); tests may clear it to compare with the facts.
-ROLLUPS: list[Source] = _rollup_sources()
+PRINCIPAL_VIEW = FactView("principal", HOURLY_COST_FACTS, rollups(HOURLY_COST_FACTS), DESCRIPTIONS,
+                          group_by_aliases=GROUP_BY_ALIASES)
+TOPIC_VIEW = FactView("topic", HOURLY_TOPIC_FACTS, rollups(HOURLY_TOPIC_FACTS), TOPIC_DESCRIPTIONS,
+                      cursor_scope={"view": ["topic"]})
+VIEWS = {v.name: v for v in (PRINCIPAL_VIEW, TOPIC_VIEW)}
+
+# The principal view's names, as the pipeline's /metrics ledger (defs/metrics/ledger.py) and the tests use them.
+FACTS = PRINCIPAL_VIEW.table.name
+FACT_DIMENSIONS: tuple[str, ...] = PRINCIPAL_VIEW.dimensions
+FACT_FIELDS: tuple[str, ...] = PRINCIPAL_VIEW.fields
+FACTS_SOURCE = PRINCIPAL_VIEW.facts
 
 
-def pick_source(dimensions: set[str] | frozenset[str], granularity: str,
-                filters: set[str] | frozenset[str] = frozenset()) -> Source:
-    """The cheapest relation that answers an aggregate by `dimensions` at `granularity` with `filters`.
+def pick_source(dimensions, granularity: str, filters=frozenset()) -> Source:
+    """`PRINCIPAL_VIEW.pick_source`."""
+    return PRINCIPAL_VIEW.pick_source(dimensions, granularity, filters)
 
-    A rollup qualifies when it holds every grouped and filtered dimension and its grain is at most the requested
-    one (a day rollup answers day, month and total; not hour). Ranges must then be aligned to its grain: callers
-    pass hour-aligned ranges only to hour sources, see `aligned()`.
-    """
-    needed = set(dimensions) | set(filters)
-    for src in ROLLUPS:
-        if needed <= src.dimensions and GRAIN_ORDER[src.grain] <= GRAIN_ORDER[granularity]:
-            return src
-    return FACTS_SOURCE
+
+def pick_source_for_range(dimensions, granularity: str, filters, from_ts: dt.datetime, to_ts: dt.datetime) -> Source:
+    """`PRINCIPAL_VIEW.pick_source_for_range`."""
+    return PRINCIPAL_VIEW.pick_source_for_range(dimensions, granularity, filters, from_ts, to_ts)
 
 
 def aligned(ts: dt.datetime, grain: str) -> bool:
@@ -92,14 +173,6 @@ def aligned(ts: dt.datetime, grain: str) -> bool:
     if grain in ("day", "month", "total"):
         return ts.hour == 0 and ts.minute == 0 and ts.second == 0 and ts.microsecond == 0
     return False
-
-
-def pick_source_for_range(dimensions, granularity: str, filters, from_ts: dt.datetime,
-                          to_ts: dt.datetime) -> Source:
-    src = pick_source(dimensions, granularity, filters)
-    if src is not FACTS_SOURCE and not (aligned(from_ts, src.grain) and aligned(to_ts, src.grain)):
-        return FACTS_SOURCE
-    return src
 
 
 @dataclass
@@ -121,7 +194,7 @@ class Where:
 
 def range_and_filters(source: Source, from_ts: dt.datetime, to_ts: dt.datetime,
                       filters: dict[str, list[str]], alias: str | None = None) -> Where:
-    """`time >= from AND time < to AND dim = ANY(values) …` on whitelisted columns."""
+    """`time >= from AND time < to AND dim = ANY(values) …` on the source's columns (its dimensions only)."""
     def col(name: str) -> sql.Composable:
         return sql.Identifier(alias, name) if alias else sql.Identifier(name)
 
@@ -129,8 +202,8 @@ def range_and_filters(source: Source, from_ts: dt.datetime, to_ts: dt.datetime,
     w.add(sql.SQL("{} >= %(from_ts)s AND {} < %(to_ts)s").format(col(source.time_column), col(source.time_column)),
           from_ts=from_ts, to_ts=to_ts)
     for name, values in sorted(filters.items()):
-        if name not in FACT_DIMENSIONS:
-            raise ValueError(f"not a dimension: {name}")
+        if name not in source.dimensions:
+            raise ValueError(f"not a dimension of {source.relation}: {name}")
         w.add(sql.SQL("{} = ANY(%({})s)").format(col(name), sql.SQL(f"f_{name}")), **{f"f_{name}": list(values)})
     return w
 
@@ -149,8 +222,8 @@ def aggregate_statement(source: Source, dimensions: list[str], granularity: str,
                         limit: int | None = None, extra_aggregates: sql.Composable | None = None) -> sql.Composed:
     """SELECT [period_start,] dims…, sum(amount) AS amount_usd FROM source WHERE … GROUP BY … ORDER BY …"""
     for d in dimensions:
-        if d not in FACT_DIMENSIONS:
-            raise ValueError(f"not a dimension: {d}")
+        if d not in source.dimensions:
+            raise ValueError(f"not a dimension of {source.relation}: {d}")
     select: list[sql.Composable] = []
     period = period_expression(source, granularity)
     if period is not None:
@@ -171,7 +244,7 @@ def aggregate_statement(source: Source, dimensions: list[str], granularity: str,
 
 
 def newest_complete_day(conn: psycopg.Connection) -> tuple[dt.date | None, dt.datetime | None]:
-    """The newest day whose facts partition is complete, and when it was written.
+    """The newest day whose cost facts partition is complete, and when it was written.
 
     A day partition is written whole and atomically, so the newest materialized day in `partition_status` (asset
     `hourly_cost_facts`) is complete. Without bookkeeping rows, the newest attached day partition counts.
@@ -181,25 +254,8 @@ def newest_complete_day(conn: psycopg.Connection) -> tuple[dt.date | None, dt.da
         " ORDER BY usage_date DESC LIMIT 1", (FACTS,)).fetchone()
     if row:
         return _get(row, 0, "usage_date"), _get(row, 1, "materialized_at")
-    row = conn.execute(
-        "SELECT max(c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s AND c.relname ~ '_p[0-9]{8}$'",
-        (FACTS,)).fetchone()
-    name = _get(row, 0, "max") if row else None
-    if not name:
-        return None, None
-    return dt.datetime.strptime(name[-8:], "%Y%m%d").date(), None
-
-
-def fact_days(conn: psycopg.Connection, from_ts: dt.datetime, to_ts: dt.datetime) -> list[dt.date]:
-    """The days with an attached facts partition that intersect [from_ts, to_ts), ascending (catalog lookup only)."""
-    rows = conn.execute(
-        "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s AND c.relname ~ '_p[0-9]{8}$'",
-        (FACTS,)).fetchall()
-    first, last = from_ts.date(), (to_ts - dt.timedelta(microseconds=1)).date()
-    days = sorted(dt.datetime.strptime(_get(r, 0, "name")[-8:], "%Y%m%d").date() for r in rows)
-    return [d for d in days if first <= d <= last]
+    days = PRINCIPAL_VIEW.days(conn, dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC))
+    return (days[-1], None) if days else (None, None)
 
 
 def _get(row, index: int, key: str):

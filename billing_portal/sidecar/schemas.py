@@ -1,21 +1,22 @@
-"""Marshmallow schemas of the API: query parameters (validated, and the source of the OpenAPI parameters) and
-responses (the OpenAPI response schemas that schemathesis checks every answer against).
+"""Marshmallow schemas of the API's query parameters: validated, and the source of the OpenAPI parameters (the
+answers' schemas are in `responses.py`).
 
-Conventions: money is a string with exactly 8 decimals (`"12.34000000"`, never a float); ratios are JSON numbers;
-timestamps are RFC3339 UTC (`2024-01-01T00:00:00Z`); days are `YYYY-MM-DD`. Unknown query parameters are rejected
-(400 naming them) so that a typo never silently widens a query.
+Timestamps are RFC3339 with an offset, days `YYYY-MM-DD`. Unknown query parameters are rejected (400 naming them) so
+that a typo never silently widens a query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from apiflask import Schema
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from billing_portal.model.tables import HOURLY_COST_FACTS, Table
 from billing_portal.sidecar.fields import Day, DayOrTimestamp, Timestamp, dim_filter
-from billing_portal.sidecar.query import CASE_FOLDED, FACT_DIMENSIONS
+from billing_portal.sidecar.query import CASE_FOLDED, PRINCIPAL_VIEW, TOPIC_VIEW, VIEWS, FactView
+from billing_portal.sidecar.vocabulary import DIMENSION_TYPE_VALUES
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 1_000
@@ -24,57 +25,10 @@ MAX_HOURLY_RANGE_DAYS = 31    # /v1/costs/summary?granularity=hour
 MAX_DAY_RANGE_DAYS = 366      # /v1/confidence, /v1/reconciliation, collect ranges
 MAX_SUMMARY_ROWS = 100_000    # JSON summaries larger than this must be narrowed (CSV streams without a cap)
 
-AMOUNT_PATTERN = r"^-?[0-9]+\.[0-9]{8}$"
-RATIO_DESCRIPTION = "A ratio between 0 and 1 (a JSON number; null when the total is zero)."
-
-DIMENSION_TYPES = {
-    # canonical → fact column; aliases below
-    "orgs": "org_id", "environments": "env_id", "clusters": "cluster_id", "principals": "principal_id",
-    "business_units": "business_unit", "teams": "team", "cost_centers": "cost_center", "products": "product",
-    "line_types": "line_type", "resources": "resource_id", "owners": "owner", "business_products": "business_product",
-    "confidence": "confidence", "allocation_methods": "allocation_method",
-}
-DIMENSION_ALIASES = {
-    "org": "orgs", "organization": "orgs", "organizations": "orgs", "org_id": "orgs",
-    "env": "environments", "envs": "environments", "environment": "environments", "env_id": "environments",
-    "cluster": "clusters", "cluster_id": "clusters", "principal": "principals", "principal_id": "principals",
-    "business_unit": "business_units", "bu": "business_units", "team": "teams", "cost_center": "cost_centers",
-    "product": "products", "line_type": "line_types", "resource": "resources", "resource_id": "resources",
-    "owner": "owners", "business_product": "business_products", "allocation_method": "allocation_methods",
-}
-DIMENSION_TYPE_VALUES = sorted(set(DIMENSION_TYPES) | set(DIMENSION_ALIASES))
-
-# group_by takes the fact columns and the names /v1/dimensions accepts (principal, principals, bu, teams, …).
-GROUP_BY_ALIASES = {name: DIMENSION_TYPES[DIMENSION_ALIASES.get(name, name)] for name in DIMENSION_TYPE_VALUES
-                    if DIMENSION_TYPES[DIMENSION_ALIASES.get(name, name)] != name}
-GROUP_BY_NAMES = sorted(set(FACT_DIMENSIONS) | set(GROUP_BY_ALIASES), key=lambda n: (-len(n), n))
-GROUP_BY_PATTERN = "^(" + "|".join(GROUP_BY_NAMES) + ")(,(" + "|".join(GROUP_BY_NAMES) + "))*$"
-GROUP_BY_ERROR = ("unknown dimension; one of " + ", ".join(FACT_DIMENSIONS)
-                  + " (or the names /v1/dimensions accepts: principal, bu, teams, …)")
-# /v1/dimensions also lists the topics of the topic view (not a dimension of the cost facts)
-TOPIC_DIMENSION_TYPES = {"topics": "topic", "topic": "topic"}
-DIMENSION_TYPE_VALUES = sorted(set(DIMENSION_TYPE_VALUES) | set(TOPIC_DIMENSION_TYPES))
-
-FILTER_DESCRIPTIONS = {
-    "org_id": "Organization id", "env_id": "Environment id (env-…)", "cluster_id": "Kafka cluster id (lkc-…)",
-    "resource_id": "Billed resource id (lkc-…, lcc-…, lksqlc-…, lfcp-…, lsrc-…)", "resource_type": "Resource type",
-    "product": "Confluent product (KAFKA, CONNECT, …)", "line_type": "Bill line type (KAFKA_NUM_CKUS, …)",
-    "principal_id": "Principal the cost is allocated to (sa-…, u-…, pool-…, UNALLOCATED)",
-    "principal_type": "Principal type", "owner": "Resolved owner", "team": "Team", "business_unit": "Business unit",
-    "business_product": "The owner's business product", "cost_center": "Cost center",
-    "allocation_method": "Allocation method (usage_share, resource_owner, …)",
-    "allocation_reason": "Allocation reason", "confidence": "Allocation confidence (high, medium, low)",
-}
+GRANULARITIES = ("hour", "day", "month", "total")
 
 
-# --- query parameters ---------------------------------------------------------------------------------------------
-# One repeatable filter parameter per fact dimension.
-_Filters = type("Filters", (Schema,), {
-    d: dim_filter(f"{FILTER_DESCRIPTIONS[d]}. Repeat the parameter for several values (OR). "
-                  + ("Case-insensitive (a fixed vocabulary)." if d in CASE_FOLDED else "Exact, case-sensitive."))
-    for d in FACT_DIMENSIONS})
-
-
+# --- the views of the facts: one set of query schemas each, from the view (query.FactView) ------------------------
 def _check_range(data: dict, max_days: int, *, required: bool = True) -> None:
     f, t = data.get("from_ts"), data.get("to_ts")
     if f is None and t is None and not required:
@@ -88,7 +42,30 @@ def _check_range(data: dict, max_days: int, *, required: bool = True) -> None:
         raise ValidationError(f"the range may cover at most {max_days} days", field_name="to_ts")
 
 
-class RangeQuery(_Filters):
+def format_field() -> fields.String:
+    return fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
+                         metadata={"description": "json (default) or csv (streamed)."})
+
+
+def filter_fields(view: FactView, dimensions: Iterable[str], note: str = "") -> dict[str, fields.List]:
+    """One repeatable filter parameter per dimension of `view`."""
+    return {d: dim_filter(f"{view.descriptions[d]}{note}. Repeat the parameter for several values (OR). "
+                          + ("Case-insensitive (a fixed vocabulary)." if d in CASE_FOLDED else "Exact, case-sensitive."))
+            for d in dimensions}
+
+
+def group_by_field(view: FactView, description: str) -> fields.List:
+    """`group_by`: the view's dimensions (and their aliases), repeated or comma-separated."""
+    names = sorted({*view.dimensions, *view.group_by_aliases}, key=lambda n: (-len(n), n))
+    one = "(" + "|".join(names) + ")"
+    error = "unknown dimension; one of " + ", ".join(view.dimensions) + (
+        " (or the names /v1/dimensions accepts: principal, bu, teams, …)" if view.group_by_aliases else "")
+    return fields.List(fields.String(validate=[validate.Length(max=400), validate.Regexp(f"^{one}(,{one})*$",
+                                                                                         error=error)]),
+                       load_default=list, validate=validate.Length(max=20), metadata={"description": description})
+
+
+class _Range(Schema):
     from_ts = Timestamp(required=True, metadata={"description": "Start, inclusive (RFC3339 with offset).",
                                                  "example": "2024-01-01T00:00:00Z"})
     to_ts = Timestamp(required=True, metadata={"description": "End, exclusive (RFC3339 with offset).",
@@ -99,12 +76,7 @@ class RangeQuery(_Filters):
         _check_range(data, MAX_RANGE_DAYS)
 
 
-def format_field() -> fields.String:
-    return fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
-                         metadata={"description": "json (default) or csv (streamed)."})
-
-
-class CostsQuery(RangeQuery):
+class _Page(Schema):
     limit = fields.Integer(validate=validate.Range(1, MAX_LIMIT, error=f"must be between 1 and {MAX_LIMIT}"),
                            metadata={"description": f"Page size, 1..{MAX_LIMIT} (default {DEFAULT_LIMIT}; JSON only)."})
     cursor = fields.String(validate=[validate.Length(min=1, max=512), validate.Regexp(r"^[A-Za-z0-9_-]+$")],
@@ -120,15 +92,8 @@ class CostsQuery(RangeQuery):
                                           field_name=name)
 
 
-class SummaryQuery(RangeQuery):
-    group_by = fields.List(
-        fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
-            GROUP_BY_ERROR))]),
-        load_default=list, validate=validate.Length(max=20),
-        metadata={"description": "Dimensions to group by: repeat the parameter or separate with commas. Fact "
-                                 "columns or the aliases of /v1/dimensions (principal → principal_id, bu → "
-                                 "business_unit, teams → team, …); answers use the column names."})
-    granularity = fields.String(load_default="total", validate=validate.OneOf(["hour", "day", "month", "total"]),
+class _Buckets(Schema):
+    granularity = fields.String(load_default="total", validate=validate.OneOf(GRANULARITIES),
                                 metadata={"description": "Time buckets (UTC). hour is limited to "
                                                          f"{MAX_HOURLY_RANGE_DAYS} days."})
     format = format_field()
@@ -140,27 +105,51 @@ class SummaryQuery(RangeQuery):
             raise ValidationError(f"granularity=hour allows at most {MAX_HOURLY_RANGE_DAYS} days", field_name="to_ts")
 
 
-FOCUS_VIEWS = ("principal", "topic")
-# principal-view dimensions the topic view does not have (a filter on them with view=topic is a 400)
-PRINCIPAL_ONLY_DIMENSIONS = ("resource_id", "resource_type", "principal_id", "principal_type")
+class ViewQueries(NamedTuple):
+    range: type[Schema]     # the filters and [from_ts, to_ts)
+    facts: type[Schema]     # + limit, cursor, format: GET /v1/costs, /v1/topics
+    summary: type[Schema]   # + group_by, granularity, format: GET /v1/costs/summary, /v1/topics/summary
 
 
-class FocusQuery(RangeQuery):
-    view = fields.String(load_default="principal", validate=validate.OneOf(FOCUS_VIEWS), metadata={
+def view_queries(view: FactView) -> ViewQueries:
+    """The query schemas of a view's endpoints, in the parameters' order: its filters, the range, then the rest."""
+    prefix = view.name.capitalize()
+    filters = type(f"{prefix}Filters", (Schema,), filter_fields(view, view.dimensions))
+    range_ = type(f"{prefix}RangeQuery", (_Range, filters), {})
+    group_by = type(f"{prefix}GroupBy", (Schema,), {"group_by": group_by_field(view, (
+        "Dimensions to group by: repeat the parameter or separate with commas: " + ", ".join(view.dimensions)
+        + (" (or the aliases of /v1/dimensions: principal → principal_id, bu → business_unit, teams → team, …)"
+           if view.group_by_aliases else "") + ". Answers use the column names."))})
+    return ViewQueries(range_, type(f"{prefix}FactsQuery", (_Page, range_), {}),
+                       type(f"{prefix}SummaryQuery", (_Buckets, group_by, range_), {}))
+
+
+VIEW_QUERIES = {name: view_queries(view) for name, view in VIEWS.items()}
+RangeQuery = VIEW_QUERIES[PRINCIPAL_VIEW.name].range
+
+
+def _focus_view_filters(self, data, **kwargs):
+    """A filter on a dimension the chosen view lacks is a 400 (and says which view has it)."""
+    view = VIEWS[data["view"]]
+    for name in FOCUS_FILTERS:
+        if data.get(name) and name not in view.dimensions:
+            owner = next(v for v in VIEWS.values() if name in v.dimensions)
+            raise ValidationError(f"filters the {owner.name} view only: add view={owner.name}"
+                                  if view is PRINCIPAL_VIEW else
+                                  f"not a dimension of the {view.name} view (view={view.name})", field_name=name)
+
+
+# The FOCUS export takes the principal view's range and filters, those only the topic view has, and `view`.
+FOCUS_FILTERS = tuple(dict.fromkeys(d for v in VIEWS.values() for d in v.dimensions))
+FocusQuery = type("FocusQuery", (RangeQuery,), {
+    "view": fields.String(load_default=PRINCIPAL_VIEW.name, validate=validate.OneOf(tuple(VIEWS)), metadata={
         "description": "principal (default): the hourly cost facts, every bill line split over principals; topic: "
                        "the topic view, every Kafka-cluster line split over the cluster's topics "
-                       "(AllocatedResourceId = cluster/topic)."})
-    topic = dim_filter("Topic name (view=topic only). Repeat the parameter for several values (OR). Exact, "
-                       "case-sensitive.")
-
-    @validates_schema(skip_on_field_errors=True)
-    def _view_filters(self, data, **kwargs):
-        if data.get("view") == "topic":
-            for name in PRINCIPAL_ONLY_DIMENSIONS:
-                if data.get(name):
-                    raise ValidationError("not a dimension of the topic view (view=topic)", field_name=name)
-        elif data.get("topic"):
-            raise ValidationError("filters the topic view only: add view=topic", field_name="topic")
+                       "(AllocatedResourceId = cluster/topic)."}),
+    **filter_fields(TOPIC_VIEW, (d for d in TOPIC_VIEW.dimensions if d not in PRINCIPAL_VIEW.dimensions),
+                    ", view=topic only"),
+    "_view_filters": validates_schema(skip_on_field_errors=True)(_focus_view_filters),
+})
 
 
 class DimensionsQuery(Schema):
@@ -260,296 +249,9 @@ class ForecastQuery(Schema):
     month = fields.String(validate=validate.Regexp(r"^(20[0-9]{2}|21[0-9]{2})-(0[1-9]|1[0-2])$",
                                                    error="must be a month YYYY-MM"),
                           metadata={"description": "YYYY-MM (default: the current UTC month).", "example": "2024-01"})
-    group_by = fields.List(
-        fields.String(validate=[validate.Length(max=400), validate.Regexp(GROUP_BY_PATTERN, error=(
-            GROUP_BY_ERROR))]),
-        load_default=list, validate=validate.Length(max=20),
-        metadata={"description": "Dimensions to forecast per (repeat or comma-separate; aliases as in "
-                                 "/v1/costs/summary); default: the total."})
+    group_by = group_by_field(PRINCIPAL_VIEW, "Dimensions to forecast per (repeat or comma-separate; aliases as in "
+                                              "/v1/costs/summary); default: the total.")
 
 
 class CollectQuery(DayRange):
     """Days to collect: from_ts/to_ts (or start/end, inclusive); default: the newest complete day."""
-
-
-# --- responses ----------------------------------------------------------------------------------------------------
-def amount(description: str = "USD, exactly 8 decimals", **kw) -> fields.String:
-    return fields.String(metadata={"description": description, "pattern": AMOUNT_PATTERN, "example": "12.34000000"},
-                         **kw)
-
-
-def ratio(description: str = RATIO_DESCRIPTION) -> fields.Float:
-    return fields.Float(allow_none=True, metadata={"description": description})
-
-
-def opt_str(description: str = "") -> fields.String:
-    return fields.String(allow_none=True, metadata={"description": description} if description else {})
-
-
-class ErrorBody(Schema):
-    status = fields.Integer(required=True)
-    code = fields.String(required=True, metadata={"description": "invalid_parameter, unknown_parameter, "
-                                                                 "unauthorized, forbidden, not_found, …"})
-    parameter = fields.String(allow_none=True, required=True,
-                              metadata={"description": "The offending parameter, when there is one."})
-    message = fields.String(required=True)
-    details = fields.List(fields.Dict(), metadata={"description": "Every problem found, when several."})
-
-
-class ErrorEnvelope(Schema):
-    error = fields.Nested(ErrorBody, required=True)
-
-
-def fact_schema(table: Table, name: str) -> type[Schema]:
-    """The response schema of one fact of `table`, from the model (billing_portal/model/tables.py): its API fields
-    in their order, required unless the column is nullable, amounts as 8-decimal strings."""
-    nullable = {c.name: c.nullable for c in table.columns}
-
-    def field(column: str) -> fields.Field:
-        if column == "hour":
-            return fields.String(required=True, metadata={"format": "date-time", "description": "Start of the UTC hour."})
-        if column == "usage_date":
-            return fields.String(required=True, metadata={"format": "date"})
-        if column == "amount_usd":
-            return amount(required=True)
-        if column == "line_no":
-            return fields.Integer(required=True, metadata={"description": "The bill line (billing_costs) of the day."})
-        return opt_str() if nullable[column] else fields.String(required=True)
-
-    return Schema.from_dict({c: field(c) for c in table.api_fields}, name=name)
-
-
-def page_schema(fact: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({
-        "data": fields.List(fields.Nested(fact), required=True),
-        "count": fields.Integer(required=True),
-        "limit": fields.Integer(required=True),
-        "next": fields.String(allow_none=True, required=True, metadata={
-            "description": "Cursor of the next page (pass as `cursor`), null on the last."}),
-    }, name=name)
-
-
-Fact = fact_schema(HOURLY_COST_FACTS, "Fact")
-CostsPage = page_schema(Fact, "CostsPage")
-
-
-class SummaryRow(Schema):
-    period_start = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
-    period_end = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
-    group = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), required=True)
-    amount_usd = amount(required=True)
-
-
-class Summary(Schema):
-    from_ts = fields.String(required=True, metadata={"format": "date-time"})
-    to_ts = fields.String(required=True, metadata={"format": "date-time"})
-    granularity = fields.String(required=True)
-    group_by = fields.List(fields.String(), required=True)
-    data = fields.List(fields.Nested(SummaryRow), required=True)
-    total_usd = amount(required=True)
-
-
-class DimensionValue(Schema):
-    value = fields.String(required=True)
-    name = opt_str("Display name from the newest object snapshot, when known.")
-    first_seen = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    last_seen = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    amount_usd = amount(required=True, description="Cost in the range (all time without a range).")
-    attributes = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
-
-
-class Dimensions(Schema):
-    dimension_type = fields.String(required=True)
-    column = fields.String(required=True)
-    count = fields.Integer(required=True)
-    data = fields.List(fields.Nested(DimensionValue), required=True)
-
-
-class ConfidenceRow(Schema):
-    usage_date = fields.String(required=True, metadata={"format": "date"})
-    scope_type = fields.String(required=True)
-    scope_value = fields.String(required=True)
-    total_usd = amount(required=True)
-    high_usd = amount(required=True)
-    medium_usd = amount(required=True)
-    low_usd = amount(required=True)
-    by_usage_usd = amount(required=True)
-    by_ownership_usd = amount(required=True)
-    by_fallback_usd = amount(required=True)
-    unallocated_usd = amount(required=True)
-    usage_expired_usd = amount(required=True, description=(
-        "Cost of usage-driven lines whose usage expired from the Metrics API before it was captured (reason "
-        "usage_expired_before_capture); part of the buckets above, not added to them."))
-    charges_usd = amount(allow_none=True, description=(
-        "Gross charges: the positive amounts of the day and scope (credits excluded). Null for a day rolled up "
-        "before the figures existed."))
-    credits_usd = amount(allow_none=True, description="Credits: the negative amounts (<= 0), shown apart.")
-    unallocated_charges_usd = amount(allow_none=True, description="Positive amounts on principal UNALLOCATED.")
-    unallocated_credits_usd = amount(allow_none=True, description="Negative amounts on principal UNALLOCATED.")
-    high_share = ratio()
-    coverage_ratio = ratio("(by_usage + by_ownership) / total: cost allocated on evidence or a documented owner.")
-    usage_expired_share = ratio()
-    unallocated_share = ratio(
-        "unallocated_charges / charges: the share of gross charges on principal UNALLOCATED. Credits never net it "
-        "away (they are credits_usd). The same figure as /metrics, the dashboards and the unallocated_share asset "
-        "check (SQL unallocated_share(), migration 0014). Null without charges.")
-    team_completeness = ratio(
-        "Attribution completeness: the share of charges whose team is known (not missing, empty, unknown or "
-        "unallocated). Beside confidence, not part of it. Null without charges.")
-    business_unit_completeness = ratio("The share of charges whose business unit is known.")
-    cost_center_completeness = ratio("The share of charges whose cost center is known.")
-
-
-class ConfidenceReport(Schema):
-    from_ts = fields.String(required=True, metadata={"format": "date-time", "description": "00:00Z of the first day."})
-    to_ts = fields.String(required=True, metadata={"format": "date-time",
-                                                  "description": "00:00Z after the last day (exclusive)."})
-    start = fields.String(allow_none=True, required=True, metadata={"format": "date", "description": "First day."})
-    end = fields.String(allow_none=True, required=True, metadata={"format": "date",
-                                                                  "description": "Last day, inclusive."})
-    data = fields.List(fields.Nested(ConfidenceRow), required=True)
-
-
-class WorklistItem(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(["principal", "resource"]), metadata={
-        "description": "principal (its mapping entry goes under principals:) or resource (under resources:)."})
-    id = fields.String(required=True, metadata={"description": "Principal id (sa-…, u-…, pool-…) or resource id "
-                                                               "(lkc-…, lcc-…, env-…, …)."})
-    id_type = opt_str("service_account, user, identity_pool, kafka_cluster, connector, environment, …")
-    display_name = opt_str("Display name from the newest attribution of the range, when known.")
-    owner = opt_str("Its owner when known (then one owners: entry fixes everything that owner owns).")
-    unattributed_usd = amount(required=True, description="Charges (positive amounts) in the range without a team "
-                                                         "whose attributes this id decides.")
-    share = ratio("unattributed_usd / all charges of the range.")
-    days = fields.Integer(required=True, metadata={"description": "Days of the range with such charges."})
-    mapping_section = fields.String(required=True, validate=validate.OneOf(["principals", "resources"]))
-    mapping_line = fields.String(required=True, metadata={
-        "description": "The line to add under mapping_section in the mapping file (BILLING_PORTAL_MAPPING_FILE), "
-                       "placeholders in <>: team, and business_unit / cost_center when those are unknown too.",
-        "example": "sa-abc123: {team: <team>, business_unit: <business_unit>}"})
-    mapping_yaml = fields.String(required=True, metadata={
-        "description": "The same as a YAML fragment: the section and the line.",
-        "example": "principals:\n  sa-abc123: {team: <team>}\n"})
-
-
-class OwnershipWorklist(Schema):
-    from_ts = fields.String(required=True, metadata={"format": "date-time", "description": "00:00Z of the first day."})
-    to_ts = fields.String(required=True, metadata={"format": "date-time",
-                                                  "description": "00:00Z after the last day (exclusive)."})
-    start = fields.String(allow_none=True, required=True, metadata={"format": "date", "description": "First day."})
-    end = fields.String(allow_none=True, required=True, metadata={"format": "date",
-                                                                  "description": "Last day, inclusive."})
-    charges_usd = amount(required=True, description="All charges (positive amounts) of the range.")
-    unattributed_usd = amount(required=True, description="Charges of the range without a known team (every id, "
-                                                         "not only the listed ones).")
-    team_completeness = ratio("Attribution completeness of the range: the share of charges with a known team.")
-    data = fields.List(fields.Nested(WorklistItem), required=True)
-
-
-class ReconciliationRow(Schema):
-    usage_date = fields.String(required=True, metadata={"format": "date"})
-    billed_usd = amount(required=True, description="The day's bill: usable lines + quarantined rows' amounts.")
-    billed_lines_usd = amount(required=True, description="Bill lines stored in billing_costs.")
-    bill_lines = fields.Integer(required=True)
-    allocated_usd = amount(required=True, description="Sum of the hourly cost facts.")
-    quarantined_usd = amount(required=True, description="Amounts of bill rows kept aside (quarantine_rows).")
-    quarantined_rows = fields.Integer(required=True, metadata={"description": "Quarantined input rows (all sources)."})
-    difference_usd = amount(required=True, description="billed − allocated − quarantined (zero when reconciled).")
-    unallocated_usd = amount(required=True, description="Part of allocated_usd on principal UNALLOCATED.")
-    balanced = fields.Boolean(required=True)
-
-
-class ReconciliationTotals(Schema):
-    billed_usd = amount(required=True)
-    billed_lines_usd = amount(required=True)
-    bill_lines = fields.Integer(required=True)
-    allocated_usd = amount(required=True)
-    quarantined_usd = amount(required=True)
-    quarantined_rows = fields.Integer(required=True)
-    difference_usd = amount(required=True)
-    unallocated_usd = amount(required=True)
-
-
-class Reconciliation(Schema):
-    from_ts = fields.String(required=True, metadata={"format": "date-time", "description": "00:00Z of the first day."})
-    to_ts = fields.String(required=True, metadata={"format": "date-time",
-                                                  "description": "00:00Z after the last day (exclusive)."})
-    start = fields.String(allow_none=True, required=True, metadata={"format": "date", "description": "First day."})
-    end = fields.String(allow_none=True, required=True, metadata={"format": "date",
-                                                                  "description": "Last day, inclusive."})
-    data = fields.List(fields.Nested(ReconciliationRow), required=True)
-    totals = fields.Nested(ReconciliationTotals, required=True)
-
-
-class ForecastMethod(Schema):
-    name = fields.String(required=True)
-    description = fields.String(required=True)
-    window_start = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    window_end = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    window_days = fields.Integer(required=True, metadata={"description": "Days with data among the 7 of the window."})
-    remaining_days = fields.Integer(required=True, metadata={"description": "Days of the month after as_of."})
-    days_loaded = fields.Integer(required=True, metadata={"description": "Days of the month up to as_of with data."})
-    days_missing = fields.Integer(required=True, metadata={
-        "description": "Days of the month up to as_of without data (never loaded); estimated at the run rate."})
-    estimated_days = fields.Integer(required=True, metadata={
-        "description": "remaining_days + days_missing: the days the forecast estimates."})
-    complete = fields.Boolean(required=True, metadata={"description": "Every day of the month has data."})
-
-
-class ForecastRow(Schema):
-    group = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), required=True)
-    actual_usd = amount(required=True, description="Month-to-date actual up to as_of.")
-    run_rate_usd_per_day = amount(required=True)
-    forecast_usd = amount(required=True, description="Month-end forecast: actual + run rate × estimated days.")
-
-
-class Forecast(Schema):
-    month = fields.String(required=True)
-    as_of = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    group_by = fields.List(fields.String(), required=True)
-    method = fields.Nested(ForecastMethod, required=True)
-    data = fields.List(fields.Nested(ForecastRow), required=True)
-    total = fields.Nested(ForecastRow, required=True)
-
-
-class Health(Schema):
-    status = fields.String(required=True)
-
-
-class SkippedScope(Schema):
-    source = fields.String(required=True, metadata={"description": "objects | catalog"})
-    observed_at = fields.String(required=True, metadata={"format": "date-time"})
-    scope = fields.String(allow_none=True, required=True, metadata={"description": "lsrc-…, env-… or a table"})
-    reason = fields.String(required=True)
-
-
-class Ready(Schema):
-    status = fields.String(required=True)
-    database = fields.String(required=True)
-    newest_complete_partition = fields.String(allow_none=True, required=True, metadata={"format": "date"})
-    partition_age_hours = fields.Float(allow_none=True, required=True,
-                                       metadata={"description": "Hours since the end of that day (UTC)."})
-    materialized_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
-    skipped_scopes = fields.List(fields.Nested(SkippedScope), required=True, metadata={
-        "description": "What the latest observations of objects and catalog could not read (a Schema Registry "
-                       "without a key or refusing it, an environment the Cloud key is denied), and why."})
-
-
-class CollectRun(Schema):
-    run_id = fields.String(required=True)
-    job_name = fields.String(required=True)
-    start = fields.String(required=True, metadata={"format": "date"})
-    end = fields.String(required=True, metadata={"format": "date"})
-    status_url = fields.String(required=True)
-
-
-class CollectAccepted(Schema):
-    collection = fields.String(required=True)
-    runs = fields.List(fields.Nested(CollectRun), required=True)
-
-
-class RunStatus(Schema):
-    run_id = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "Dagster run status: QUEUED, STARTING, STARTED, "
-                                                                  "SUCCESS, FAILURE, CANCELED, …"})
-    finished = fields.Boolean(required=True)

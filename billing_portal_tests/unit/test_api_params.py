@@ -8,12 +8,11 @@ import pytest
 from marshmallow import ValidationError
 
 from billing_portal.sidecar import pagination
-from billing_portal.sidecar.api.common import split_group_by
 from billing_portal.sidecar.api.forecast import month_bounds
-from billing_portal.sidecar.api.summary import period_end
+from billing_portal.sidecar.api.views import period_end
 from billing_portal.sidecar.errors import ApiError, _flatten
-from billing_portal.sidecar.exporter import wants_openmetrics
 from billing_portal.sidecar.fields import Day, Timestamp, parse_rfc3339
+from billing_portal.sidecar.query import PRINCIPAL_VIEW
 
 UTC = dt.UTC
 
@@ -69,13 +68,10 @@ def test_cursor_round_trip_and_binding():
 
 
 def test_helpers():
-    assert split_group_by(["team,product", "team", "", "cost_center"]) == ["team", "product", "cost_center"]
+    assert PRINCIPAL_VIEW.group_by(["team,product", "team", "", "cost_center"]) == ["team", "product", "cost_center"]
     assert month_bounds("2024-02") == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
     assert period_end(dt.datetime(2024, 12, 1, tzinfo=UTC), "month") == dt.datetime(2025, 1, 1, tzinfo=UTC)
     assert period_end(dt.datetime(2024, 1, 31, tzinfo=UTC), "day") == dt.datetime(2024, 2, 1, tzinfo=UTC)
-    assert wants_openmetrics(None) and wants_openmetrics("*/*")
-    assert wants_openmetrics("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
-    assert not wants_openmetrics("text/plain;version=0.0.4")
 
 
 def test_validation_messages_are_flattened_to_parameters():

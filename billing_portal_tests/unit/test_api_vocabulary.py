@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
-from billing_portal.sidecar.api.common import filters_from, split_group_by
 from billing_portal.sidecar.api.dimensions import canonical
 from billing_portal.sidecar.encode import csv_cell
 from billing_portal.sidecar.errors import suggest
 from billing_portal.sidecar.exporter import negotiate
-from billing_portal.sidecar.query import FACT_DIMENSIONS
-from billing_portal.sidecar.schemas import DIMENSION_TYPES, GROUP_BY_ALIASES, DaysQuery
+from billing_portal.sidecar.query import FACT_DIMENSIONS, PRINCIPAL_VIEW
+from billing_portal.sidecar.schemas import DaysQuery
+from billing_portal.sidecar.vocabulary import DIMENSION_TYPES, GROUP_BY_ALIASES
 
 COSTS = ["from_ts", "to_ts", "limit", "cursor", "format", *FACT_DIMENSIONS]
 
@@ -33,11 +33,11 @@ def test_a_synonym_is_only_suggested_where_the_endpoint_takes_it():
 def test_group_by_aliases_are_those_of_dimensions():
     for alias, column in GROUP_BY_ALIASES.items():
         assert DIMENSION_TYPES[canonical(alias)] == column and column in FACT_DIMENSIONS
-    assert split_group_by(["principal,bu", "team", "principal_id"]) == ["principal_id", "business_unit", "team"]
+    assert PRINCIPAL_VIEW.group_by(["principal,bu", "team", "principal_id"]) == ["principal_id", "business_unit", "team"]
 
 
 def test_fixed_vocabularies_are_folded_names_are_not():
-    assert filters_from({"product": ["kafka"], "confidence": ["HIGH"], "team": ["Payments"]}) == {
+    assert PRINCIPAL_VIEW.filters({"product": ["kafka"], "confidence": ["HIGH"], "team": ["Payments"]}) == {
         "product": ["KAFKA"], "confidence": ["high"], "team": ["Payments"]}
 
 

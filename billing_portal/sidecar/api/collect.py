@@ -16,9 +16,9 @@ from marshmallow import RAISE, fields, validate
 
 from billing_portal.sidecar.auth import SCHEME_NAME, require_token
 from billing_portal.sidecar.dagster_client import TERMINAL
-from billing_portal.sidecar.encode import json_response
 from billing_portal.sidecar.errors import bad_parameter
-from billing_portal.sidecar.schemas import CollectAccepted, CollectQuery, RunStatus
+from billing_portal.sidecar.responses import CollectAccepted, RunStatus, answer
+from billing_portal.sidecar.schemas import CollectQuery
 
 bp = APIBlueprint("collect", __name__, tag="collect")
 
@@ -65,9 +65,9 @@ def _collect_view(collection: str, job_name: str):
         start, end = resolve_range(query_data)
         run_id = current_app.extensions["dagster"].launch(
             job_name, start, end, {"billing_portal/launched_by": "sidecar", "billing_portal/collection": collection})
-        run = {"run_id": run_id, "job_name": job_name, "start": start.isoformat(), "end": end.isoformat(),
+        run = {"run_id": run_id, "job_name": job_name, "start": start, "end": end,
                "status_url": url_for("collect.run_status", run_id=run_id)}
-        return json_response({"collection": collection, "runs": [run]}, status=202)
+        return answer(CollectAccepted, {"collection": collection, "runs": [run]}, status=202)
 
     view.__name__ = f"collect_{collection.replace('-', '_')}"
     view.__doc__ = f"Launch {job_name}"
@@ -97,6 +97,6 @@ for _collection, _job in COLLECTIONS.items():
         security=SCHEME_NAME, responses={**COLLECT_ERRORS, 404: "No such run"})
 def run_status(run_id: str, path_data: dict):
     status = current_app.extensions["dagster"].status(path_data["run_id"])
-    return json_response({"run_id": path_data["run_id"], "status": status, "finished": status in TERMINAL})
+    return answer(RunStatus, {"run_id": path_data["run_id"], "status": status, "finished": status in TERMINAL})
 
 

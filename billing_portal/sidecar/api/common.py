@@ -1,40 +1,16 @@
-"""Helpers shared by the read endpoints: filters from parsed query data, the decorators every read endpoint uses."""
+"""What every read endpoint shares: how it is declared (`read_endpoint`: route, validated query, documented answer
+and errors)."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE
+from collections.abc import Callable, Mapping
 
-from billing_portal.sidecar.query import CASE_FOLDED, FACT_DIMENSIONS
+from apiflask import APIBlueprint, Schema
+from marshmallow import RAISE
 
 # Documented error answers of every read endpoint (all in the error envelope).
 READ_ERRORS = {400: "Invalid parameter (the envelope names it)", 503: "Warehouse unreachable or query timeout"}
 QUERY = {"location": "query", "unknown": RAISE}
-
-
-def filters_from(data: dict) -> dict[str, list[str]]:
-    """{dimension: [values]} for the dimension filters present in the parsed query; values of the case-insensitive
-    dimensions (`query.CASE_FOLDED`) folded to their stored case."""
-    out = {}
-    for d in FACT_DIMENSIONS:
-        if data.get(d):
-            fold = CASE_FOLDED.get(d)
-            values = [v.upper() if fold == "upper" else v.lower() if fold == "lower" else v for v in data[d]]
-            out[d] = list(dict.fromkeys(values))
-    return out
-
-
-def split_group_by(values: list[str]) -> list[str]:
-    """['team,product', 'principal'] → ['team', 'product', 'principal_id']: split, aliases of /v1/dimensions
-    resolved to fact columns, deduplicated, order kept."""
-    from billing_portal.sidecar.schemas import GROUP_BY_ALIASES
-
-    out: list[str] = []
-    for v in values:
-        for part in v.split(","):
-            part = GROUP_BY_ALIASES.get(part, part)
-            if part and part not in out:
-                out.append(part)
-    return out
 
 
 ERROR_DESCRIPTIONS = {400: READ_ERRORS[400], 401: "Missing or wrong bearer token",
@@ -51,3 +27,21 @@ def responses(*codes: int, csv: bool = False) -> dict:
     if csv:
         out[200] = CSV_200
     return out
+
+
+def read_endpoint(bp: APIBlueprint, path: str, query: type[Schema] | None, output: type[Schema] | None, *,
+                  summary: str, description: str, errors: tuple[int, ...] = (400, 503), csv: bool = False,
+                  documented: Mapping | None = None) -> Callable:
+    """Declare `GET path` on `bp`, under the blueprint's tag: its query parameters validated by `query` (unknown
+    ones refused, the handler gets them as `query_data`), its answer documented by `output`, its error answers
+    (`errors`, and the CSV variant with `csv`); `documented` replaces the generated responses."""
+    def register(view: Callable) -> Callable:
+        view = bp.doc(tags=[bp.tag], summary=summary, description=description,
+                      responses=documented if documented is not None else responses(*errors, csv=csv))(view)
+        if output is not None:
+            view = bp.output(output)(view)
+        if query is not None:
+            view = bp.input(query, **QUERY)(view)
+        return bp.get(path)(view)
+
+    return register

@@ -1,54 +1,20 @@
-"""GET /v1/costs: hourly cost facts in [from_ts, to_ts), filtered, keyset-paginated in a stable order.
+"""The principal view over HTTP (`query.PRINCIPAL_VIEW`, table hourly_cost_facts): `GET /v1/costs`, the hourly cost
+facts in [from_ts, to_ts), filtered, keyset-paginated in a stable order or streamed as CSV, and
+`GET /v1/costs/summary`, their amounts grouped by any dimensions and UTC time buckets (hour, day, month, total), read
+from the cheapest rollup that answers (`api/views.py`).
 
-Order: `(usage_date, fact_no)`; `fact_no` ascends with the hour inside a day, so pages are chronological and stable
-while the data does not change. A page is read day partition by day partition (from the cursor's day), so its cost
-does not grow with the length of the range. `format=csv` streams every matching row (no pages).
+Page order: `(usage_date, fact_no)`; `fact_no` ascends with the hour inside a day, so pages are chronological and
+stable while the data does not change. A page is read day partition by day partition (from the cursor's day), so its
+cost does not grow with the length of the range.
 """
 
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from psycopg import sql
 
-from billing_portal.sidecar import db, pagination
-from billing_portal.sidecar.api.common import QUERY, filters_from, responses
-from billing_portal.sidecar.api.views import keyset_page
-from billing_portal.sidecar.encode import csv_lines, csv_response, day, money, ts
-from billing_portal.sidecar.query import FACT_FIELDS, FACTS_SOURCE, fact_days, range_and_filters
-from billing_portal.sidecar.schemas import DEFAULT_LIMIT, CostsPage, CostsQuery
+from billing_portal.sidecar.api.views import declare_view
+from billing_portal.sidecar.query import PRINCIPAL_VIEW
 
 bp = APIBlueprint("costs", __name__, tag="costs")
-
-SELECT = sql.SQL(", ").join(sql.Identifier(f) for f in FACT_FIELDS)
-
-
-def _row(r: dict) -> dict:
-    item = {k: r[k] for k in FACT_FIELDS}
-    item["hour"] = ts(r["hour"])
-    item["usage_date"] = day(r["usage_date"])
-    item["amount_usd"] = money(r["amount_usd"])
-    return item
-
-
-@bp.get("/v1/costs")
-@bp.input(CostsQuery, **QUERY)
-@bp.output(CostsPage)
-@bp.doc(tags=["costs"], summary="Hourly cost facts", description=(
-    "Every allocated fact (hour × bill line × principal) with an hour in [from_ts, to_ts), at most 366 days. "
-    "Filters on every dimension are repeatable (OR within a parameter, AND across parameters). Pages of `limit` "
-    "rows (≤ 10000) in the stable order (usage_date, fact_no); pass `next` back as `cursor` with the same range "
-    "and filters. Amounts are strings with 8 decimals."), responses=responses(400, 503, csv=True))
-def list_costs(query_data: dict):
-    from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
-    filters = filters_from(query_data)
-    where = range_and_filters(FACTS_SOURCE, from_ts, to_ts, filters)
-
-    if query_data["format"] == "csv":
-        stmt = sql.SQL("SELECT {} FROM hourly_cost_facts WHERE {} ORDER BY usage_date, fact_no").format(
-            SELECT, where.sql())
-        rows = db.stream(stmt, where.params)
-        return csv_response(csv_lines(FACT_FIELDS, rows), "costs.csv", rows)
-
-    return keyset_page("hourly_cost_facts", SELECT, lambda conn: fact_days(conn, from_ts, to_ts),
-                       lambda lo, hi: range_and_filters(FACTS_SOURCE, lo, hi, filters), from_ts, to_ts, query_data,
-                       query_data.get("limit", DEFAULT_LIMIT), pagination.fingerprint(from_ts, to_ts, filters), _row)
+declare_view(bp, PRINCIPAL_VIEW, "/v1/costs", titles=("Hourly cost facts", "Cost summary by dimensions and time buckets"),
+             about="Every allocated fact (hour × bill line × principal)", csv_names=("costs.csv", "summary.csv"))

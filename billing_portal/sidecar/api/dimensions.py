@@ -1,5 +1,7 @@
-"""GET /v1/dimensions: the values of one dimension found in the facts, with display names from the newest object
-snapshot where the warehouse has them (organizations, environments, Kafka clusters, service accounts, users)."""
+"""GET /v1/dimensions: the values of one dimension found in the cost facts (through the principal view's cheapest
+source), with display names from the newest object snapshot where the warehouse has them (organizations,
+environments, Kafka clusters, service accounts, users); and the topics of the topic view (whole days of
+topic_cost_daily) with their clusters, environments, teams and business products."""
 
 from __future__ import annotations
 
@@ -9,16 +11,11 @@ from apiflask import APIBlueprint
 from psycopg import sql
 
 from billing_portal.sidecar import db
-from billing_portal.sidecar.api.common import QUERY, responses
-from billing_portal.sidecar.encode import day, json_response, money
-from billing_portal.sidecar.query import Where, pick_source_for_range, range_and_filters
-from billing_portal.sidecar.schemas import (
-    DIMENSION_ALIASES,
-    DIMENSION_TYPES,
-    TOPIC_DIMENSION_TYPES,
-    Dimensions,
-    DimensionsQuery,
-)
+from billing_portal.sidecar.api.common import read_endpoint
+from billing_portal.sidecar.query import PRINCIPAL_VIEW, Where, range_and_filters
+from billing_portal.sidecar.responses import Dimensions, answer
+from billing_portal.sidecar.schemas import DimensionsQuery
+from billing_portal.sidecar.vocabulary import DIMENSION_ALIASES, DIMENSION_TYPES, TOPIC_DIMENSION_TYPES
 
 bp = APIBlueprint("dimensions", __name__, tag="dimensions")
 
@@ -52,21 +49,17 @@ def _names(kind: str, ids: list[str]) -> dict[str, dict]:
     return out
 
 
-@bp.get("/v1/dimensions")
-@bp.input(DimensionsQuery, **QUERY)
-@bp.output(Dimensions)
-@bp.doc(tags=["dimensions"], summary="Values of a dimension", description=(
+@read_endpoint(bp, "/v1/dimensions", DimensionsQuery, Dimensions, summary="Values of a dimension", description=(
     "Distinct values of `dimension_type` in the cost facts (optionally only those with cost in [from_ts, to_ts)), "
     "with first/last day seen, their cost, and for orgs, environments, clusters and principals the display name "
-    "and attributes of the newest snapshot. Null values (e.g. costs without a cluster) are not listed."),
-    responses=responses(400, 503))
+    "and attributes of the newest snapshot. Null values (e.g. costs without a cluster) are not listed."))
 def dimensions(query_data: dict):
     if query_data["dimension_type"] in TOPIC_DIMENSION_TYPES:
         return _topics(query_data)
     kind = canonical(query_data["dimension_type"])
     column = DIMENSION_TYPES[kind]
     from_ts, to_ts = query_data.get("from_ts") or EPOCH, query_data.get("to_ts") or FOREVER
-    source = pick_source_for_range({column}, "total", set(), from_ts, to_ts)
+    source = PRINCIPAL_VIEW.pick_source_for_range({column}, "total", set(), from_ts, to_ts)
     where: Where = range_and_filters(source, from_ts, to_ts, {})
     stmt = sql.SQL("SELECT {c} AS value, min({t})::date AS first_seen, max({t})::date AS last_seen,"
                    " sum({a}) AS amount_usd FROM {rel} WHERE {w} AND {c} IS NOT NULL GROUP BY 1 ORDER BY 1").format(
@@ -74,15 +67,12 @@ def dimensions(query_data: dict):
         rel=sql.Identifier(source.relation), w=where.sql())
     rows = db.fetch_all(stmt, where.params)
     names = _names(kind, [r["value"] for r in rows]) if rows else {}
-    data = []
     for r in rows:
         extra = names.get(r["value"], {})
-        item = {"value": r["value"], "name": extra.get("name"), "first_seen": day(r["first_seen"]),
-                "last_seen": day(r["last_seen"]), "amount_usd": money(r["amount_usd"])}
+        r["name"] = extra.get("name")
         if extra.get("attributes"):
-            item["attributes"] = extra["attributes"]
-        data.append(item)
-    return json_response({"dimension_type": kind, "column": column, "count": len(data), "data": data})
+            r["attributes"] = extra["attributes"]
+    return answer(Dimensions, {"dimension_type": kind, "column": column, "count": len(rows), "data": rows})
 
 
 def _topics(query_data: dict):
@@ -95,8 +85,6 @@ def _topics(query_data: dict):
         " FROM topic_cost_daily WHERE usage_date >= %(lo)s AND usage_date < %(hi)s"
         " GROUP BY 1 ORDER BY 1", {"lo": from_ts.date(), "hi": (to_ts - dt.timedelta(microseconds=1)).date()
                                      + dt.timedelta(days=1)})
-    data = [{"value": r["value"], "name": None, "first_seen": day(r["first_seen"]), "last_seen": day(r["last_seen"]),
-             "amount_usd": money(r["amount_usd"]),
-             "attributes": {"cluster_id": r["clusters"], "env_id": r["envs"], "team": r["teams"],
-                            "business_product": r["products"]}} for r in rows]
-    return json_response({"dimension_type": "topics", "column": "topic", "count": len(data), "data": data})
+    data = [{**r, "name": None, "attributes": {"cluster_id": r["clusters"], "env_id": r["envs"], "team": r["teams"],
+                                               "business_product": r["products"]}} for r in rows]
+    return answer(Dimensions, {"dimension_type": "topics", "column": "topic", "count": len(data), "data": data})

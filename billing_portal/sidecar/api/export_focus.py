@@ -1,6 +1,7 @@
 """GET /v1/export/focus: the allocated costs of [from_ts, to_ts) as a FOCUS CSV, streamed.
 
-One row per hourly cost fact. The export conforms to FOCUS 1.2 (https://focus.finops.org), checked in the test suite
+One row per fact of the chosen view (`view`: the principal view's hourly cost facts by default, or the topic view's;
+`statement` reads either, the columns a view lacks standing in). The export conforms to FOCUS 1.2 (https://focus.finops.org), checked in the test suite
 by the FinOps Foundation's validator, and carries the FOCUS 1.3 columns ServiceProviderName, HostProviderName and
 the split cost allocation columns (AllocatedMethodId, AllocatedMethodDetails, AllocatedResourceId,
 AllocatedResourceName, AllocatedTags); custom columns are prefixed `x_`. BilledCost is the fact's amount, so the
@@ -20,10 +21,9 @@ from psycopg import sql
 
 from billing_portal.money import UNIT
 from billing_portal.sidecar import db, focus
-from billing_portal.sidecar.api import topics
-from billing_portal.sidecar.api.common import QUERY, filters_from
+from billing_portal.sidecar.api.common import read_endpoint, responses
 from billing_portal.sidecar.encode import csv_lines, csv_response, money, ts
-from billing_portal.sidecar.query import FACTS_SOURCE, range_and_filters
+from billing_portal.sidecar.query import VIEWS, FactView, range_and_filters
 from billing_portal.sidecar.schemas import FocusQuery
 
 bp = APIBlueprint("export", __name__, tag="export")
@@ -48,49 +48,40 @@ FOCUS_COLUMNS = (
 )
 PROVIDER = "Confluent"
 
-STATEMENT = """
-SELECT f.hour, f.usage_date, f.line_no, f.org_id, f.env_id, f.resource_id, f.resource_type, f.cluster_id, f.product,
-       f.line_type, f.principal_id, f.principal_type, f.owner, f.team, f.business_unit, f.business_product,
-       f.cost_center, f.amount_usd, f.allocation_method, f.allocation_reason, f.confidence,
-       b.resource_name, b.description, b.price, b.unit, b.quantity, b.original_amount, b.amount AS line_amount,
+# One statement per view: a fact's columns (a view without one of them has its stand-in, or NULL), its bill line,
+# and the names and region of its organization, environment and cluster.
+FACT_COLUMNS = ("hour", "usage_date", "line_no", "org_id", "env_id", "resource_id", "resource_type", "cluster_id",
+                "product", "line_type", "principal_id", "principal_type", "owner", "team", "business_unit",
+                "business_product", "cost_center", "amount_usd", "allocation_method", "allocation_reason", "confidence",
+                "topic")
+STAND_INS = {"resource_id": "f.cluster_id", "resource_type": "'kafka_cluster'"}  # the topic view: the cluster
+BILL_COLUMNS = """b.resource_name, b.description, b.price, b.unit, b.quantity, b.original_amount, b.amount AS line_amount,
        b.network_access_type, COALESCE(b.tier_dimensions->>'region', k.region) AS region,
        COALESCE(b.tier_dimensions->>'provider', k.cloud) AS cloud,
-       o.display_name AS org_name, e.display_name AS env_name
-FROM hourly_cost_facts f
-LEFT JOIN billing_costs b ON b.usage_date = f.usage_date AND b.line_no = f.line_no
+       o.display_name AS org_name, e.display_name AS env_name"""
+JOINS = """LEFT JOIN billing_costs b ON b.usage_date = f.usage_date AND b.line_no = f.line_no
 LEFT JOIN (SELECT DISTINCT ON (cluster_id) cluster_id, region, cloud FROM kafka_clusters
            ORDER BY cluster_id, snapshot_date DESC) k ON k.cluster_id = f.cluster_id
 LEFT JOIN (SELECT DISTINCT ON (org_id) org_id, display_name FROM organizations
            ORDER BY org_id, snapshot_date DESC) o ON o.org_id = f.org_id
 LEFT JOIN (SELECT DISTINCT ON (env_id) env_id, display_name FROM environments
-           ORDER BY env_id, snapshot_date DESC) e ON e.env_id = f.env_id
-WHERE {where}
-"""
-# The topic view (view=topic): the same columns from hourly_topic_facts; the allocated resource is the topic.
-TOPIC_STATEMENT = """
-SELECT f.hour, f.usage_date, f.line_no, f.org_id, f.env_id, f.cluster_id AS resource_id,
-       'kafka_cluster' AS resource_type, f.cluster_id, f.product, f.line_type, NULL AS principal_id,
-       NULL AS principal_type, f.owner, f.team, f.business_unit, f.business_product, f.cost_center, f.amount_usd,
-       f.allocation_method, f.allocation_reason, f.confidence,
-       b.resource_name, b.description, b.price, b.unit, b.quantity, b.original_amount, b.amount AS line_amount,
-       b.network_access_type, COALESCE(b.tier_dimensions->>'region', k.region) AS region,
-       COALESCE(b.tier_dimensions->>'provider', k.cloud) AS cloud,
-       o.display_name AS org_name, e.display_name AS env_name, f.topic
-FROM hourly_topic_facts f
-LEFT JOIN billing_costs b ON b.usage_date = f.usage_date AND b.line_no = f.line_no
-LEFT JOIN (SELECT DISTINCT ON (cluster_id) cluster_id, region, cloud FROM kafka_clusters
-           ORDER BY cluster_id, snapshot_date DESC) k ON k.cluster_id = f.cluster_id
-LEFT JOIN (SELECT DISTINCT ON (org_id) org_id, display_name FROM organizations
-           ORDER BY org_id, snapshot_date DESC) o ON o.org_id = f.org_id
-LEFT JOIN (SELECT DISTINCT ON (env_id) env_id, display_name FROM environments
-           ORDER BY env_id, snapshot_date DESC) e ON e.env_id = f.env_id
-WHERE {where}
-"""
-FIELDS = ("hour", "usage_date", "line_no", "org_id", "env_id", "resource_id", "resource_type", "cluster_id",
-          "product", "line_type", "principal_id", "principal_type", "owner", "team", "business_unit",
-          "business_product", "cost_center", "amount_usd", "allocation_method", "allocation_reason", "confidence",
-          "resource_name", "description", "price", "unit", "quantity", "original_amount", "line_amount",
-          "network_access_type", "region", "cloud", "org_name", "env_name", "topic")
+           ORDER BY env_id, snapshot_date DESC) e ON e.env_id = f.env_id"""
+FIELDS = (*FACT_COLUMNS, "resource_name", "description", "price", "unit", "quantity", "original_amount",
+          "line_amount", "network_access_type", "region", "cloud", "org_name", "env_name")
+
+
+def statement(view: FactView, where: sql.Composable) -> sql.Composed:
+    """The rows of `view` that `where` (on alias f) selects, with the columns of FIELDS."""
+    columns = view.table.names()
+    facts = sql.SQL(", ").join(
+        sql.Identifier("f", c) if c in columns else sql.SQL("{} AS {}").format(sql.SQL(STAND_INS.get(c, "NULL")),
+                                                                              sql.Identifier(c))
+        for c in FACT_COLUMNS)
+    return sql.SQL("SELECT {facts}, {bill} FROM {table} f {joins} WHERE {where}").format(
+        facts=facts, bill=sql.SQL(BILL_COLUMNS), table=sql.Identifier(view.table.name), joins=sql.SQL(JOINS),
+        where=where)
+
+
 ZERO = Decimal(0)
 
 
@@ -163,25 +154,20 @@ def focus_row(r: dict) -> list:
     ]
 
 
-@bp.get("/v1/export/focus")
-@bp.input(FocusQuery, **QUERY)
-@bp.doc(tags=["export"], summary="FOCUS CSV export of the allocated costs", description=(
+@read_endpoint(bp, "/v1/export/focus", FocusQuery, None, summary="FOCUS CSV export of the allocated costs",
+               description=(
     "Every hourly cost fact with an hour in [from_ts, to_ts) (at most 366 days; same filters as /v1/costs) as a "
     f"CSV conforming to FOCUS {focus.FOCUS_VERSION} (checked with the FinOps Foundation's focus-validator), with the "
     "FOCUS 1.3 columns ServiceProviderName, HostProviderName and Allocated*, and x_ custom columns, streamed. "
     "BilledCost sums to the bill for the range. `view=topic` exports the topic view instead (Kafka-cluster lines "
     "split over topics; x_Topic, AllocatedResourceId = cluster/topic). Column mapping: docs/API.md."),
-    responses={200: {"description": "FOCUS CSV (streamed)", "content": {"text/csv": {"schema": {"type": "string"}}}},
-               400: "Invalid parameter (the envelope names it)", 503: "Warehouse unreachable or query timeout"})
+    documented={200: {"description": "FOCUS CSV (streamed)", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                **responses(400, 503)})
 def export_focus(query_data: dict):
-    if query_data["view"] == "topic":
-        where = topics.where_of(topics.FACTS_SOURCE, query_data["from_ts"], query_data["to_ts"],
-                                topics.filters_of(query_data), alias="f")
-        rows = db.stream(sql.SQL(TOPIC_STATEMENT).format(where=where.sql()), where.params)
-    else:
-        where = range_and_filters(FACTS_SOURCE, query_data["from_ts"], query_data["to_ts"], filters_from(query_data),
-                                  alias="f")
-        rows = db.stream(sql.SQL(STATEMENT).format(where=where.sql()), where.params)
-    chunks = csv_lines(FOCUS_COLUMNS, (focus_row(dict(zip(FIELDS, r, strict=False))) for r in rows))
+    view = VIEWS[query_data["view"]]
+    where = range_and_filters(view.facts, query_data["from_ts"], query_data["to_ts"], view.filters(query_data),
+                              alias="f")
+    rows = db.stream(statement(view, where.sql()), where.params)
+    chunks = csv_lines(FOCUS_COLUMNS, (focus_row(dict(zip(FIELDS, r, strict=True))) for r in rows))
     start = query_data["from_ts"].strftime("%Y%m%dT%H%M%SZ")
     return csv_response(chunks, f"focus-{start}.csv", rows)

@@ -21,14 +21,15 @@ from apiflask import APIBlueprint
 from psycopg import sql
 
 from billing_portal.sidecar import db
-from billing_portal.sidecar.api.common import QUERY, responses, split_group_by
-from billing_portal.sidecar.encode import day, json_response, money
-from billing_portal.sidecar.query import day_start, pick_source, range_and_filters
-from billing_portal.sidecar.schemas import Forecast, ForecastQuery
+from billing_portal.sidecar.api.common import read_endpoint
+from billing_portal.sidecar.query import PRINCIPAL_VIEW, day_start, range_and_filters
+from billing_portal.sidecar.responses import Forecast, answer
+from billing_portal.sidecar.schemas import ForecastQuery
 
 bp = APIBlueprint("forecast", __name__, tag="costs")
 
 WINDOW_DAYS = 7
+ZERO = Decimal(0)
 METHOD = "trailing_mean_daily_run_rate"
 
 
@@ -41,39 +42,38 @@ WINDOW = "SELECT * FROM forecast_window(%(month_start)s)"
 
 
 def _grouped(group_by: list[str], w: dict) -> list[dict]:
-    """Per group: month-to-date actual, window sum, and the run rate and forecast computed by the SQL definition."""
+    """Per group (a `responses.ForecastRow`): month-to-date actual, window sum, and the run rate and forecast
+    computed by the SQL definition."""
     first, as_of = w["month_start"], w["as_of"]
     lo = min(first, w["window_start"])
-    source = pick_source(set(group_by), "day")
+    source = PRINCIPAL_VIEW.pick_source(set(group_by), "day")
     where = range_and_filters(source, day_start(lo), day_start(as_of + dt.timedelta(days=1)), {})
     dims = sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(g)) for g in group_by)
     t, a = sql.Identifier(source.time_column), sql.Identifier(source.amount_column)
     inner = sql.SQL(
-        "SELECT {dims}coalesce(sum({a}) FILTER (WHERE {t} >= %(m0)s), 0) AS actual,"
+        "SELECT {dims}coalesce(sum({a}) FILTER (WHERE {t} >= %(m0)s), 0) AS actual_usd,"
         " coalesce(sum({a}) FILTER (WHERE {t} >= %(w0)s), 0) AS win FROM {src} WHERE {where}").format(
         dims=dims, a=a, t=t, src=sql.Identifier(source.relation), where=where.sql())
     if group_by:
         inner = sql.SQL("{} GROUP BY {}").format(inner, sql.SQL(", ").join(sql.Identifier(g) for g in group_by))
     stmt = sql.SQL(
-        "SELECT g.*, forecast_run_rate(g.win, %(window_days)s) AS rate,"
-        " forecast_month_end(g.actual, forecast_run_rate(g.win, %(window_days)s), %(estimated_days)s) AS forecast"
-        " FROM ({}) g").format(inner)
+        "SELECT g.*, forecast_run_rate(g.win, %(window_days)s) AS run_rate_usd_per_day,"
+        " forecast_month_end(g.actual_usd, forecast_run_rate(g.win, %(window_days)s), %(estimated_days)s)"
+        " AS forecast_usd FROM ({}) g").format(inner)
     params = dict(where.params, m0=day_start(first), w0=day_start(w["window_start"]),
                   window_days=w["window_days"], estimated_days=w["estimated_days"])
-    return db.fetch_all(stmt, params)
+    return [{**r, "group": {g: r[g] for g in group_by}} for r in db.fetch_all(stmt, params)]
 
 
-@bp.get("/v1/forecast")
-@bp.input(ForecastQuery, **QUERY)
-@bp.output(Forecast)
-@bp.doc(tags=["costs"], summary="Month-to-date actual and month-end forecast", description=(
+@read_endpoint(bp, "/v1/forecast", ForecastQuery, Forecast, summary="Month-to-date actual and month-end forecast",
+               description=(
     "Month-to-date actual and a month-end forecast (default: the current UTC month), in total or per `group_by` "
     "dimensions. Method: mean daily cost of the last 7 complete days × the days left (and the month's days without "
     "data) + the actual; the answer states the method, its window, how many days it used and which days of the "
-    "month have no data."), responses=responses(400, 503))
+    "month have no data."))
 def forecast(query_data: dict):
     month = query_data.get("month") or dt.datetime.now(dt.UTC).strftime("%Y-%m")
-    group_by = split_group_by(query_data["group_by"])
+    group_by = PRINCIPAL_VIEW.group_by(query_data["group_by"])
     first, last = month_bounds(month)
     w = db.fetch_one(WINDOW, {"month_start": first})
     as_of, n = w["as_of"], w["window_days"]
@@ -82,16 +82,9 @@ def forecast(query_data: dict):
         if group_by:
             rows = _grouped(group_by, w)
             rows.sort(key=lambda r: tuple("" if r[g] is None else str(r[g]) for g in group_by))
-            data = [r for r in rows if r["actual"] or r["win"]]
+            data = [r for r in rows if r["actual_usd"] or r["win"]]
         totals = _grouped([], w)[0]
-    zero = {"actual": Decimal(0), "rate": Decimal(0), "forecast": Decimal(0)}
-
-    def row(r: dict, key: dict) -> dict:
-        return {"group": key, "actual_usd": money(r["actual"]), "run_rate_usd_per_day": money(r["rate"]),
-                "forecast_usd": money(r["forecast"])}
-
-    out = [row(r, {g: r[g] for g in group_by}) for r in data]
-    total = row(totals or zero, {})
+    total = totals or {"group": {}, "actual_usd": ZERO, "run_rate_usd_per_day": ZERO, "forecast_usd": ZERO}
     description = (f"forecast = month-to-date actual + mean daily cost of the last {WINDOW_DAYS} complete days "
                    f"× days without data in the month; used {n} day(s) of data")
     if n < WINDOW_DAYS:
@@ -104,10 +97,7 @@ def forecast(query_data: dict):
         description += "; every day of the month has data, so forecast = actual"
     elif w["remaining_days"] == 0:
         description += "; the month is over but not every day has data"
-    method = {"name": METHOD, "description": description,
-              "window_start": day(w["window_start"]) if as_of else None,
-              "window_end": day(w["window_end"]) if as_of else None,
-              "window_days": n, "remaining_days": w["remaining_days"], "days_loaded": w["days_loaded"],
-              "days_missing": w["days_missing"], "estimated_days": w["estimated_days"], "complete": w["complete"]}
-    return json_response({"month": month, "as_of": day(as_of), "group_by": group_by, "method": method,
-                          "data": out, "total": total})
+    method = {**w, "name": METHOD, "description": description, "window_start": w["window_start"] if as_of else None,
+              "window_end": w["window_end"] if as_of else None}
+    return answer(Forecast, {"month": month, "as_of": as_of, "group_by": group_by, "method": method, "data": data,
+                             "total": total})

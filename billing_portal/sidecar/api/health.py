@@ -8,28 +8,22 @@ import datetime as dt
 from apiflask import APIBlueprint
 
 from billing_portal.sidecar import db
-from billing_portal.sidecar.api.common import responses
-from billing_portal.sidecar.encode import day, json_response, ts
+from billing_portal.sidecar.api.common import read_endpoint
 from billing_portal.sidecar.query import day_start, newest_complete_day
-from billing_portal.sidecar.schemas import Health, Ready
+from billing_portal.sidecar.responses import Health, Ready, answer
 
 bp = APIBlueprint("health", __name__, tag="health")
 
 
-@bp.get("/healthz")
-@bp.output(Health)
-@bp.doc(tags=["health"], summary="Process alive", description="Answers 200 as long as the process serves requests; no database "
-                                             "access.")
+@read_endpoint(bp, "/healthz", None, Health, errors=(), summary="Process alive",
+               description="Answers 200 as long as the process serves requests; no database access.")
 def healthz():
-    return json_response({"status": "ok"})
+    return answer(Health, {"status": "ok"})
 
 
-@bp.get("/readyz")
-@bp.output(Ready)
-@bp.doc(tags=["health"], summary="Ready to serve", description=(
+@read_endpoint(bp, "/readyz", None, Ready, errors=(503,), summary="Ready to serve", description=(
     "200 when the warehouse answers, with the newest complete partition of hourly_cost_facts (a day, UTC) and its "
-    "age in hours since the end of that day; 503 in the error envelope when the database is unreachable."),
-    responses=responses(503))
+    "age in hours since the end of that day; 503 in the error envelope when the database is unreachable."))
 def readyz():
     with db.pool().connection() as conn:
         conn.execute("SELECT 1")
@@ -45,9 +39,8 @@ def readyz():
     skipped = []
     for r in latest:
         for d in (r["skipped"] or {}).get("detail") or []:
-            skipped.append({"source": r["source"], "observed_at": ts(r["observed_at"]),
+            skipped.append({"source": r["source"], "observed_at": r["observed_at"],
                             "scope": d.get("sr_id") or d.get("env_id") or d.get("table"),
                             "reason": d.get("reason") or f"403: the key lacks {d.get('role')}"})
-    return json_response({"status": "ready", "database": "ok", "newest_complete_partition": day(newest),
-                          "partition_age_hours": age, "materialized_at": ts(materialized_at),
-                          "skipped_scopes": skipped})
+    return answer(Ready, {"status": "ready", "database": "ok", "newest_complete_partition": newest,
+                          "partition_age_hours": age, "materialized_at": materialized_at, "skipped_scopes": skipped})
