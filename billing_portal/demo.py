@@ -85,10 +85,11 @@ def capture_chunks(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date,
     return out
 
 
-def warm_up(chunks, sim_url: str, env: dict) -> None:
+def warm_up(chunks, sim_url: str, env: dict, observe: bool = True, echo=click.echo) -> None:
     """What the daemon would have done had the portal run daily over the demo's days (a live org keeps metrics 7
-    days only): move the simulator's clock to the end of each chunk, observe the objects the first time, capture the
-    chunk's usage; then give the simulator back the wall clock."""
+    days only): move the simulator's clock to the end of each chunk, observe the objects the first time (unless
+    `observe` is false: they were observed already), capture the chunk's usage; then give the simulator back the
+    wall clock."""
     import requests
 
     def at(t: dt.datetime) -> None:
@@ -97,9 +98,9 @@ def warm_up(chunks, sim_url: str, env: dict) -> None:
     for i, (a, b, t) in enumerate(chunks):
         at(t)
         run_env = dict(env, BILLING_PORTAL_NOW=t.isoformat())
-        jobs = ["core-objects", "usage"] if i == 0 else ["usage"]
+        jobs = ["core-objects", "usage"] if i == 0 and observe else ["usage"]
         for job in jobs:
-            click.echo(f"demo: as on {t:%Y-%m-%d %H:%M} UTC, {job} for {a} … {b - dt.timedelta(days=1)}")
+            echo(f"demo: as on {t:%Y-%m-%d %H:%M} UTC, {job} for {a} … {b - dt.timedelta(days=1)}")
             proc = subprocess.run([_bin("billing-portal"), "materialize", "--start", a.isoformat(),
                                    "--end", b.isoformat(), "--job", job], env=run_env, capture_output=True,
                                   text=True, check=False)

@@ -46,6 +46,12 @@ def read_usage_sources(warehouse: WarehouseResource, day: dt.date, clusters, now
     return {c: str(source_of(c, stored, state)) for c in sorted(set(clusters) | set(stored))}
 
 
+def read_active_principals(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
+    """The principals with usage on `day` (column `principal_id`): all that ownership needs of the usage."""
+    return warehouse.read_frame("SELECT DISTINCT principal_id FROM principal_usage_hourly WHERE usage_date = %s"
+                                " ORDER BY 1", (day,))
+
+
 def read_usage(warehouse: WarehouseResource, day: dt.date) -> pd.DataFrame:
     table = warehouse.read_arrow(
         "SELECT hour, cluster_id, principal_id, request_bytes, response_bytes FROM principal_usage_hourly"

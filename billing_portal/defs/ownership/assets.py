@@ -4,7 +4,7 @@ center (mapping file → catalog tags and business metadata → names → unknow
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
-from billing_portal.defs.inputs import read_catalog, read_objects, read_usage
+from billing_portal.defs.inputs import read_active_principals, read_catalog, read_objects
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.defs.writes import replace_day_tables
 from billing_portal.model.tables import CATALOG_TABLES, OBJECT_TABLES, deps_reading
@@ -30,7 +30,7 @@ def ownership(context: AssetExecutionContext, warehouse: WarehouseResource,
         cat = read_catalog(warehouse, day)
         catalog = CatalogData(entities=cat["catalog_entities"], tags=cat["catalog_tags"],
                               business_metadata=cat["catalog_business_metadata"])
-        principals, resources = resolve_attribution(objects, catalog, mapping, read_usage(warehouse, day))
+        principals, resources = resolve_attribution(objects, catalog, mapping, read_active_principals(warehouse, day))
         schemas = resolve_schemas(catalog, mapping)
         with warehouse.transaction(partition=("ownership", day)) as conn:
             replace_day_tables(conn, day, {"principal_attribution": principals, "resource_attribution": resources,
