@@ -16,6 +16,7 @@ import pytest
 import requests
 import yaml
 
+from billing_portal.model.rollups import TOPIC_COST_DAILY
 from billing_portal.simulator import build_model, start_simulator
 from billing_portal.simulator.testing import MovableClock
 from billing_portal_tests.factories import LiveServer, module_database, sidecar_app
@@ -124,6 +125,39 @@ def test_a_cluster_without_readable_topic_metrics_lands_on_unallocated(warehouse
     # the rollup is the facts
     assert q(url, "SELECT sum(amount_usd), sum(fact_rows) FROM topic_cost_daily")[0] == q(
         url, "SELECT sum(amount_usd), count(*) FROM hourly_topic_facts")[0]
+
+
+def test_the_rollup_and_the_reconciliation_from_memory_are_what_sql_computes_from_the_stored_facts(warehouse):
+    """topic_cost_daily and the partition_status row are computed from the facts in memory; the GROUP BY and the
+    per-line FULL JOIN over the stored rows give the same rows, to the unit."""
+    url, _, _ = warehouse
+    dims = ", ".join(TOPIC_COST_DAILY.group_by)
+    group_by = (f"SELECT usage_date, {dims}, sum(amount_usd) AS amount_usd, count(*) AS fact_rows,"
+                f" coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0) AS charges_usd"
+                f" FROM hourly_topic_facts GROUP BY usage_date, {dims}")
+    stored = f"SELECT usage_date, {dims}, amount_usd, fact_rows, charges_usd FROM topic_cost_daily"
+    (n,) = q(url, "SELECT count(*) FROM topic_cost_daily")[0]
+    assert n > 0 and q(url, f"SELECT count(*) FROM (({stored}) EXCEPT ALL ({group_by})) d")[0][0] == 0
+    assert q(url, f"SELECT count(*) FROM (({group_by}) EXCEPT ALL ({stored})) d")[0][0] == 0
+    days = q(url, "SELECT usage_date, row_count, amount_usd, details FROM partition_status"
+                  " WHERE asset_name = 'hourly_topic_facts' ORDER BY 1")
+    assert days
+    for day, rows, amount, details in days:
+        lo = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+        mismatched, billed, allocated = q(url, """
+            SELECT count(*) FILTER (WHERE b.amount IS DISTINCT FROM f.s), coalesce(sum(b.amount), 0),
+                   coalesce(sum(f.s), 0)
+            FROM (SELECT line_no, amount FROM billing_costs WHERE usage_date = %(day)s AND resource_id LIKE 'lkc-%%') b
+            FULL JOIN (SELECT line_no, sum(amount_usd) AS s FROM hourly_topic_facts
+                       WHERE hour >= %(lo)s AND hour < %(hi)s GROUP BY line_no) f USING (line_no)""",
+                                          {"day": day, "lo": lo, "hi": lo + dt.timedelta(days=1)})[0]
+        (stored_rows,) = q(url, "SELECT count(*) FROM hourly_topic_facts WHERE usage_date = %s", (day,))[0]
+        assert (rows, amount) == (stored_rows, allocated)
+        assert details["mismatched_lines"] == mismatched == 0
+        assert details["billed_usd"] == str(billed)
+        (unallocated,) = q(url, "SELECT coalesce(sum(amount_usd), 0) FROM hourly_topic_facts WHERE usage_date = %s"
+                                " AND topic = 'UNALLOCATED'", (day,))[0]
+        assert details["unallocated_topic_units"] == int(unallocated * 10**8)
 
 
 @pytest.fixture(scope="module")

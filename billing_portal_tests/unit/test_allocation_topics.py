@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pyarrow as pa
 
 from billing_portal.allocation.config import AllocationConfig, TopicSplit
 from billing_portal.allocation.topics import TopicDay, allocate_topics
@@ -88,3 +89,26 @@ def test_a_line_whose_metric_is_zero_is_split_evenly_and_says_so():
     f = run([line(0, "KAFKA_NETWORK_WRITE", 100)], usage_frame=only_retained)
     assert set(f["allocation_reason"]) == {"zero_topic_usage_for_line"} and f["amount_units"].sum() == 100
     assert abs(by(f, "topic")["orders"] - 50) <= 2  # 48 hour-cells: within a unit per leftover
+
+
+def test_the_arrow_table_holds_the_same_rows_with_dictionary_encoded_text():
+    from billing_portal.allocation.topics import TOPIC_FACT_COLUMNS, allocate_topic_table, topic_facts_frame
+
+    lines = [line(0, "KAFKA_NETWORK_WRITE", 1_000_000), line(1, "KAFKA_BASE", -4_801),
+             line(2, "KAFKA_STORAGE", 0, cluster="lkc-2"), line(3, "SUPPORT", 5, cluster=None)]
+    day = TopicDay(DAY, pd.DataFrame(lines), USAGE, ATTR, frozenset())
+    table = allocate_topic_table(day, AllocationConfig())
+    assert table.column_names == list(TOPIC_FACT_COLUMNS)
+    assert all(pa.types.is_dictionary(table.schema.field(c).type) for c in
+               ("org_id", "cluster_id", "topic", "team", "allocation_method", "allocation_reason", "confidence"))
+    pd.testing.assert_frame_equal(topic_facts_frame(table), run(lines), check_exact=True)
+    # every dictionary holds distinct values (the rollup groups by them)
+    for c in table.column_names:
+        col = table.column(c).combine_chunks()
+        if pa.types.is_dictionary(col.type):
+            assert len(set(col.dictionary.to_pylist())) == len(col.dictionary)
+    empty = allocate_topic_table(TopicDay(DAY, pd.DataFrame([line(0, "SUPPORT", 5, cluster=None)]), USAGE, ATTR),
+                                 AllocationConfig())
+    assert empty.num_rows == 0 and empty.column_names == list(TOPIC_FACT_COLUMNS)
+    assert list(run([line(0, "SUPPORT", 5, cluster=None)]).columns) == list(TOPIC_FACT_COLUMNS)
+

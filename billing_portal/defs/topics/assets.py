@@ -5,7 +5,9 @@ the captured topic usage and the catalog history; never collects anything."""
 
 
 import time
+from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from dagster import (
@@ -17,27 +19,19 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from psycopg import sql
 
 from billing_portal.defs.inputs import read_catalog, read_usage_sources
-from billing_portal.defs.partitions import DAILY, SINGLE_RUN, day_bounds, window_days
+from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
 from billing_portal.defs.writes import replace_day_tables
 from billing_portal.model.rollups import TOPIC_COST_DAILY
 from billing_portal.model.tables import CATALOG_TABLES, HOURLY_TOPIC_FACTS, deps_reading
-from billing_portal.money import to_units, units_to_text_arrow
+from billing_portal.money import from_units, to_units, units_to_text_arrow
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
-from billing_portal.warehouse.copy import copy_frame
+from billing_portal.warehouse.copy import copy_table_text
 from billing_portal.warehouse.replace import swap_day_partition
+from billing_portal.warehouse.rollups import aggregate_rollup, write_rollups
 
 TOPIC_FACT_TABLE_COLUMNS = list(HOURLY_TOPIC_FACTS.names())  # billing_portal/model/tables.py
-# every Kafka-cluster line of the published bill against the topic facts of the day, per line
-_RECONCILE = """
-SELECT count(*) FILTER (WHERE b.amount IS DISTINCT FROM f.s) AS mismatched,
-       coalesce(sum(b.amount), 0) AS billed, coalesce(sum(f.s), 0) AS allocated
-FROM (SELECT line_no, amount FROM billing_costs WHERE usage_date = %(day)s AND resource_id LIKE 'lkc-%%') b
-FULL JOIN (SELECT line_no, sum(amount_usd) AS s FROM hourly_topic_facts WHERE hour >= %(lo)s AND hour < %(hi)s
-           GROUP BY line_no) f USING (line_no)
-"""
 
 
 def read_published_lines(warehouse: WarehouseResource, day) -> pd.DataFrame:
@@ -55,29 +49,76 @@ def read_topic_usage(warehouse: WarehouseResource, day) -> pd.DataFrame:
         " WHERE usage_date = %s ORDER BY hour, cluster_id, topic", (day,))
 
 
-def _load(day, facts: pd.DataFrame):
+def _converters(day):
+    """The columns the allocation does not hold: the day, the fact's number (its position in hour, line, topic
+    order) and the amount as exact NUMERIC text."""
+    day_text = pa.array([day.isoformat()], pa.string())
+
+    def usage_date(chunk: pa.Table, offset: int) -> pa.Array:
+        return day_text.take(pa.array(np.zeros(chunk.num_rows, dtype=np.int32)))
+
+    def fact_no(chunk: pa.Table, offset: int) -> pa.Array:
+        return pa.array(np.arange(offset, offset + chunk.num_rows, dtype=np.int64)).cast(pa.string())
+
+    def amount_usd(chunk: pa.Table, offset: int) -> pa.Array:
+        return units_to_text_arrow(chunk.column("amount_units"))
+
+    return {"usage_date": usage_date, "fact_no": fact_no, "amount_usd": amount_usd}
+
+
+def _load(day, facts: pa.Table):
     def loader(conn, staging: str) -> int:
-        if not len(facts):
-            return 0
-        frame = facts.assign(fact_no=range(len(facts)))
-        frame["amount_usd"] = units_to_text_arrow(pa.array(frame["amount_units"].to_numpy())).to_pylist()
-        return copy_frame(conn, staging, frame, TOPIC_FACT_TABLE_COLUMNS)
+        return copy_table_text(conn, staging, facts, TOPIC_FACT_TABLE_COLUMNS, converters=_converters(day))
 
     return loader
 
 
-def _rollup(day):
-    dims = sql.SQL(", ").join(sql.Identifier(d) for d in TOPIC_COST_DAILY.group_by)
-
+def _rollup(day, facts: pa.Table):
+    """topic_cost_daily of the day from the facts in memory (Arrow hash group-by, exact int64 sums; DELETE + COPY),
+    instead of a GROUP BY of the staged partition."""
     def step(conn, staging: str) -> None:
-        conn.execute("DELETE FROM topic_cost_daily WHERE usage_date = %s", (day,))
-        conn.execute(sql.SQL("INSERT INTO topic_cost_daily (usage_date, {dims}, amount_usd, charges_usd, fact_rows)"
-                             " SELECT %s, {dims}, sum(amount_usd),"
-                             " coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0), count(*)"
-                             " FROM {t} GROUP BY {dims}").format(
-            dims=dims, t=sql.Identifier(staging)), (day,))
+        write_rollups(conn, day, {TOPIC_COST_DAILY.name: aggregate_rollup(TOPIC_COST_DAILY, facts)},
+                      rollups=(TOPIC_COST_DAILY,))
 
     return step
+
+
+def reconcile(lines: pd.DataFrame, facts: pa.Table) -> tuple[int, Decimal, Decimal]:
+    """Every Kafka-cluster line of the published bill (`lines`, as `read_published_lines` reads them) against the
+    sum of its topic facts: (lines whose amount differs from their facts' sum, billed, allocated) — the row of
+
+        SELECT count(*) FILTER (WHERE b.amount IS DISTINCT FROM f.s), coalesce(sum(b.amount), 0),
+               coalesce(sum(f.s), 0)
+        FROM (bill lines with resource_id LIKE 'lkc-%') b
+        FULL JOIN (SELECT line_no, sum(amount_usd) AS s FROM the day's topic facts GROUP BY line_no) f USING (line_no)
+
+    computed from the facts in memory (exact int64 units; a line without facts, or facts without a line, counts as
+    a mismatch)."""
+    on_cluster = lines["resource_id"].astype(str).str.startswith("lkc-").to_numpy(dtype=bool)
+    b_no = lines["line_no"].to_numpy(np.int64)[on_cluster]
+    b_amount = lines["amount_units"].to_numpy(np.int64)[on_cluster]
+    if facts.num_rows:
+        per_line = facts.select(["line_no", "amount_units"]).group_by("line_no", use_threads=False).aggregate(
+            [("amount_units", "sum")])
+        f_no = per_line.column("line_no").to_numpy().astype(np.int64)
+        f_sum = per_line.column("amount_units_sum").to_numpy().astype(np.int64)
+    else:
+        f_no = f_sum = np.zeros(0, dtype=np.int64)
+    order = np.argsort(f_no, kind="stable")
+    f_no, f_sum = f_no[order], f_sum[order]
+    if len(f_no):
+        pos = np.minimum(np.searchsorted(f_no, b_no), len(f_no) - 1)
+        matched = f_no[pos] == b_no
+        s_of_b = np.where(matched, f_sum[pos], 0)
+    else:
+        matched, s_of_b = np.zeros(len(b_no), dtype=bool), np.zeros(len(b_no), dtype=np.int64)
+    f_only = ~np.isin(f_no, b_no)  # facts of a line the bill does not have
+    mismatched = int((~matched).sum() + (matched & (b_amount != s_of_b)).sum() + f_only.sum())
+    # sums as Python integers: exact whatever their size
+    billed = from_units(sum(b_amount.tolist())) if len(b_no) else Decimal(0)
+    allocated = (from_units(sum(s_of_b[matched].tolist()) + sum(f_sum[f_only].tolist()))
+                 if matched.any() or f_only.any() else Decimal(0))
+    return mismatched, billed, allocated
 
 
 @asset(partitions_def=DAILY, backfill_policy=SINGLE_RUN, group_name="allocation", kinds={"postgres"},
@@ -90,7 +131,7 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
                        confluent: ConfluentCloudResource) -> MaterializeResult:
     """Table hourly_topic_facts (one row per Kafka-cluster bill line, hour and topic), its rollup topic_cost_daily
     and topic_attribution."""
-    from billing_portal.allocation.topics import UNALLOCATED_TOPIC, TopicDay, allocate_topics
+    from billing_portal.allocation.topics import UNALLOCATED_TOPIC, TopicDay, allocate_topic_table
     from billing_portal.ownership.frames import CatalogData
     from billing_portal.ownership.topics import resolve_topics
 
@@ -117,15 +158,15 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
                                      metric_set="topic")
         expired = frozenset(c for c, s in sources.items() if s == "expired")
         t_alloc = time.perf_counter()
-        facts = allocate_topics(TopicDay(day, lines, usage, attribution, expired), config)
+        facts = allocate_topic_table(TopicDay(day, lines, usage, attribution, expired), config)
         t_write = time.perf_counter()
-        lo, hi = day_bounds(day)
+        # the reconciliation, from the facts in memory against the bill lines read above (the published bill)
+        rec = reconcile(lines, facts)
+        unallocated = _topic_units(facts, UNALLOCATED_TOPIC)
         with warehouse.transaction(partition=("hourly_topic_facts", day)) as conn:
             replace_day_tables(conn, day, {"topic_attribution": attribution}, "usage_date")
-            rows = swap_day_partition(conn, "hourly_topic_facts", day, _load(day, facts), after_load=[_rollup(day)])
-            rec = conn.execute(_RECONCILE, {"day": day, "lo": lo, "hi": hi}).fetchone()
-            unallocated = int(facts.loc[facts["topic"] == UNALLOCATED_TOPIC, "amount_units"].sum()) if len(facts) \
-                else 0
+            rows = swap_day_partition(conn, "hourly_topic_facts", day, _load(day, facts),
+                                      after_load=[_rollup(day, facts)])
             warehouse.record_status(conn, "hourly_topic_facts", day, rows, rec[2], context.run.run_id,
                                     {"mismatched_lines": int(rec[0]), "billed_usd": str(rec[1]),
                                      "unallocated_topic_units": unallocated})
@@ -139,6 +180,8 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
         rows_total += rows
         billed_total += int(lines.loc[lines["resource_id"].astype(str).str.startswith("lkc-"), "amount_units"].sum())
         unallocated_total += unallocated
+        del facts
+        pa.default_memory_pool().release_unused()
     share = (abs(unallocated_total) / abs(billed_total)) if billed_total else 0.0
     return MaterializeResult(
         metadata={"topic_fact_rows": MetadataValue.int(rows_total), "days": MetadataValue.int(len(days)),
@@ -149,3 +192,18 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
                                         severity=AssetCheckSeverity.ERROR,
                                         metadata={"days_failing": MetadataValue.json(bad),
                                                   "days_checked": MetadataValue.int(len(days))})])
+
+
+def _topic_units(facts: pa.Table, topic: str) -> int:
+    """The units of the facts on `topic` (0 without any)."""
+    if not facts.num_rows:
+        return 0
+    col = facts.column("topic").combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        hit = np.flatnonzero(col.dictionary.to_numpy(zero_copy_only=False) == topic)
+        if not len(hit):
+            return 0
+        mask = np.isin(col.indices.fill_null(-1).to_numpy(zero_copy_only=False), hit)
+    else:
+        mask = col.to_numpy(zero_copy_only=False) == topic
+    return int(facts.column("amount_units").to_numpy()[mask].sum())
