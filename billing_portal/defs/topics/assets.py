@@ -22,6 +22,7 @@ from dagster import (
 
 from billing_portal.defs.inputs import read_catalog, read_usage_sources
 from billing_portal.defs.partitions import DAILY, SINGLE_RUN, window_days
+from billing_portal.defs.pipelining import prepared_days
 from billing_portal.defs.writes import replace_day_tables
 from billing_portal.model.rollups import TOPIC_COST_DAILY
 from billing_portal.model.tables import CATALOG_TABLES, HOURLY_TOPIC_FACTS, deps_reading
@@ -140,7 +141,11 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
     bad, rows_total, billed_total, unallocated_total = [], 0, 0, 0
     t0 = time.perf_counter()
     timings = {"read_s": 0.0, "allocate_s": 0.0, "write_s": 0.0}
-    for day in days:
+    now = clock.current()
+
+    def prepare(day):
+        """Read the day's inputs and allocate them (on a thread for every day but the first, while the previous
+        day is written: pipelining.py)."""
         t_read = time.perf_counter()
         lines = read_published_lines(warehouse, day)
         usage = read_topic_usage(warehouse, day)
@@ -154,14 +159,18 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
                                       (day,))["email"].tolist()
         attribution = resolve_topics(known, catalog, mapping, emails)
         clusters = [c for c in lines["resource_id"].dropna().unique() if str(c).startswith("lkc-")]
-        sources = read_usage_sources(warehouse, day, clusters, clock.current(), confluent.metrics_retention_days,
+        sources = read_usage_sources(warehouse, day, clusters, now, confluent.metrics_retention_days,
                                      metric_set="topic")
         expired = frozenset(c for c, s in sources.items() if s == "expired")
         t_alloc = time.perf_counter()
         facts = allocate_topic_table(TopicDay(day, lines, usage, attribution, expired), config)
-        t_write = time.perf_counter()
         # the reconciliation, from the facts in memory against the bill lines read above (the published bill)
         rec = reconcile(lines, facts)
+        billed = int(lines.loc[lines["resource_id"].astype(str).str.startswith("lkc-"), "amount_units"].sum())
+        return (day, attribution, facts, rec, billed, t_alloc - t_read, time.perf_counter() - t_alloc)
+
+    for day, attribution, facts, rec, billed, read_s, allocate_s in prepared_days(days, prepare):
+        t_write = time.perf_counter()
         unallocated = _topic_units(facts, UNALLOCATED_TOPIC)
         with warehouse.transaction(partition=("hourly_topic_facts", day)) as conn:
             replace_day_tables(conn, day, {"topic_attribution": attribution}, "usage_date")
@@ -170,18 +179,18 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
             warehouse.record_status(conn, "hourly_topic_facts", day, rows, rec[2], context.run.run_id,
                                     {"mismatched_lines": int(rec[0]), "billed_usd": str(rec[1]),
                                      "unallocated_topic_units": unallocated})
-        t_end = time.perf_counter()
-        timings["read_s"] += t_alloc - t_read
-        timings["allocate_s"] += t_write - t_alloc
-        timings["write_s"] += t_end - t_write
+        timings["read_s"] += read_s
+        timings["allocate_s"] += allocate_s
+        timings["write_s"] += time.perf_counter() - t_write
         if rec[0]:
             bad.append({"day": day.isoformat(), "mismatched_lines": int(rec[0]), "billed_usd": str(rec[1]),
                         "allocated_usd": str(rec[2])})
         rows_total += rows
-        billed_total += int(lines.loc[lines["resource_id"].astype(str).str.startswith("lkc-"), "amount_units"].sum())
+        billed_total += billed
         unallocated_total += unallocated
-        del facts
+        del facts, attribution
         pa.default_memory_pool().release_unused()
+    timings["wall_s"] = time.perf_counter() - t0
     share = (abs(unallocated_total) / abs(billed_total)) if billed_total else 0.0
     return MaterializeResult(
         metadata={"topic_fact_rows": MetadataValue.int(rows_total), "days": MetadataValue.int(len(days)),
