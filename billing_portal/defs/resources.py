@@ -27,6 +27,9 @@ def _secret(name: str):
 def build_resources() -> dict:
     load_dotenv_file()
     s = get_settings()
+    # the retry budget every Confluent client shares (HttpBudgetResource)
+    http = {"max_attempts": s.CCLOUD_HTTP_MAX_ATTEMPTS, "retry_budget_seconds": s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
+            "read_timeout_seconds": s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS}
     return {
         "warehouse": WarehouseResource(database_url=_secret("DATABASE_URL"), home=str(s.home),
                                        partition_lock_wait_seconds=s.BILLING_PORTAL_PARTITION_LOCK_WAIT_SECONDS,
@@ -34,24 +37,18 @@ def build_resources() -> dict:
         "confluent": ConfluentCloudResource(api_key=EnvVar("CCLOUD_API_KEY"), api_secret=EnvVar("CCLOUD_API_SECRET"),
                                             api_url=s.CCLOUD_API_URL, telemetry_url=s.CCLOUD_TELEMETRY_URL,
                                             billing_page_size=s.CCLOUD_BILLING_PAGE_SIZE,
-                                            max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
-                                            retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
-                                            read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS,
+                                            **http,
                                             metrics_retention_days=s.METRICS_RETENTION_DAYS),
         "schema_registry": SchemaRegistryResource(url=s.SCHEMA_REGISTRY_URL,
                                                   api_key=_secret("SCHEMA_REGISTRY_API_KEY"),
                                                   api_secret=_secret("SCHEMA_REGISTRY_API_SECRET"),
                                                   credentials_file=str(s.SCHEMA_REGISTRY_CREDENTIALS_FILE)
                                                   if s.SCHEMA_REGISTRY_CREDENTIALS_FILE else None,
-                                                  max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
-                                                  retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
-                                                  read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),
+                                                  **http),
         "flink": FlinkResource(endpoint_template=s.FLINK_ENDPOINT_TEMPLATE,
                                credentials_file=str(s.FLINK_CREDENTIALS_FILE) if s.FLINK_CREDENTIALS_FILE else None,
                                api_key=_secret("FLINK_API_KEY"), api_secret=_secret("FLINK_API_SECRET"),
-                               max_attempts=s.CCLOUD_HTTP_MAX_ATTEMPTS,
-                               retry_budget_seconds=s.CCLOUD_HTTP_RETRY_BUDGET_SECONDS,
-                               read_timeout_seconds=s.CCLOUD_HTTP_READ_TIMEOUT_SECONDS),
+                               **http),
         "usage_prometheus": UsagePrometheusResource(url=s.USAGE_PROMETHEUS_URL),
         "clock": ClockResource(now=s.BILLING_PORTAL_NOW.isoformat() if s.BILLING_PORTAL_NOW else None),
         "allocation_rules": AllocationRulesResource(

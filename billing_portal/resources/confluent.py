@@ -5,18 +5,29 @@ from __future__ import annotations
 
 from dagster import ConfigurableResource
 
-from billing_portal.config import DEFAULT_API_URL, DEFAULT_TELEMETRY_URL
+from billing_portal.config import DEFAULT_API_URL, DEFAULT_TELEMETRY_URL, Settings
 
 
-def _http_config(resource):
-    """The retry budget and read timeout (CCLOUD_HTTP_* settings) of a resource's HTTP transport."""
-    from billing_portal.confluent.http import HttpConfig
-
-    return HttpConfig(max_attempts=resource.max_attempts, max_total_sleep=resource.retry_budget_seconds,
-                      read_timeout=resource.read_timeout_seconds)
+def _default(name: str):
+    """A setting's default (billing_portal/config.py, where defaults are written once)."""
+    return Settings.model_fields[name].default
 
 
-class ConfluentCloudResource(ConfigurableResource):
+class HttpBudgetResource(ConfigurableResource):
+    """What every Confluent client's HTTP transport shares: the retry budget and read timeout (CCLOUD_HTTP_*)."""
+
+    max_attempts: int = _default("CCLOUD_HTTP_MAX_ATTEMPTS")
+    retry_budget_seconds: float = _default("CCLOUD_HTTP_RETRY_BUDGET_SECONDS")
+    read_timeout_seconds: float = _default("CCLOUD_HTTP_READ_TIMEOUT_SECONDS")
+
+    def http_config(self):
+        from billing_portal.confluent.http import HttpConfig
+
+        return HttpConfig(max_attempts=self.max_attempts, max_total_sleep=self.retry_budget_seconds,
+                          read_timeout=self.read_timeout_seconds)
+
+
+class ConfluentCloudResource(HttpBudgetResource):
     """Cloud API key (api.confluent.cloud and the telemetry API). Needs BillingAdmin or OrganizationAdmin for
     billing and objects, MetricsViewer for the Metrics API."""
 
@@ -25,17 +36,14 @@ class ConfluentCloudResource(ConfigurableResource):
     api_url: str = DEFAULT_API_URL
     telemetry_url: str = DEFAULT_TELEMETRY_URL
     max_workers: int = 4
-    billing_page_size: int = 2000
-    max_attempts: int = 8
-    retry_budget_seconds: float = 300.0
-    read_timeout_seconds: float = 60.0
+    billing_page_size: int = _default("CCLOUD_BILLING_PAGE_SIZE")
     # How far back the Metrics API answers (METRICS_RETENTION_DAYS): older days are never queried.
-    metrics_retention_days: int = 7
+    metrics_retention_days: int = _default("METRICS_RETENTION_DAYS")
 
     def _http(self, base_url: str, family: str):
         from billing_portal.confluent.http import ConfluentHttp
 
-        return ConfluentHttp(base_url, self.api_key, self.api_secret, config=_http_config(self), family=family)
+        return ConfluentHttp(base_url, self.api_key, self.api_secret, config=self.http_config(), family=family)
 
     def billing(self):
         from billing_portal.confluent.billing import BillingClient
@@ -53,7 +61,7 @@ class ConfluentCloudResource(ConfigurableResource):
         return MetricsClient(self._http(self.telemetry_url, "telemetry"), max_workers=self.max_workers)
 
 
-class SchemaRegistryResource(ConfigurableResource):
+class SchemaRegistryResource(HttpBudgetResource):
     """Schema Registry keys for the Stream Catalog of every environment (tags and business metadata): a credentials
     file (SCHEMA_REGISTRY_CREDENTIALS_FILE: registry or environment id → key) and/or the single
     SCHEMA_REGISTRY_URL/_API_KEY/_API_SECRET of a one-registry org. Optional: with neither, no catalog is read."""
@@ -63,9 +71,6 @@ class SchemaRegistryResource(ConfigurableResource):
     api_secret: str | None = None
     credentials_file: str | None = None
     max_workers: int = 8
-    max_attempts: int = 8
-    retry_budget_seconds: float = 300.0
-    read_timeout_seconds: float = 60.0
 
     @property
     def configured(self) -> bool:
@@ -85,23 +90,20 @@ class SchemaRegistryResource(ConfigurableResource):
 
         url, key, secret = (target.url, target.api_key, target.api_secret) if target is not None else (
             self.url, self.api_key, self.api_secret)
-        http = ConfluentHttp(url, key, secret, config=_http_config(self), family="catalog")
+        http = ConfluentHttp(url, key, secret, config=self.http_config(), family="catalog")
         return CatalogClient(http, max_workers=self.max_workers)
 
 
-class FlinkResource(ConfigurableResource):
+class FlinkResource(HttpBudgetResource):
     """Region-scoped Flink API keys for the statements of the compute pools (FLINK_CREDENTIALS_FILE: region →
     key, and/or FLINK_API_KEY/_SECRET for every region without an entry). Optional: without any, statements are not
     read and Flink lines go to the pool's owner."""
 
-    endpoint_template: str = "https://flink.{region}.{cloud}.confluent.cloud"
+    endpoint_template: str = _default("FLINK_ENDPOINT_TEMPLATE")
     credentials_file: str | None = None
     api_key: str | None = None
     api_secret: str | None = None
     max_workers: int = 4
-    max_attempts: int = 8
-    retry_budget_seconds: float = 300.0
-    read_timeout_seconds: float = 60.0
 
     @property
     def configured(self) -> bool:
@@ -113,7 +115,7 @@ class FlinkResource(ConfigurableResource):
         return FlinkStatementsClient(endpoint_template=self.endpoint_template,
                                      keys=load_credentials(self.credentials_file),
                                      default_key=(self.api_key, self.api_secret) if self.api_key else None,
-                                     config=_http_config(self), max_workers=self.max_workers)
+                                     config=self.http_config(), max_workers=self.max_workers)
 
 
 class UsagePrometheusResource(ConfigurableResource):

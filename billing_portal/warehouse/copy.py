@@ -10,9 +10,11 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
@@ -61,7 +63,6 @@ def copy_frame(conn: psycopg.Connection, table: str | sql.Composable, frame: pd.
 # payload for that chunk: it is handed to psycopg without another copy. Chunks are produced while the previous one
 # is being sent (psycopg's queued writer sends from its own thread; Arrow kernels release the GIL).
 
-import pyarrow.compute as pc  # noqa: E402
 
 TEXT_CHUNK_ROWS = 131_072
 NULL_TEXT = "\\N"
@@ -136,7 +137,6 @@ def join_rows(columns: Sequence[pa.Array]) -> pa.Array:
 
 def value_bytes(arr: pa.Array) -> memoryview:
     """The contiguous bytes of a string array's values (no copy)."""
-    import numpy as np
 
     offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)
@@ -166,6 +166,29 @@ def text_chunks(table: pa.Table, columns: Sequence[str], *, converters: dict | N
                 cols.append(column_text(chunk.column(name)))
         rows = join_rows(cols)
         yield value_bytes(rows), rows  # keep `rows` alive while its bytes are in use
+
+
+def day_columns(day: dt.date, amounts: dict[str, str], number: str | None = None) -> dict:
+    """`text_chunks` converters for what rows computed in memory do not hold: the day (`usage_date`), a row number
+    counted from the first row (`number`, e.g. a fact's `fact_no`), and each amount column as exact NUMERIC text
+    from its int64 units column (`amounts`: amount column → units column)."""
+    from billing_portal.money import units_to_text_arrow
+
+    day_text = pa.array([day.isoformat()], pa.string())
+
+    def usage_date(chunk: pa.Table, offset: int) -> pa.Array:
+        return day_text.take(pa.array(np.zeros(chunk.num_rows, dtype=np.int32)))
+
+    def numbered(chunk: pa.Table, offset: int) -> pa.Array:
+        return pa.array(np.arange(offset, offset + chunk.num_rows, dtype=np.int64)).cast(pa.string())
+
+    def amount(units: str):
+        return lambda chunk, offset: units_to_text_arrow(chunk.column(units))
+
+    out = {"usage_date": usage_date, **{name: amount(units) for name, units in amounts.items()}}
+    if number:
+        out[number] = numbered
+    return out
 
 
 WRITER_QUEUE_ITEMS = 16

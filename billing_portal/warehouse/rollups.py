@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import sql
 
 from billing_portal.model.tables import HOURLY_COST_FACTS, RollupTable, rollups_of
-from billing_portal.money import units_to_text_arrow
-from billing_portal.warehouse.copy import copy_table_text
+from billing_portal.warehouse.copy import copy_table_text, day_columns
 from billing_portal.warehouse.replace import StagedPartition, attach_staged, partition_name, stage_day_partition
 
 # The principal view's rollups (billing_portal/model/rollups.py), cheapest first.
@@ -44,12 +42,7 @@ def aggregate_rollup(rollup: RollupTable, facts: pa.Table) -> pa.Table:
 
 
 def _converters(day: dt.date) -> dict:
-    day_text = pa.array([day.isoformat()], pa.string())
-    return {
-        "usage_date": lambda chunk, offset: day_text.take(pa.array(np.zeros(chunk.num_rows, dtype=np.int32))),
-        "amount_usd": lambda chunk, offset: units_to_text_arrow(chunk.column("amount_units")),
-        "charges_usd": lambda chunk, offset: units_to_text_arrow(chunk.column("charges_units")),
-    }
+    return day_columns(day, {"amount_usd": "amount_units", "charges_usd": "charges_units"})
 
 
 def aggregate_rollups(facts: pa.Table, rollups: tuple[RollupTable, ...] = ROLLUP_TABLES) -> dict[str, pa.Table]:

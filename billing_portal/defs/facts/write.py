@@ -21,7 +21,7 @@ from psycopg import sql
 
 from billing_portal.model.tables import HOURLY_COST_FACTS
 from billing_portal.money import units_to_text_arrow
-from billing_portal.warehouse.copy import copy_table_text
+from billing_portal.warehouse.copy import copy_table_text, day_columns
 from billing_portal.warehouse.replace import attach_staged, stage_day_partition
 from billing_portal.warehouse.rollups import aggregate_rollups, refresh_figures, write_rollups
 
@@ -58,19 +58,9 @@ def fact_table(facts: pd.DataFrame | pa.Table) -> pa.Table:
     return table
 
 
-def _converters(day: dt.date):
-    day_text = pa.array([day.isoformat()], pa.string())
-
-    def usage_date(chunk: pa.Table, offset: int) -> pa.Array:
-        return day_text.take(pa.array(np.zeros(chunk.num_rows, dtype=np.int32)))
-
-    def fact_no(chunk: pa.Table, offset: int) -> pa.Array:
-        return pa.array(np.arange(offset, offset + chunk.num_rows, dtype=np.int64)).cast(pa.string())
-
-    def amount_usd(chunk: pa.Table, offset: int) -> pa.Array:
-        return units_to_text_arrow(chunk.column("amount_units"))
-
-    return {"usage_date": usage_date, "fact_no": fact_no, "amount_usd": amount_usd}
+def _converters(day: dt.date) -> dict:
+    """The day, each fact's number (its position in hour order) and its amount as exact NUMERIC text."""
+    return day_columns(day, {"amount_usd": "amount_units"}, number="fact_no")
 
 
 def prepare_facts(day: dt.date, facts: pd.DataFrame) -> pd.DataFrame:

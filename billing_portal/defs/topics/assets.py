@@ -26,9 +26,9 @@ from billing_portal.defs.pipelining import prepared_days
 from billing_portal.defs.writes import replace_day_tables
 from billing_portal.model.rollups import TOPIC_COST_DAILY
 from billing_portal.model.tables import CATALOG_TABLES, HOURLY_TOPIC_FACTS, deps_reading
-from billing_portal.money import from_units, to_units, units_to_text_arrow
+from billing_portal.money import from_units, to_units
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
-from billing_portal.warehouse.copy import copy_table_text
+from billing_portal.warehouse.copy import copy_table_text, day_columns
 from billing_portal.warehouse.replace import swap_day_partition
 from billing_portal.warehouse.rollups import aggregate_rollup, write_rollups
 
@@ -50,21 +50,10 @@ def read_topic_usage(warehouse: WarehouseResource, day) -> pd.DataFrame:
         " WHERE usage_date = %s ORDER BY hour, cluster_id, topic", (day,))
 
 
-def _converters(day):
+def _converters(day) -> dict:
     """The columns the allocation does not hold: the day, the fact's number (its position in hour, line, topic
     order) and the amount as exact NUMERIC text."""
-    day_text = pa.array([day.isoformat()], pa.string())
-
-    def usage_date(chunk: pa.Table, offset: int) -> pa.Array:
-        return day_text.take(pa.array(np.zeros(chunk.num_rows, dtype=np.int32)))
-
-    def fact_no(chunk: pa.Table, offset: int) -> pa.Array:
-        return pa.array(np.arange(offset, offset + chunk.num_rows, dtype=np.int64)).cast(pa.string())
-
-    def amount_usd(chunk: pa.Table, offset: int) -> pa.Array:
-        return units_to_text_arrow(chunk.column("amount_units"))
-
-    return {"usage_date": usage_date, "fact_no": fact_no, "amount_usd": amount_usd}
+    return day_columns(day, {"amount_usd": "amount_units"}, number="fact_no")
 
 
 def _load(day, facts: pa.Table):

@@ -42,29 +42,31 @@ NOT_USED = ("points_outside_window", "points_without_cluster", "invalid_values",
             "unknown_principal_points", "zero_points")
 
 
-def clusters_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
-    """Kafka clusters that existed on the day (object history) plus any Kafka cluster billed that day (deleted
-    clusters are still billed); not the audit-log cluster, which is billed under AUDIT_LOG."""
-    from billing_portal.history import read_day
+@dataclass(frozen=True)
+class ResourceKind:
+    """The resources a metric set is captured for: the object table that lists them (and its id column), and the
+    product and id prefix of their bill lines (a deleted resource is still billed, so it counts too)."""
 
-    with warehouse.connect() as conn:
-        known = set(read_day(conn, "kafka_clusters", day)["cluster_id"].dropna())
-        billed = conn.execute(
-            "SELECT DISTINCT resource_id FROM billing_costs_collected WHERE usage_date = %s AND product = 'KAFKA'"
-            " AND resource_id LIKE 'lkc-%%'", (day,)).fetchall()
-    return sorted(known | {r[0] for r in billed})
+    objects: str
+    id_column: str
+    product: str
+    prefix: str
+
+    def for_day(self, warehouse: WarehouseResource, day: dt.date) -> list[str]:
+        """The resources that existed on the day (object history) plus any billed that day."""
+        from billing_portal.history import read_day
+
+        with warehouse.connect() as conn:
+            known = set(read_day(conn, self.objects, day)[self.id_column].dropna())
+            billed = conn.execute(
+                "SELECT DISTINCT resource_id FROM billing_costs_collected WHERE usage_date = %s AND product = %s"
+                " AND resource_id LIKE %s", (day, self.product, self.prefix + "%")).fetchall()
+        return sorted(known | {r[0] for r in billed})
 
 
-def pools_for_day(warehouse: WarehouseResource, day: dt.date) -> list[str]:
-    """Flink compute pools that existed on the day (object history) plus any pool billed that day."""
-    from billing_portal.history import read_day
-
-    with warehouse.connect() as conn:
-        known = set(read_day(conn, "flink_compute_pools", day)["pool_id"].dropna())
-        billed = conn.execute(
-            "SELECT DISTINCT resource_id FROM billing_costs_collected WHERE usage_date = %s AND product = 'FLINK'"
-            " AND resource_id LIKE 'lfcp-%%'", (day,)).fetchall()
-    return sorted(known | {r[0] for r in billed})
+# Kafka clusters (not the audit-log cluster, which is billed under AUDIT_LOG) and Flink compute pools
+RESOURCE_KINDS = {"kafka": ResourceKind("kafka_clusters", "cluster_id", "KAFKA", "lkc-"),
+                  "flink": ResourceKind("flink_compute_pools", "pool_id", "FLINK", "lfcp-")}
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class MetricSet:
         return [c for c in self.usage.names() if c != "usage_date"]
 
     def resources_for_day(self, warehouse: WarehouseResource, day: dt.date) -> list[str]:
-        return pools_for_day(warehouse, day) if self.resource == "flink" else clusters_for_day(warehouse, day)
+        return RESOURCE_KINDS[self.resource].for_day(warehouse, day)
 
 
 PRINCIPAL = MetricSet("principal", PRINCIPAL_USAGE_HOURLY)
