@@ -117,10 +117,15 @@ class Bench:
         self.results["database"] = where
         self.sim_port = free_port()
         self.sim_url = f"http://127.0.0.1:{self.sim_port}"
+        # a movable clock following the wall clock: the backfill's usage is captured with the clock moved back
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         self.procs.append(subprocess.Popen(
-            [str(BIN), "simulate", "--port", str(self.sim_port), "--scale", self.scale, "--seed", str(self.seed)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self._env(), cwd=self.home))
+            [str(BIN), "simulate", "--port", str(self.sim_port), "--scale", self.scale, "--seed", str(self.seed),
+             "--clock", now], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self._env(), cwd=self.home))
         wait_http(self.sim_url + "/", 120, self.procs[-1])
+        import requests
+
+        requests.put(self.sim_url + "/_simulator/clock", json={"wall": True}, timeout=10).raise_for_status()
         self.echo(f"bench: scale={self.scale}, {where}, simulator on {self.sim_url}")
 
     def _registry_keys(self) -> Path:
@@ -462,7 +467,9 @@ class Bench:
                 res["backfill"] = {"days": self.days, "seconds": bf["seconds"], "s_per_day": bf["seconds"] / self.days,
                                    "usage_capture_before_s": capture_s,
                                    "fact_rows": bf["fact_rows"], "peak_rss_bytes": bf["peak_rss_bytes"],
-                                   "projected_365_days_min": bf["seconds"] / self.days * 365 / 60,
+                                   # every step scales with the days but the /metrics ledger, which only ever
+                                   # compares the restatement window's days (RESTATEMENT_WINDOW_DAYS + 1)
+                                   "projected_365_days_min": project_year(bf, self.days) / 60,
                                    # the floor: a year of these days' facts at this machine's raw COPY rate
                                    "copy_floor_365_days_min": bf["fact_rows"] / self.days * 365
                                    / limit["copy_rows_per_s"] / 60,
@@ -524,6 +531,13 @@ class Bench:
         return {"seconds": seconds, "rows_per_s": rows / seconds, "ratio_to_copy": rows / seconds / limit}
 
 
+def project_year(run: dict[str, Any], days: int) -> float:
+    """Seconds a 365-day single run would take: the run's time per day × 365, except the metrics_ledger step,
+    which handles at most the restatement window's days whatever the range (counted once, as measured)."""
+    window_bound = run["steps_s"].get("metrics_ledger", 0.0)
+    return (run["seconds"] - window_bound) / days * 365 + window_bound
+
+
 def targets(res: dict[str, Any]) -> dict[str, Any]:
     api = res.get("api", {})
     out: dict[str, Any] = {}
@@ -571,7 +585,9 @@ def render(res: dict[str, Any]) -> str:
         ("  collect", f"{s['collect_s']:.1f} s", f"catalog {s['collect_catalog_s']:.1f} s, "
                                                  f"metrics {s['collect_usage_s']:.1f} s"),
         ("  allocate (read inputs + allocate)", f"{s['allocate_s']:.1f} s", ""),
-        ("  write (facts, indexes, rollups, reconciliation)", f"{s['write_s']:.1f} s", ""),
+        ("  write (facts, indexes, rollups, reconciliation)", f"{s['write_s']:.1f} s",
+         ", ".join(f"{k.removeprefix('write_').removesuffix('_s')} {v:.1f} s"
+                   for k, v in d["facts_timings_s"].items() if k.startswith("write_"))),
         ("  confidence + orchestration", f"{s['checks_and_confidence_s'] + s['orchestration_s']:.1f} s", ""),
         ("  peak RSS", f"{d['peak_rss_bytes'] / gib:.2f} GiB", ""),
     ]

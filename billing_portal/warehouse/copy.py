@@ -206,11 +206,15 @@ def _bounded_writer(cur):
     return writer
 
 
-def copy_text(conn: psycopg.Connection, table: str | sql.Composable, columns: Sequence[str], payloads) -> int:
+def copy_text(conn: psycopg.Connection, table: str | sql.Composable, columns: Sequence[str], payloads, *,
+              freeze: bool = False) -> int:
     """COPY text-format payloads (iterable of bytes-like, or of (bytes-like, owner)) into `table(columns)`.
-    Returns the number of rows the server says it copied."""
+    Returns the number of rows the server says it copied. `freeze`: the rows are written frozen (and the table's
+    pages all-visible), so no reader ever rewrites them to set hint bits; only for a table created in the current
+    transaction (a staged day partition)."""
     ident = sql.Identifier(*table.split(".")) if isinstance(table, str) else table
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(ident, sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN{}").format(ident, sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+                                                       sql.SQL(" WITH (FREEZE)") if freeze else sql.SQL(""))
     with conn.cursor() as cur:
         with cur.copy(stmt, writer=_bounded_writer(cur)) as cp:
             for item in payloads:
@@ -222,13 +226,14 @@ def copy_text(conn: psycopg.Connection, table: str | sql.Composable, columns: Se
 
 def copy_table_text(conn: psycopg.Connection, table: str | sql.Composable, data: pa.Table,
                     columns: Sequence[str] | None = None, *, converters: dict | None = None,
-                    chunk_rows: int = TEXT_CHUNK_ROWS) -> int:
+                    chunk_rows: int = TEXT_CHUNK_ROWS, freeze: bool = False) -> int:
     """COPY an Arrow table (text format, built with Arrow compute). Returns the row count, once the server's count of
     the rows it copied is checked against the table's (so what the caller computed from the table was stored)."""
     columns = list(columns if columns is not None else data.column_names)
     if data.num_rows == 0:
         return 0
-    copied = copy_text(conn, table, columns, text_chunks(data, columns, converters=converters, chunk_rows=chunk_rows))
+    copied = copy_text(conn, table, columns, text_chunks(data, columns, converters=converters, chunk_rows=chunk_rows),
+                       freeze=freeze)
     if copied != data.num_rows:
         raise RuntimeError(f"COPY into {table} stored {copied} rows of {data.num_rows}")
     return data.num_rows

@@ -60,8 +60,8 @@ def write_rollups(conn: psycopg.Connection, day: dt.date, aggregated: dict[str, 
         rows = aggregated[rollup.name]
         columns = list(rollup.names())
 
-        def load(c, name, rows=rows, columns=columns) -> int:
-            return copy_table_text(c, name, rows, columns, converters=converters)
+        def load(c, name, rows=rows, columns=columns, freeze=bool(rollup.partition_key)) -> int:
+            return copy_table_text(c, name, rows, columns, converters=converters, freeze=freeze)
 
         if rollup.partition_key:
             staged.append(stage_day_partition(conn, rollup.name, day, load, key_column=rollup.partition_key))

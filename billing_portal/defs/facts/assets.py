@@ -70,6 +70,7 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
     config = allocation_rules.config()
     days = window_days(context)
     per_day, restated, timings = [], [], {"read_s": 0.0, "allocate_s": 0.0, "write_s": 0.0}
+    write_parts: dict[str, float] = {}
     rows_total = 0
     now = clock.current()
 
@@ -106,13 +107,15 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
             # The bill is published with its facts; holding its lock keeps another run from collecting it anew.
             lock_partition(conn, "billing_costs", day, warehouse.partition_lock_wait_seconds)
             publish_bill(conn, day, bill)
-            rows = write_facts(conn, day, result.table)
+            rows = write_facts(conn, day, result.table, write_parts)
             # on the rows just COPYed (their count checked by the server), against the bill just published
             rec = reconcile_facts(day, lines, result.table, *quarantined_bill(conn, day))
             prev = warehouse.record_status(conn, "hourly_cost_facts", day, rows, rec.allocated, context.run.run_id,
                                            rec.as_dict())
+            t_commit = time.perf_counter()
         del result, lines
         t3 = time.perf_counter()
+        write_parts["commit_s"] = write_parts.get("commit_s", 0.0) + t3 - t_commit
         timings["read_s"] += read_s
         timings["allocate_s"] += allocate_s
         timings["write_s"] += t3 - t2
@@ -124,6 +127,7 @@ def hourly_cost_facts(context: AssetExecutionContext, warehouse: WarehouseResour
         context.log.info(f"{day}: {rows} facts, billed {rec.billed} USD, allocated {rec.allocated} USD "
                          f"(read {read_s:.2f} s, allocate {allocate_s:.2f} s, write {t3 - t2:.2f} s)")
     timings["wall_s"] = time.perf_counter() - t_start
+    timings.update({f"write_{k}": v for k, v in write_parts.items()})
 
     billed = sum((r.billed for r in per_day), Decimal(0))
     allocated = sum((r.allocated for r in per_day), Decimal(0))

@@ -10,6 +10,7 @@ maintenance); the rollups are aggregated from the same rows meanwhile, and only 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -86,27 +87,48 @@ def index_facts(conn: psycopg.Connection, table_name: str) -> None:
             sql.Identifier(table_name), sql.SQL(", ").join(sql.Identifier(c) for c in cols)))
 
 
-def write_facts(conn: psycopg.Connection, day: dt.date, facts: pd.DataFrame | pa.Table) -> int:
+def write_facts(conn: psycopg.Connection, day: dt.date, facts: pd.DataFrame | pa.Table,
+                timings: dict[str, float] | None = None) -> int:
     """Replace the day's partition of hourly_cost_facts and its rollups (inside the caller's transaction).
 
     The facts are COPYed into a staged partition and indexed while, on another thread, their rollups are aggregated
     from the same in-memory rows (Arrow's hash group-by over the dictionary codes, exact int64 sums; PostgreSQL works
     on the COPY and the indexes meanwhile, so both cores are busy); the rollups are COPYed next (the large ones
     into staged partitions too), then every staged day is swapped in at once and the day's figures rebuilt.
-    `rollups.refresh_rollups` (SQL, from the stored facts) gives identical rows; the tests compare both."""
+    `rollups.refresh_rollups` (SQL, from the stored facts) gives identical rows; the tests compare both.
+    `timings` (if given) accumulates the seconds of each part: copy_s, index_s, rollups_s, swap_s."""
+    clock = _Stopwatch(timings)
     table = fact_table(facts)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollups") as pool:
         aggregating = pool.submit(aggregate_rollups, table)
         facts_staged = stage_day_partition(
             conn, HOURLY_COST_FACTS.name, day,
-            lambda c, name: copy_table_text(c, name, table, FACT_COLUMNS, converters=_converters(day)),
+            lambda c, name: copy_table_text(c, name, table, FACT_COLUMNS, converters=_converters(day),
+                                            freeze=True),
             key_column=HOURLY_COST_FACTS.partition_key)
+        clock.lap("copy_s")
         index_facts(conn, facts_staged.staging)
+        clock.lap("index_s")
         aggregated = aggregating.result()
     _, rollups_staged = write_rollups(conn, day, aggregated)
     del aggregated
+    clock.lap("rollups_s")
     for staged in (facts_staged, *rollups_staged):
         attach_staged(conn, staged)
     refresh_figures(conn, day)
+    clock.lap("swap_s")
     pa.default_memory_pool().release_unused()  # the day's buffers are free now: hand them back before the next day
     return facts_staged.rows
+
+
+class _Stopwatch:
+    """Adds the seconds since the previous lap to `timings[name]` (nothing when `timings` is None)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings, self.t = timings, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.t
+        self.t = now

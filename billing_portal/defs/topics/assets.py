@@ -58,7 +58,8 @@ def _converters(day) -> dict:
 
 def _load(day, facts: pa.Table):
     def loader(conn, staging: str) -> int:
-        return copy_table_text(conn, staging, facts, TOPIC_FACT_TABLE_COLUMNS, converters=_converters(day))
+        return copy_table_text(conn, staging, facts, TOPIC_FACT_TABLE_COLUMNS, converters=_converters(day),
+                               freeze=True)
 
     return loader
 
