@@ -60,17 +60,24 @@ def day_range(day: dt.date, key_column: str) -> tuple[object, object]:
 
 def stage_day_partition(conn: psycopg.Connection, parent: str, day: dt.date,
                         frame: pd.DataFrame | pa.Table | Loader, columns: Sequence[str] | None = None, *,
-                        key_column: str = "hour") -> StagedPartition:
+                        key_column: str = "hour", day_column: str | None = None) -> StagedPartition:
     """Load the new day of `parent` into a standalone table created in the caller's transaction (COPY into it skips
     WAL under wal_level=minimal), with a CHECK matching the day's bounds so that ATTACH skips its validation scan.
-    Readers see nothing of it until `attach_staged`."""
+    `day_column`: a date column every row holds the day in, filled by a default during the load (the loader leaves it
+    out: PostgreSQL need not parse it per row). Readers see nothing of it until `attach_staged`."""
     name = partition_name(parent, day)
     staging = f"{name}_new"
     lo, hi = day_range(day, key_column)
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staging)))
     conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)").format(
         sql.Identifier(staging), sql.Identifier(parent)))
+    if day_column:
+        conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+            sql.Identifier(staging), sql.Identifier(day_column), sql.Literal(day)))
     rows = frame(conn, staging) if callable(frame) else copy_frame(conn, staging, frame, columns)
+    if day_column:
+        conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(
+            sql.Identifier(staging), sql.Identifier(day_column)))
     conn.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} >= {} AND {} < {})").format(
         sql.Identifier(staging), sql.Identifier(f"{staging}_range"), sql.Identifier(key_column), sql.Literal(lo),
         sql.Identifier(key_column), sql.Literal(hi)))
@@ -90,12 +97,12 @@ def attach_staged(conn: psycopg.Connection, staged: StagedPartition) -> None:
 
 def swap_day_partition(conn: psycopg.Connection, parent: str, day: dt.date,
                        frame: pd.DataFrame | pa.Table | Loader, columns: Sequence[str] | None = None, *,
-                       key_column: str = "hour",
+                       key_column: str = "hour", day_column: str | None = None,
                        after_load: Sequence[Callable[[psycopg.Connection, str], object]] = ()) -> int:
     """Replace the day partition of `parent` (RANGE on `key_column`) with `frame`'s rows: stage it, run
     `after_load` callables `(conn, staging_table_name)` (indexes, checks) while readers still see the old day, then
     swap it in. `frame` may be a loader `(conn, staging_table_name) -> rows` that fills the staging table itself."""
-    staged = stage_day_partition(conn, parent, day, frame, columns, key_column=key_column)
+    staged = stage_day_partition(conn, parent, day, frame, columns, key_column=key_column, day_column=day_column)
     for step in after_load:
         step(conn, staged.staging)
     attach_staged(conn, staged)

@@ -58,16 +58,16 @@ def write_rollups(conn: psycopg.Connection, day: dt.date, aggregated: dict[str, 
     written, staged = {}, []
     for rollup in rollups:
         rows = aggregated[rollup.name]
-        columns = list(rollup.names())
-
-        def load(c, name, rows=rows, columns=columns, freeze=bool(rollup.partition_key)) -> int:
-            return copy_table_text(c, name, rows, columns, converters=converters, freeze=freeze)
-
-        if rollup.partition_key:
-            staged.append(stage_day_partition(conn, rollup.name, day, load, key_column=rollup.partition_key))
+        if rollup.partition_key:  # a staged partition: the day from its default, rows frozen
+            columns = [c for c in rollup.names() if c != "usage_date"]
+            staged.append(stage_day_partition(
+                conn, rollup.name, day,
+                lambda c, name, rows=rows, columns=columns: copy_table_text(c, name, rows, columns,
+                                                                            converters=converters, freeze=True),
+                key_column=rollup.partition_key, day_column="usage_date"))
         else:
             conn.execute(sql.SQL("DELETE FROM {} WHERE usage_date = %s").format(sql.Identifier(rollup.name)), (day,))
-            load(conn, rollup.name)
+            copy_table_text(conn, rollup.name, rows, list(rollup.names()), converters=converters)
         written[rollup.name] = rows.num_rows
     return written, staged
 

@@ -27,6 +27,7 @@ from billing_portal.warehouse.replace import attach_staged, stage_day_partition
 from billing_portal.warehouse.rollups import aggregate_rollups, refresh_figures, write_rollups
 
 FACT_COLUMNS = list(HOURLY_COST_FACTS.names())  # the table, in order (billing_portal/model/tables.py)
+_LOADED = [c for c in FACT_COLUMNS if c != "usage_date"]  # COPYed: the day comes from the staged partition's default
 _COMPUTED = ("usage_date", "fact_no", "amount_usd")
 
 # Indexes of every day partition (the parent's, migration 0003), built after the load. `fact_no` is the keyset order
@@ -103,9 +104,8 @@ def write_facts(conn: psycopg.Connection, day: dt.date, facts: pd.DataFrame | pa
         aggregating = pool.submit(aggregate_rollups, table)
         facts_staged = stage_day_partition(
             conn, HOURLY_COST_FACTS.name, day,
-            lambda c, name: copy_table_text(c, name, table, FACT_COLUMNS, converters=_converters(day),
-                                            freeze=True),
-            key_column=HOURLY_COST_FACTS.partition_key)
+            lambda c, name: copy_table_text(c, name, table, _LOADED, converters=_converters(day), freeze=True),
+            key_column=HOURLY_COST_FACTS.partition_key, day_column="usage_date")
         clock.lap("copy_s")
         index_facts(conn, facts_staged.staging)
         clock.lap("index_s")

@@ -58,8 +58,8 @@ def _converters(day) -> dict:
 
 def _load(day, facts: pa.Table):
     def loader(conn, staging: str) -> int:
-        return copy_table_text(conn, staging, facts, TOPIC_FACT_TABLE_COLUMNS, converters=_converters(day),
-                               freeze=True)
+        return copy_table_text(conn, staging, facts, [c for c in TOPIC_FACT_TABLE_COLUMNS if c != "usage_date"],
+                               converters=_converters(day), freeze=True)
 
     return loader
 
@@ -164,7 +164,7 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
         unallocated = _topic_units(facts, UNALLOCATED_TOPIC)
         with warehouse.transaction(partition=("hourly_topic_facts", day)) as conn:
             replace_day_tables(conn, day, {"topic_attribution": attribution}, "usage_date")
-            rows = swap_day_partition(conn, "hourly_topic_facts", day, _load(day, facts),
+            rows = swap_day_partition(conn, "hourly_topic_facts", day, _load(day, facts), day_column="usage_date",
                                       after_load=[_rollup(day, facts)])
             warehouse.record_status(conn, "hourly_topic_facts", day, rows, rec[2], context.run.run_id,
                                     {"mismatched_lines": int(rec[0]), "billed_usd": str(rec[1]),
