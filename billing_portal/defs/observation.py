@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from billing_portal.defs.writes import replace_day_tables
-from billing_portal.history import day_basis, previous_observation, read_day
+from billing_portal.history import day_basis, previous_observation
+from billing_portal.history.resolve import write_day
 from billing_portal.resources import WarehouseResource
 
 
@@ -34,9 +34,8 @@ def latest_observation(warehouse: WarehouseResource, source: str) -> dt.datetime
 
 
 def write_derived_day(conn, day: dt.date, source: str, tables: Sequence[str]) -> dict:
-    """Replace `day` in each per-day table with the rows valid on it (inside the caller's transaction); returns
-    rows per table and the day's basis."""
+    """Replace `day` in each per-day table with the rows valid on it (inside the caller's transaction, in the
+    database: history/resolve.py `write_day`); returns rows per table and the day's basis."""
     basis = day_basis(conn, source, day)
-    frames = {t: read_day(conn, t, day, basis) for t in tables}
-    counts = replace_day_tables(conn, day, frames, "snapshot_date")
+    counts = {t: write_day(conn, t, day, basis) for t in tables}
     return {"rows": counts, "basis": basis.as_metadata()}

@@ -49,31 +49,34 @@ def day_basis(conn, source: str, day: dt.date) -> DayBasis:
     return DayBasis(source, first, latest, first is not None and hi <= first)
 
 
+def _valid_on_day(spec: HistorySpec, day: dt.date, basis: DayBasis, select: sql.Composable
+                  ) -> tuple[sql.Composed, dict]:
+    """`SELECT <select>` of the versions of `spec` valid on `day` (the one definition of it: see the module
+    docstring), ordered by key."""
+    keys = sql.SQL(", ").join(sql.Identifier(k) for k in spec.keys)
+    hist = sql.Identifier(spec.history_table)
+    if basis.first_observed_at is None:
+        return sql.SQL("SELECT {} FROM {} WHERE FALSE").format(select, hist), {}
+    if basis.before_first_observation:
+        return sql.SQL("SELECT DISTINCT ON ({keys}) {select} FROM {hist} WHERE valid_from <= %(t)s"
+                       " AND (valid_to IS NULL OR valid_to > %(t)s) ORDER BY {keys}, valid_from DESC").format(
+            keys=keys, select=select, hist=hist), {"t": basis.first_observed_at}
+    lo, hi = day_bounds(day)
+    return sql.SQL("SELECT DISTINCT ON ({keys}) {select} FROM {hist} WHERE valid_from < %(hi)s"
+                   " AND (valid_to IS NULL OR valid_to > %(lo)s) ORDER BY {keys}, valid_from DESC").format(
+        keys=keys, select=select, hist=hist), {"lo": lo, "hi": hi}
+
+
 def read_day(conn, table: str, day: dt.date, basis: DayBasis | None = None) -> pd.DataFrame:
     """The rows of `table` valid on `day` (the table's columns without `snapshot_date`, plus
     `before_first_observation`), ordered by key."""
     spec: HistorySpec = HISTORY_SPECS[table]
     basis = basis or day_basis(conn, spec.source, day)
-    columns = attribute_columns(spec)
     # JSON and array columns come back as their PostgreSQL text (as collected frames carry them), so a day's rows
     # can be written again as they are read
     cols = sql.SQL(", ").join(sql.SQL("{}::text AS {}").format(sql.Identifier(c), sql.Identifier(c))
-                              if c in TEXT_CAST else sql.Identifier(c) for c in columns)
-    keys = sql.SQL(", ").join(sql.Identifier(k) for k in spec.keys)
-    hist = sql.Identifier(spec.history_table)
-    if basis.first_observed_at is None:
-        stmt, params = sql.SQL("SELECT {} FROM {} WHERE FALSE").format(cols, hist), {}
-    elif basis.before_first_observation:
-        stmt = sql.SQL("SELECT DISTINCT ON ({keys}) {cols} FROM {hist} WHERE valid_from <= %(t)s"
-                       " AND (valid_to IS NULL OR valid_to > %(t)s) ORDER BY {keys}, valid_from DESC").format(
-            keys=keys, cols=cols, hist=hist)
-        params = {"t": basis.first_observed_at}
-    else:
-        lo, hi = day_bounds(day)
-        stmt = sql.SQL("SELECT DISTINCT ON ({keys}) {cols} FROM {hist} WHERE valid_from < %(hi)s"
-                       " AND (valid_to IS NULL OR valid_to > %(lo)s) ORDER BY {keys}, valid_from DESC").format(
-            keys=keys, cols=cols, hist=hist)
-        params = {"lo": lo, "hi": hi}
+                              if c in TEXT_CAST else sql.Identifier(c) for c in attribute_columns(spec))
+    stmt, params = _valid_on_day(spec, day, basis, cols)
     cur = conn.execute(stmt, params)
     names = [d.name for d in cur.description]
     frame = pd.DataFrame([tuple(r.values()) if isinstance(r, dict) else r for r in cur.fetchall()], columns=names,
@@ -82,3 +85,19 @@ def read_day(conn, table: str, day: dt.date, basis: DayBasis | None = None) -> p
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in names})
     frame["before_first_observation"] = basis.before_first_observation
     return frame
+
+
+def write_day(conn, table: str, day: dt.date, basis: DayBasis | None = None) -> int:
+    """Replace `day` in the per-day table `table` with the rows valid on it, in the database (the rows `read_day`
+    gives, without bringing them to Python); inside the caller's transaction. Returns the rows written."""
+    spec: HistorySpec = HISTORY_SPECS[table]
+    basis = basis or day_basis(conn, spec.source, day)
+    attrs = attribute_columns(spec)
+    select = sql.SQL(", ").join([sql.SQL("%(day)s::date"), *(sql.Identifier(c) for c in attrs),
+                                 sql.SQL("%(before)s")])
+    stmt, params = _valid_on_day(spec, day, basis, select)
+    target = sql.Identifier(spec.name)
+    conn.execute(sql.SQL("DELETE FROM {} WHERE snapshot_date = %s").format(target), (day,))
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in ("snapshot_date", *attrs, "before_first_observation"))
+    return conn.execute(sql.SQL("INSERT INTO {} ({}) ").format(target, columns) + stmt,
+                        {**params, "day": day, "before": basis.before_first_observation}).rowcount

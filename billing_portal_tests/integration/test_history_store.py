@@ -138,3 +138,29 @@ def test_upgrade_from_daily_snapshots_keeps_the_newest_as_first_observation(pg_s
     finally:
         with psycopg.connect(admin, autocommit=True) as c:
             c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_write_day_stores_exactly_the_rows_read_day_gives(simulated_warehouse):
+    """The per-day tables are written in the database (INSERT … SELECT of the versions valid on the day): the same
+    rows `read_day` gives, for every object and catalog table, inside a rolled-back transaction."""
+    import psycopg
+
+    from billing_portal.history.resolve import read_day, write_day
+    from billing_portal.history.specs import HISTORY_SPECS
+
+    day = simulated_warehouse.days[-1]
+    with psycopg.connect(simulated_warehouse.database_url) as conn:
+        try:
+            for table, spec in HISTORY_SPECS.items():
+                want = read_day(conn, table, day)
+                assert write_day(conn, table, day) == len(want), table
+                cols = [*spec.attribute_names, "before_first_observation"]
+                got = conn.execute(psycopg.sql.SQL("SELECT {} FROM {} WHERE snapshot_date = %s").format(
+                    psycopg.sql.SQL(", ").join(
+                        psycopg.sql.SQL("{}::text").format(psycopg.sql.Identifier(c))
+                        if c in ("raw", "attributes", "classification_names") else psycopg.sql.Identifier(c)
+                        for c in cols), psycopg.sql.Identifier(table)), (day,)).fetchall()
+                assert sorted(got, key=repr) == sorted(
+                    (tuple(r) for r in want[cols].itertuples(index=False, name=None)), key=repr), table
+        finally:
+            conn.rollback()
