@@ -2,7 +2,8 @@
 columns in table order, what it is for), and the two kinds of table with more to say about themselves:
 
 - `RollupTable`: an aggregate of a fact table at a time grain over a subset of its dimensions (its columns follow
-  from that: the day, the hour for an hourly rollup, the dimensions typed as in the fact table, the amounts);
+  from that: the day, the hour for an hourly rollup or the month for a monthly one, the dimensions typed as in the
+  fact table, the amounts), summed from the facts or, when it names one (`of`), from another rollup;
 - `ObservedTable`: present-only state (objects, catalog, Flink statements) kept as versioned history
   (`<table>_history`) and derived per day (`<table>`); its history table follows from its attributes.
 
@@ -20,7 +21,7 @@ from typing import Literal
 Role = Literal["time", "key", "dimension", "amount", "measure", "attribute", "bookkeeping"]
 Kind = Literal["fact", "rollup", "object", "catalog", "flink", "bill", "usage", "attribution", "figure",
                "bookkeeping", "publication"]
-Grain = Literal["hour", "day"]
+Grain = Literal["hour", "day", "month"]
 
 # information_schema.columns.data_type → the Arrow type a frame of that column carries
 _ARROW = {
@@ -111,33 +112,54 @@ ROLLUP_MEASURES = ("amount_usd", "fact_rows", "charges_usd")
 @dataclass(frozen=True, kw_only=True)
 class RollupTable(Table):
     """`source` grouped by the day (and the hour when `grain` is hour) and `group_by`; `rank` orders the rollups from
-    the cheapest to read (the sidecar and Grafana take the first one that holds what a question needs)."""
+    the cheapest to read (the sidecar and Grafana take the first one that holds what a question needs).
+
+    A rollup with `of` is summed from that rollup of the same facts instead of from the facts (exact NUMERIC sums of
+    its amounts and `fact_rows`, in SQL, in the transaction that wrote it: warehouse/derived_rollups.py); its
+    `group_by` is a subset of the other's. A `grain="month"` rollup is always such a rollup of a day rollup: one row
+    per month (`usage_month`, the month's first day) and group, recomputed from the month's days whenever one of
+    them is written, so it always equals the sum of its day rollup's rows of that month."""
 
     kind: Kind = "rollup"
     source: FactTable
     grain: Grain
     group_by: tuple[str, ...]
     rank: int
+    of: RollupTable | None = None
     columns: tuple[Column, ...] = ()
 
     def __post_init__(self):
         if self.asset is None:
             object.__setattr__(self, "asset", self.source.asset)
+        if self.grain == "month":
+            if self.of is None or self.of.grain != "day":
+                raise ValueError(f"{self.name}: a month rollup is summed from a day rollup (of=...)")
+            object.__setattr__(self, "day_column", None)
+        if self.of is not None and (self.of.source is not self.source or not set(self.group_by) <= set(
+                self.of.group_by) or self.grain == "hour"):
+            raise ValueError(f"{self.name}: not a rollup of {self.of.name}")
         if not self.columns:
-            time = (Column("usage_date", "date", "time", False),) + (
-                (Column("hour", "timestamp with time zone", "time", False),) if self.grain == "hour" else ())
+            time = {"day": (Column("usage_date", "date", "time", False),),
+                    "hour": (Column("usage_date", "date", "time", False),
+                             Column("hour", "timestamp with time zone", "time", False)),
+                    "month": (Column(MONTH_COLUMN, "date", "time", False),)}[self.grain]
             cols = time + tuple(self.source.column(d) for d in self.group_by) + (
                 amount("amount_usd"), Column("fact_rows", "bigint", "measure", False), amount("charges_usd"))
             object.__setattr__(self, "columns", cols)
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """What a row is grouped by: the hour for an hourly rollup, then the dimensions (the day is implied)."""
+        """What a row is grouped by: the hour for an hourly rollup, then the dimensions (the day or month is
+        implied)."""
         return (("hour",) if self.grain == "hour" else ()) + self.group_by
 
     @property
     def time_column(self) -> str:
-        return "hour" if self.grain == "hour" else "usage_date"
+        return {"hour": "hour", "day": "usage_date", "month": MONTH_COLUMN}[self.grain]
+
+
+# The time column of a month rollup: the first day of the month (a date, UTC months).
+MONTH_COLUMN = "usage_month"
 
 
 # Columns of a history table that are bookkeeping, not the object's attributes.

@@ -3,7 +3,7 @@
 | module | tables |
 |---|---|
 | `facts.py` | `hourly_cost_facts` (principal view), `hourly_topic_facts` (topic view) |
-| `rollups.py` | their rollups (`cost_daily`, `cost_hourly_team`, `cost_daily_business`, `cost_daily_principal`, `topic_cost_daily`) |
+| `rollups.py` | their rollups (`cost_daily`, `cost_hourly_team`, `cost_daily_business`, `cost_daily_principal`, `topic_cost_daily`, `topic_cost_daily_business`) and the month rollups of the small ones (`cost_monthly_business`, `cost_monthly_principal`, `topic_cost_monthly_business`) |
 | `observed.py` | present-only state kept as history: core objects, the Stream Catalog, Flink statements |
 | `collected.py` | the bill, usage, quarantined rows, observations and captures |
 | `derived.py` | attribution, confidence and figures, the /metrics ledger, partition status |
@@ -18,7 +18,13 @@ from billing_portal.model.collected import COLLECTED_TABLES
 from billing_portal.model.derived import DERIVED_TABLES
 from billing_portal.model.facts import FACT_TABLES, HOURLY_COST_FACTS, HOURLY_TOPIC_FACTS
 from billing_portal.model.observed import CATALOG_TABLES, FLINK_STATEMENTS, OBJECT_TABLES, OBSERVED_TABLES
-from billing_portal.model.rollups import ROLLUP_TABLES, rollups_of
+from billing_portal.model.rollups import (
+    ROLLUP_TABLES,
+    derived_rollups_of,
+    month_rollup_of,
+    readable_rollups_of,
+    rollups_of,
+)
 from billing_portal.model.schema import Column, FactTable, ObservedTable, RollupTable, Table
 
 TABLES: tuple[Table, ...] = (*FACT_TABLES, *ROLLUP_TABLES, *OBSERVED_TABLES, *(t.history for t in OBSERVED_TABLES),
@@ -46,4 +52,5 @@ def deps_reading(*tables: Table | str) -> list[str]:
 
 __all__ = ["CATALOG_TABLES", "FACT_TABLES", "FLINK_STATEMENTS", "HOURLY_COST_FACTS", "HOURLY_TOPIC_FACTS",
            "OBJECT_TABLES", "OBSERVED_TABLES", "ROLLUP_TABLES", "TABLE", "TABLES", "Column", "FactTable",
-           "ObservedTable", "RollupTable", "Table", "deps_reading", "rollups_of", "table"]
+           "ObservedTable", "RollupTable", "Table", "deps_reading", "derived_rollups_of", "month_rollup_of",
+           "readable_rollups_of", "rollups_of", "table"]

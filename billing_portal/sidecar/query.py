@@ -29,7 +29,14 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from billing_portal.model.tables import HOURLY_COST_FACTS, HOURLY_TOPIC_FACTS, Table, rollups_of
+from billing_portal.model.tables import (
+    HOURLY_COST_FACTS,
+    HOURLY_TOPIC_FACTS,
+    RollupTable,
+    Table,
+    month_rollup_of,
+    readable_rollups_of,
+)
 from billing_portal.sidecar.vocabulary import DESCRIPTIONS, GROUP_BY_ALIASES, TOPIC_DESCRIPTIONS
 
 # Filters on these dimensions are case-insensitive: their values are a fixed vocabulary in one case (Confluent's
@@ -48,13 +55,15 @@ GRANULARITY_TRUNC = {"hour": "hour", "day": "day", "month": "month"}
 @dataclass(frozen=True)
 class Source:
     """A relation to aggregate amounts from: the `dimensions` it carries, its finest time `grain`; `time_column` is
-    the start of its grain (an hour for the facts, a day for day rollups)."""
+    the start of its grain (an hour for the facts, a day for day rollups, a month's first day for month rollups).
+    `months`: the month rollup summed from this day rollup, if any (same dimensions; see `summary_statement`)."""
 
     relation: str
     dimensions: frozenset[str]
     grain: str = "hour"
     time_column: str = "hour"
     amount_column: str = "amount_usd"
+    months: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -135,12 +144,18 @@ class FactView:
         return [d for d in days if first <= d <= last]
 
 
+def _source(r: RollupTable) -> Source:
+    month = month_rollup_of(r)
+    return Source(r.name, frozenset(r.group_by), grain=r.grain, time_column=r.time_column,
+                  months=_source(month) if month is not None else None)
+
+
 def rollups(table: Table) -> tuple[Source, ...]:
     """The rollups of a fact table (billing_portal/model/rollups.py: rebuilt with each day's facts, in the same
-    transaction), cheapest first. Day rollups are keyed by `usage_date` (a date; compared with the UTC range bounds in
-    the sidecar's UTC sessions), hourly ones by `hour`."""
-    return tuple(Source(r.name, frozenset(r.group_by), grain=r.grain, time_column=r.time_column)
-                 for r in rollups_of(table.name))
+    transaction), cheapest first, each day rollup with its month rollup if it has one. Day rollups are keyed by
+    `usage_date`, month rollups by `usage_month` (dates; compared with the UTC range bounds in the sidecar's UTC
+    sessions), hourly ones by `hour`."""
+    return tuple(_source(r) for r in readable_rollups_of(table.name))
 
 
 PRINCIPAL_VIEW = FactView("principal", HOURLY_COST_FACTS, rollups(HOURLY_COST_FACTS), DESCRIPTIONS,
@@ -201,6 +216,12 @@ def range_and_filters(source: Source, from_ts: dt.datetime, to_ts: dt.datetime,
     w = Where()
     w.add(sql.SQL("{} >= %(from_ts)s AND {} < %(to_ts)s").format(col(source.time_column), col(source.time_column)),
           from_ts=from_ts, to_ts=to_ts)
+    add_filters(w, source, filters, col)
+    return w
+
+
+def add_filters(w: Where, source: Source, filters: dict[str, list[str]], col=sql.Identifier) -> Where:
+    """`dim = ANY(values) …` on the source's columns (its dimensions only), bound as `f_<dim>`."""
     for name, values in sorted(filters.items()):
         if name not in source.dimensions:
             raise ValueError(f"not a dimension of {source.relation}: {name}")
@@ -241,6 +262,110 @@ def aggregate_statement(source: Source, dimensions: list[str], granularity: str,
     if limit is not None:
         stmt = sql.SQL("{} LIMIT {}").format(stmt, sql.Literal(int(limit)))
     return stmt
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    """How a day-aligned range is summed from a day rollup and its month rollup: whole `months` from the month
+    rollup, `days` ranges added from the day rollup, `minus` ranges subtracted from it (the days of a month mostly
+    covered by the range that fall outside it: that month's row minus those days)."""
+
+    months: tuple[dt.date, ...]
+    days: tuple[tuple[dt.date, dt.date], ...]
+    minus: tuple[tuple[dt.date, dt.date], ...]
+
+
+def month_plan(source: Source, granularity: str, from_ts: dt.datetime, to_ts: dt.datetime) -> MonthPlan | None:
+    """The cheapest way to sum [from_ts, to_ts) from `source`'s month rollup and its days, or None when there is none
+    (no month rollup, a day or hour granularity, a range not on whole days, or no month to take).
+
+    Per month the range touches: the month's row when the range covers it; when it covers more than half of it, the
+    month's row minus the days of the month outside the range; else the range's days of the month. So a year reads
+    twelve month rows per group and at most half a month of days at each end."""
+    if source.months is None or granularity not in ("month", "total") or not (
+            aligned(from_ts, "day") and aligned(to_ts, "day")) or to_ts <= from_ts:
+        return None
+    first, end = from_ts.date(), to_ts.date()
+    months, days, minus = [], [], []
+    m = first.replace(day=1)
+    while m < end:
+        m_end = (m + dt.timedelta(days=32)).replace(day=1)
+        lo, hi = max(m, first), min(m_end, end)
+        inside, length = (hi - lo).days, (m_end - m).days
+        if inside == length:
+            months.append(m)
+        elif 2 * inside > length:
+            months.append(m)
+            minus.extend(r for r in ((m, lo), (hi, m_end)) if r[0] < r[1])
+        else:
+            days.append((lo, hi))
+        m = m_end
+    if not months:
+        return None
+    return MonthPlan(tuple(months), tuple(_merge(days)), tuple(_merge(minus)))
+
+
+def _merge(ranges: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    out: list[tuple[dt.date, dt.date]] = []
+    for lo, hi in ranges:
+        if out and out[-1][1] == lo:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def summary_statement(source: Source, dimensions: list[str], granularity: str, filters: dict[str, list[str]],
+                      from_ts: dt.datetime, to_ts: dt.datetime,
+                      limit: int | None = None) -> tuple[sql.Composed, dict[str, Any]]:
+    """The statement (and its parameters) of a summary of [from_ts, to_ts) by `dimensions` and `granularity` from
+    `source`: `aggregate_statement` over the range, or — when `month_plan` finds whole months to take — the same
+    grouping over the month rollup's months and the day rollup's leftover days (UNION ALL; subtracted days with
+    negated amounts and fact counts), which gives the same rows: the same groups (those with facts in the range:
+    `sum(fact_rows) > 0`), the same exact NUMERIC amounts, the same order."""
+    plan = month_plan(source, granularity, from_ts, to_ts)
+    if plan is None:
+        where = range_and_filters(source, from_ts, to_ts, filters)
+        return aggregate_statement(source, dimensions, granularity, where, limit=limit), where.params
+    for d in dimensions:
+        if d not in source.dimensions:
+            raise ValueError(f"not a dimension of {source.relation}: {d}")
+    dims = [sql.Identifier(d) for d in dimensions]
+    params: dict[str, Any] = {}
+
+    def branch(src: Source, sign: str, condition: sql.Composable, **bounds: Any) -> sql.Composed:
+        w = Where()
+        w.add(condition, **bounds)
+        add_filters(w, src, filters)
+        params.update(w.params)
+        return sql.SQL("SELECT {} AS t, {}{}amount_usd AS a, {}fact_rows AS n FROM {} WHERE {}").format(
+            sql.Identifier(src.time_column), sql.SQL("").join(sql.SQL("{}, ").format(d) for d in dims),
+            sql.SQL(sign), sql.SQL(sign), sql.Identifier(src.relation), w.sql())
+
+    branches = [branch(source.months, "", sql.SQL("{} = ANY(%(months)s)").format(
+        sql.Identifier(source.months.time_column)), months=list(plan.months))]
+    day = sql.Identifier(source.time_column)
+    for kind, ranges, sign in (("d", plan.days, ""), ("x", plan.minus, "-")):
+        for i, (lo, hi) in enumerate(ranges):
+            branches.append(branch(source, sign, sql.SQL("{} >= %({})s AND {} < %({})s").format(
+                day, sql.SQL(f"{kind}{i}_lo"), day, sql.SQL(f"{kind}{i}_hi")), **{f"{kind}{i}_lo": lo,
+                                                                                    f"{kind}{i}_hi": hi}))
+    select: list[sql.Composable] = []
+    if granularity == "month":
+        select.append(sql.SQL("date_trunc('month', t) AS period_start"))
+    select.extend(dims)
+    n_keys = len(select)
+    # without keys the one row is NULL when no fact is in the range, as a sum over no row is
+    select.append(sql.SQL("sum(a) AS amount_usd") if n_keys else
+                  sql.SQL("CASE WHEN sum(n) > 0 THEN sum(a) END AS amount_usd"))
+    stmt = sql.SQL("SELECT {} FROM ({}) AS s").format(sql.SQL(", ").join(select),
+                                                     sql.SQL(" UNION ALL ").join(branches))
+    if n_keys:
+        keys = sql.SQL(", ").join(sql.SQL(str(i + 1)) for i in range(n_keys))
+        stmt = sql.SQL("{} GROUP BY {} HAVING sum(n) > 0 ORDER BY {}").format(stmt, keys, keys)
+    if limit is not None:
+        stmt = sql.SQL("{} LIMIT {}").format(stmt, sql.Literal(int(limit)))
+    return stmt, params
 
 
 def newest_complete_day(conn: psycopg.Connection) -> tuple[dt.date | None, dt.datetime | None]:

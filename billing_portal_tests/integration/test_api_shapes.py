@@ -35,6 +35,7 @@ from billing_portal.sidecar.responses import (
     WorklistItem,
     field_names,
 )
+from billing_portal.warehouse.derived_rollups import rebuild_derived_rollups
 from billing_portal_tests.factories import (
     API_TOKEN,
     Line,
@@ -84,6 +85,8 @@ def api(pg_server_url, _template_db):
         conn.execute(f"INSERT INTO topic_cost_daily (usage_date, {dims}, amount_usd, charges_usd, fact_rows)"
                      f" SELECT usage_date, {dims}, sum(amount_usd), coalesce(sum(amount_usd) FILTER"
                      f" (WHERE amount_usd > 0), 0), count(*) FROM hourly_topic_facts GROUP BY usage_date, {dims}")
+        # as the topic writer does after topic_cost_daily: its business rollup and month rollup
+        rebuild_derived_rollups(conn, "hourly_topic_facts", FIRST, FIRST + dt.timedelta(days=2))
     app = sidecar_app(url, BILLING_PORTAL_API_TOKEN=API_TOKEN, BILLING_START_DATE="2024-01-01")
     app.extensions["dagster"] = StandInLauncher()
     with LiveServer(app) as srv:

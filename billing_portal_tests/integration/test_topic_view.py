@@ -122,9 +122,13 @@ def test_a_cluster_without_readable_topic_metrics_lands_on_unallocated(warehouse
     (share,) = q(url, "SELECT sum(amount_usd) FILTER (WHERE topic = 'UNALLOCATED') / sum(amount_usd)"
                       " FROM topic_cost_daily")[0]
     assert 0 < share < 1
-    # the rollup is the facts
-    assert q(url, "SELECT sum(amount_usd), sum(fact_rows) FROM topic_cost_daily")[0] == q(
-        url, "SELECT sum(amount_usd), count(*) FROM hourly_topic_facts")[0]
+    # the rollups are the facts (the business and month rollups written by the asset from topic_cost_daily)
+    facts = q(url, "SELECT sum(amount_usd), count(*), coalesce(sum(amount_usd) FILTER (WHERE amount_usd > 0), 0)"
+                   " FROM hourly_topic_facts")[0]
+    for rollup in ("topic_cost_daily", "topic_cost_daily_business", "topic_cost_monthly_business"):
+        assert q(url, f"SELECT sum(amount_usd), sum(fact_rows), sum(charges_usd) FROM {rollup}")[0] == facts, rollup
+    assert q(url, "SELECT count(DISTINCT usage_date) FROM topic_cost_daily_business")[0] == q(
+        url, "SELECT count(DISTINCT usage_date) FROM topic_cost_daily")[0]
 
 
 def test_the_rollup_and_the_reconciliation_from_memory_are_what_sql_computes_from_the_stored_facts(warehouse):

@@ -23,6 +23,7 @@ from psycopg import sql
 from billing_portal.model.tables import HOURLY_COST_FACTS
 from billing_portal.money import units_to_text_arrow
 from billing_portal.warehouse.copy import copy_table_text, day_columns
+from billing_portal.warehouse.derived_rollups import refresh_derived_rollups
 from billing_portal.warehouse.replace import attach_staged, stage_day_partition
 from billing_portal.warehouse.rollups import aggregate_rollups, refresh_figures, write_rollups
 
@@ -115,6 +116,7 @@ def write_facts(conn: psycopg.Connection, day: dt.date, facts: pd.DataFrame | pa
     clock.lap("rollups_s")
     for staged in (facts_staged, *rollups_staged):
         attach_staged(conn, staged)
+    refresh_derived_rollups(conn, HOURLY_COST_FACTS.name, day)  # the month rollups: the day's month recomputed
     refresh_figures(conn, day)
     clock.lap("swap_s")
     pa.default_memory_pool().release_unused()  # the day's buffers are free now: hand them back before the next day

@@ -29,6 +29,7 @@ from billing_portal.model.tables import CATALOG_TABLES, HOURLY_TOPIC_FACTS, deps
 from billing_portal.money import from_units, to_units
 from billing_portal.resources import AllocationRulesResource, ClockResource, ConfluentCloudResource, WarehouseResource
 from billing_portal.warehouse.copy import copy_table_text, day_columns
+from billing_portal.warehouse.derived_rollups import refresh_derived_rollups
 from billing_portal.warehouse.replace import swap_day_partition
 from billing_portal.warehouse.rollups import aggregate_rollup, write_rollups
 
@@ -166,6 +167,7 @@ def hourly_topic_facts(context: AssetExecutionContext, warehouse: WarehouseResou
             replace_day_tables(conn, day, {"topic_attribution": attribution}, "usage_date")
             rows = swap_day_partition(conn, "hourly_topic_facts", day, _load(day, facts), day_column="usage_date",
                                       after_load=[_rollup(day, facts)])
+            refresh_derived_rollups(conn, HOURLY_TOPIC_FACTS.name, day)  # its business rollup and months
             warehouse.record_status(conn, "hourly_topic_facts", day, rows, rec[2], context.run.run_id,
                                     {"mismatched_lines": int(rec[0]), "billed_usd": str(rec[1]),
                                      "unallocated_topic_units": unallocated})

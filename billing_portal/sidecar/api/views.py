@@ -16,7 +16,7 @@ from billing_portal.sidecar import db, pagination
 from billing_portal.sidecar.api.common import read_endpoint
 from billing_portal.sidecar.encode import csv_lines, csv_response
 from billing_portal.sidecar.errors import bad_parameter
-from billing_portal.sidecar.query import FactView, aggregate_statement, day_start, range_and_filters
+from billing_portal.sidecar.query import FactView, day_start, range_and_filters, summary_statement
 from billing_portal.sidecar.responses import VIEW_PAGES, Summary, SummaryRow, answer, field_names
 from billing_portal.sidecar.schemas import (
     DEFAULT_LIMIT,
@@ -96,20 +96,20 @@ def _keyset_page(view: FactView, select: sql.Composable, filters: dict[str, list
 
 def summarize(view: FactView, query_data: dict, csv_name: str):
     """The view's amounts in [from_ts, to_ts) summed by `group_by` and `granularity` from the relation its
-    `pick_source_for_range` chooses: `Summary` in JSON (at most MAX_SUMMARY_ROWS rows), or with format=csv every
+    `pick_source_for_range` chooses (with its month rollup for the whole months of a range at month or total
+    granularity: `query.summary_statement`): `Summary` in JSON (at most MAX_SUMMARY_ROWS rows), or with format=csv every
     row, streamed, with the fields of a `SummaryRow` as columns (its group spread into the group-by dimensions)."""
     from_ts, to_ts = query_data["from_ts"], query_data["to_ts"]
     group_by, granularity = view.group_by(query_data["group_by"]), query_data["granularity"]
     filters = view.filters(query_data)
     source = view.pick_source_for_range(set(group_by), granularity, set(filters), from_ts, to_ts)
-    where = range_and_filters(source, from_ts, to_ts, filters)
     has_period = granularity != "total"
 
-    def statement(limit: int | None) -> sql.Composed:
-        return aggregate_statement(source, group_by, granularity, where, limit=limit)
+    def statement(limit: int | None) -> tuple[sql.Composed, dict]:
+        return summary_statement(source, group_by, granularity, filters, from_ts, to_ts, limit=limit)
 
     if query_data["format"] == "csv":
-        rows = db.stream(statement(None), where.params)
+        rows = db.stream(*statement(None))
         header = [c for n in field_names(SummaryRow) for c in (group_by if n == "group" else [n])]
 
         def lines():
@@ -118,7 +118,7 @@ def summarize(view: FactView, query_data: dict, csv_name: str):
                 yield (lo, hi, *(r[1:] if has_period else r))
 
         return csv_response(csv_lines(header, lines()), csv_name, rows)
-    rows = db.fetch_all(statement(MAX_SUMMARY_ROWS + 1), where.params)
+    rows = db.fetch_all(*statement(MAX_SUMMARY_ROWS + 1))
     if len(rows) > MAX_SUMMARY_ROWS:
         raise bad_parameter("group_by", f"more than {MAX_SUMMARY_ROWS} rows: narrow the range, group by fewer "
                                         "dimensions, use a coarser granularity or format=csv",
