@@ -1,5 +1,6 @@
 """What the pipeline derives besides the facts and their rollups: who owns what (attribution, per day), the
-confidence and the figures of each day, the /metrics publication ledger, and what each asset last wrote.
+confidence and the figures of each day, the /metrics publication ledger (and its publications), and what each
+asset last wrote.
 
 Derived from here: the attribution frames' columns, the confidence frame's columns.
 """
@@ -65,6 +66,14 @@ SIDECAR_METRIC_LEDGER = Table(name="sidecar_metric_ledger", kind="publication", 
              Column("published_at", "timestamp with time zone", "bookkeeping", False),
              Column("seq", "bigint", "key", False)))
 
+SIDECAR_METRIC_BATCHES = Table(name="sidecar_metric_batches", kind="publication", asset="metrics_ledger",
+                               day_column=None, description=(
+    "Each publication of ledger samples (one transaction): when, and the range of `seq` its samples took; a /metrics "
+    "scrape finds the samples of its exposure window from these rows (migration 0018)."),
+    columns=(Column("published_at", "timestamp with time zone", "bookkeeping", False),
+             Column("first_seq", "bigint", "key", False), Column("last_seq", "bigint", "key", False),
+             Column("samples", "bigint", "measure", False)))
+
 SIDECAR_METRIC_SYNC = Table(name="sidecar_metric_sync", kind="publication", asset="metrics_ledger", description=(
     "Which day's facts the ledger last compared with what /metrics published."),
     columns=(_DAY, Column("facts_materialized_at", "timestamp with time zone", "bookkeeping"),
@@ -72,4 +81,4 @@ SIDECAR_METRIC_SYNC = Table(name="sidecar_metric_sync", kind="publication", asse
 
 DERIVED_TABLES: tuple[Table, ...] = (PRINCIPAL_ATTRIBUTION, RESOURCE_ATTRIBUTION, TOPIC_ATTRIBUTION,
                                      SCHEMA_ATTRIBUTION, COST_CONFIDENCE_DAILY, COST_FIGURES_DAILY, PARTITION_STATUS,
-                                     SIDECAR_METRIC_LEDGER, SIDECAR_METRIC_SYNC)
+                                     SIDECAR_METRIC_LEDGER, SIDECAR_METRIC_BATCHES, SIDECAR_METRIC_SYNC)

@@ -23,8 +23,15 @@ Metrics (label sets are bounded: no principal or resource ids; use the REST API 
 
 Gauges other than the hourly samples are aggregated in SQL (through `query.pick_source`) and cached until the
 warehouse's partition_status changes; the ledger is written by the `metrics_ledger` asset after the facts, never
-by a scrape; a scrape exposes at most MAX_SAMPLES_PER_SCRAPE hourly samples. So a scrape costs a few small reads
-whatever the data size.
+by a scrape; a scrape exposes at most MAX_SAMPLES_PER_SCRAPE hourly samples, one slice read by an index range
+(`ledger.py`). So a scrape costs a few small reads whatever the data size.
+
+The hourly samples are written by `render` itself (`hourly_lines`): each line exactly as prometheus_client's encoder
+writes it (label values escaped and labels sorted by PostgreSQL, values by prometheus_client's `floatToGoString`,
+timestamps in seconds for OpenMetrics and in milliseconds for the Prometheus text format), spliced in after the
+family's `# TYPE` line of the encoder's own output for the other families. prometheus_client formats ~35 000
+samples/s on one core here; these lines ~10 times faster. `CostCollector.collect` still yields every family with
+its samples (the reference the tests compare `render` with, byte for byte).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from pathlib import Path
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector, CollectorRegistry
+from prometheus_client.utils import floatToGoString
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from billing_portal.ownership.yamlfile import load_yaml_model
@@ -117,7 +125,8 @@ def load_budgets(path: Path | str | None) -> dict[str, Decimal]:
     return load_yaml_model(path, Budgets, "BILLING_PORTAL_BUDGETS_FILE:").business_units
 
 
-# prometheus_client formats ~35k samples/s on one core here: 10 000 keeps a scrape well under a second.
+# At most this many hourly samples per scrape (one slice of the exposure window: ledger.py says how often each is
+# exposed); written by `hourly_lines`, 10 000 take ~30 ms.
 MAX_SAMPLES_PER_SCRAPE = 10_000
 
 
@@ -165,22 +174,35 @@ class CostCollector(Collector):
         return (r["n"], r["m"], newest, now.strftime("%Y-%m"))
 
     # --- collect -----------------------------------------------------------------------------------------------
-    def collect(self):
+    def read(self, lines: bool = False) -> tuple[list, dict, dt.date | None, dt.datetime]:
+        """One scrape's reads: the exposed samples (`ledger.exposed`, or with `lines` `ledger.exposed_lines`), the
+        gauges' aggregates (cached), the newest complete day and now."""
         now = self.now()
         with self.pool.connection() as conn:
             newest, _ = newest_complete_day(conn)
-            samples = ledger.exposed(conn, self.exposure_hours, self.max_samples, now)
+            samples = (ledger.exposed_lines if lines else ledger.exposed)(conn, self.exposure_hours, self.max_samples,
+                                                                            now)
             agg = self.cache.get(self._version(conn, newest, now), lambda: self._aggregates(conn, newest, now))
+        return samples, agg, newest, now
 
-        hourly = GaugeMetricFamily(
-            "ccloud_cost_usd_hourly",
-            "Allocated Confluent Cloud cost of one UTC hour in USD, at that hour's timestamp. revision>0 samples are "
-            "corrections after a restatement: always sum().", labels=HOURLY_LABELS)
+    def collect(self):
+        """Every family with its samples, through prometheus_client (the reference exposition)."""
+        samples, agg, newest, now = self.read()
+        hourly = self._hourly()
         for s in samples:
             hourly.add_metric([s[lb] for lb in ledger.LABELS] + [str(s["revision"])], float(s["amount_usd"]),
                               timestamp=s["hour"].timestamp())
         yield hourly
+        yield from self._gauges(agg, newest, now)
 
+    @staticmethod
+    def _hourly() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            ledger.HOURLY_METRIC,
+            "Allocated Confluent Cloud cost of one UTC hour in USD, at that hour's timestamp. revision>0 samples are "
+            "corrections after a restatement: always sum().", labels=HOURLY_LABELS)
+
+    def _gauges(self, agg: dict, newest: dt.date | None, now: dt.datetime):
         yield _per("ccloud_cost_month_to_date_usd", "Allocated cost of the current UTC month so far, in USD.",
                    "business_unit", agg["mtd"])
         last_hour = day_start(newest) + dt.timedelta(hours=23) if newest is not None else None
@@ -203,6 +225,16 @@ class CostCollector(Collector):
                    "known team, business unit or cost center.", "attribute", agg["completeness"].items())
         yield _per("ccloud_budget_usd", "Monthly budget of a business unit in USD (BILLING_PORTAL_BUDGETS_FILE).",
                    "business_unit", sorted(self.budgets.items()))
+
+
+class _Families(Collector):
+    """Families already built, for one exposition."""
+
+    def __init__(self, families: list):
+        self.families = families
+
+    def collect(self):
+        return iter(self.families)
 
 
 def _gauge(name: str, documentation: str, value) -> GaugeMetricFamily:
@@ -231,7 +263,37 @@ def negotiate(accept: str | None):
     return choose_encoder(accept if any(t in text for t in NAMED_FORMATS) else DEFAULT_FORMAT)
 
 
+def hourly_lines(samples: Iterable[tuple[str, str, dt.datetime]], openmetrics: bool) -> bytes:
+    """The sample lines of `ccloud_cost_usd_hourly` for `ledger.exposed_lines` rows, as prometheus_client's
+    OpenMetrics (`openmetrics`) or Prometheus text encoder writes them: `<series> <floatToGoString(value)>
+    <timestamp>` with the timestamp in seconds (`str(float)`) or in milliseconds (`int(float * 1000)`)."""
+    stamps: dict[dt.datetime, str] = {}
+    out = []
+    for series, amount, hour in samples:
+        stamp = stamps.get(hour)
+        if stamp is None:
+            ts = hour.timestamp()
+            stamp = stamps[hour] = f" {ts}\n" if openmetrics else f" {int(float(ts) * 1000):d}\n"
+        out.append(series + floatToGoString(float(amount)) + stamp)
+    return "".join(out).encode("utf-8")
+
+
 def render(collector: CostCollector, accept: str | None) -> tuple[bytes, str]:
+    """The exposition for `accept`: prometheus_client's encoder for every family, the hourly samples' lines
+    (`hourly_lines`) spliced in after their family's header, where the encoder would have written them."""
+    encoder, content_type = negotiate(accept)
+    samples, agg, newest, now = collector.read(lines=True)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families([collector._hourly(), *collector._gauges(agg, newest, now)]))
+    body = encoder(registry)
+    header = f"# TYPE {ledger.HOURLY_METRIC} gauge\n".encode()
+    at = body.index(header) + len(header)
+    lines = hourly_lines(samples, openmetrics=content_type.startswith("application/openmetrics-text"))
+    return body[:at] + lines + body[at:], content_type
+
+
+def render_reference(collector: CostCollector, accept: str | None) -> tuple[bytes, str]:
+    """The same exposition written entirely by prometheus_client (`CostCollector.collect`): what `render` must equal."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     encoder, content_type = negotiate(accept)

@@ -149,13 +149,49 @@ def test_large_backlogs_are_exposed_in_rotating_slices(database_url):
         assert published == conn.execute("SELECT count(*) AS n FROM sidecar_metric_ledger").fetchone()["n"] > 100
         assert sync(conn, newest, 8) == {}  # nothing changed
         seen, t0 = [], dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
-        slices = -(-published // 100)
-        for minute in range(slices):
+        slices = ledger.slices(conn, 24, 100)
+        # one publication per day: ⌈published / 100⌉ slices of seq, one more per publication at most
+        assert -(-published // 100) <= len(slices) <= -(-published // 100) + 2
+        for minute in range(len(slices)):
             part = ledger.exposed(conn, 24, 100, t0 + dt.timedelta(minutes=minute))
-            assert 0 < len(part) <= 100 + slices  # seq mod n: about published / n each
+            assert 0 < len(part) <= 100
             seen.extend((r["hour"], r["org_id"], r["env_id"], r["cluster"], r["product"], r["business_unit"],
                          r["team"], r["cost_center"], r["revision"]) for r in part)
         assert len(seen) == len(set(seen)) == published  # every sample in exactly one slice of the cycle
+        assert ledger.exposed(conn, 24, 100, t0 + dt.timedelta(minutes=len(slices))) == \
+            ledger.exposed(conn, 24, 100, t0)  # the rotation starts again
+
+
+def test_the_exposition_is_prometheus_clients_byte_for_byte(database_url):
+    """`render` writes the hourly samples itself: exactly what prometheus_client's encoders write for them
+    (`render_reference`), in both formats, awkward label values and amounts included."""
+    from billing_portal.defs.metrics.ledger import record_batch
+    from billing_portal.sidecar import exporter
+    from billing_portal.sidecar.db import make_pool
+
+    write_day(database_url, D1)
+    odd = ['a"b', "back\\slash", "new\nline", "ünï€ødé 🚀", "", "x=y,z", "{}"]
+    amounts = ["0.00000001", "-12.50000000", "1234567.12345678", "0.00000000", "99999999.99999999", "-0.10000000"]
+    with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
+        for i, (label, amount) in enumerate(zip(odd * 2, amounts * 2, strict=False)):
+            conn.execute("INSERT INTO sidecar_metric_ledger (hour, org_id, env_id, cluster, product, business_unit,"
+                         " team, cost_center, revision, amount_usd) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                         (dt.datetime.combine(D1, dt.time(i % 24), tzinfo=dt.UTC), label, "env", label[::-1],
+                          "KAFKA", label, "t" + label, "cc", i % 3, amount))
+        record_batch(conn)
+    pool = make_pool(database_url)
+    try:
+        for max_samples in (10_000, 7):
+            for minute in range(3):
+                now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
+                collector = exporter.CostCollector(pool, exposure_hours=24, cache=exporter.GaugeCache(),
+                                                   max_samples=max_samples, now=lambda now=now: now)
+                for accept in (None, "text/plain;version=0.0.4", "text/html", "application/openmetrics-text"):
+                    body, kind = exporter.render(collector, accept)
+                    assert (body, kind) == exporter.render_reference(collector, accept), (accept, max_samples)
+                    assert body.count(b"ccloud_cost_usd_hourly{") > 0
+    finally:
+        pool.close()
 
 
 def test_a_day_without_facts_in_the_window_is_compared_once(database_url):

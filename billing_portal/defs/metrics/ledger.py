@@ -13,16 +13,15 @@ corrections:
 - Hence `sum(ccloud_cost_usd_hourly)` (by any labels) at hour H is always the warehouse's current figure for H.
 
 The ledger lives in two tables created by migration 0012: `sidecar_metric_ledger` (one row per published sample) and
-`sidecar_metric_sync` (per day, the materialization of the facts last compared). The `metrics_ledger` asset
+`sidecar_metric_sync` (per day, the materialization of the facts last compared); each publication (a day's new
+samples, one transaction) is recorded in `sidecar_metric_batches` (migration 0018) with the range of `seq` it took. The `metrics_ledger` asset
 (`assets.py`) brings it up to date after the facts of a day range are written — every day of the window
 (`RESTATEMENT_WINDOW_DAYS` + 1 days ending at the newest complete day) whose facts changed since it was last
 compared. The sidecar only reads it (`billing_portal/sidecar/ledger.py`).
 
-Exposure (the sidecar's part): a sample stays exposed for `exposure_hours` after publication, so every scrape in that time can ingest
-it (Prometheus ignores a re-sent identical sample). When more samples are pending than `max_samples` per scrape
-(a large organization's first days), the pending ones are exposed in rotating slices of one minute each:
-sample `seq` is in slice `seq mod n`, the scrape at minute m shows slice `m mod n`, so each scrape stays small and
-every sample is still exposed many times within the exposure window (scrape interval ≤ 60 s).
+Exposure (the sidecar's part, `billing_portal/sidecar/ledger.py`): a sample stays exposed for `exposure_hours`
+after publication, so every scrape in that time can ingest it (Prometheus ignores a re-sent identical sample), in
+rotating one-minute slices of at most `max_samples` consecutive `seq` values when more are pending.
 """
 
 from __future__ import annotations
@@ -91,7 +90,18 @@ def sync_day(conn: psycopg.Connection, day: dt.date) -> int:
                 "COPY sidecar_metric_ledger (hour, " + ", ".join(LABELS) + ", revision, amount_usd) FROM STDIN") as cp:
             for row in new_rows:
                 cp.write_row(row)
+        record_batch(conn)
     return len(new_rows)
+
+
+def record_batch(conn: psycopg.Connection) -> None:
+    """Record this transaction's publication (its samples' `published_at` is the transaction's now()) in
+    sidecar_metric_batches: the range of `seq` it took, which a scrape reads its slices by (sidecar/ledger.py)."""
+    conn.execute(
+        "INSERT INTO sidecar_metric_batches (published_at, first_seq, last_seq, samples)"
+        " SELECT now(), min(seq), max(seq), count(*) FROM sidecar_metric_ledger WHERE published_at = now()"
+        " HAVING count(*) > 0 ON CONFLICT (published_at) DO UPDATE SET first_seq = EXCLUDED.first_seq,"
+        " last_seq = EXCLUDED.last_seq, samples = EXCLUDED.samples")
 
 
 def stale_days(conn: psycopg.Connection, newest: dt.date | None, window_days: int) -> dict[dt.date, object]:
