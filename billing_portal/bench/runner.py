@@ -78,6 +78,7 @@ class Bench:
     days: int
     api_days: int = 30
     api_requests: int = 200
+    api_fact_days: int = 30  # of the api_days, the newest that get a facts partition (the /v1/costs pages)
     seed: int = 42
     echo: Any = print
     keep: bool = False
@@ -290,14 +291,18 @@ class Bench:
                 "into_partitioned_parent_rows_per_s": rows / parent}
 
     # --- API -----------------------------------------------------------------------------------------------------
-    def fill_days(self, template: dt.date, wanted: list[dt.date]) -> list[dt.date]:
-        """Copy `template`'s facts partition and rollups to each missing day of `wanted` (dates shifted in SQL)."""
+    def fill_days(self, template: dt.date, wanted: list[dt.date], fact_days: int | None = None) -> list[dt.date]:
+        """Copy `template`'s rollups (every day and hour rollup of both views) to each missing day of `wanted`, and
+        its facts partition to the missing ones among the newest `fact_days` days (all by default), dates shifted in
+        SQL; then the month rollups of the range are rebuilt from the day rollups, as the writers keep them."""
         from billing_portal.defs.facts.write import FACT_COLUMNS, index_facts
-        from billing_portal.model.tables import ROLLUP_TABLES
+        from billing_portal.model.tables import FACT_TABLES, ROLLUP_TABLES
+        from billing_portal.warehouse.derived_rollups import rebuild_derived_rollups
         from billing_portal.warehouse.replace import attach_staged, partition_name, stage_day_partition
 
         filled = []
         src = partition_name("hourly_cost_facts", template)
+        with_facts = set(sorted(wanted)[-fact_days:] if fact_days else wanted)
         with psycopg.connect(self.url) as conn:
             have = {r[0] for r in conn.execute("SELECT DISTINCT usage_date FROM cost_daily_business")}
             for day in wanted:
@@ -311,15 +316,17 @@ class Bench:
                     sql.SQL("usage_date + {}").format(shift_days) if c == "usage_date" else
                     sql.SQL("hour + {}").format(shift) if c == "hour" else sql.Identifier(c) for c in FACT_COLUMNS)
                 with conn.transaction():
-                    conn.execute(sql.SQL("CREATE TABLE {} (LIKE hourly_cost_facts INCLUDING DEFAULTS)").format(
-                        sql.Identifier(name)))
-                    conn.execute(sql.SQL("INSERT INTO {} SELECT {} FROM {}").format(
-                        sql.Identifier(name), select, sql.Identifier(src)))
-                    index_facts(conn, name)
-                    conn.execute(sql.SQL("ALTER TABLE hourly_cost_facts ATTACH PARTITION {} FOR VALUES FROM ({}) "
-                                         "TO ({})").format(sql.Identifier(name), sql.Literal(lo),
-                                                           sql.Literal(lo + dt.timedelta(days=1))))
-                    for r in ROLLUP_TABLES:  # every rollup of both views (billing_portal/model/rollups.py)
+                    if day in with_facts:
+                        conn.execute(sql.SQL("CREATE TABLE {} (LIKE hourly_cost_facts INCLUDING DEFAULTS)").format(
+                            sql.Identifier(name)))
+                        conn.execute(sql.SQL("INSERT INTO {} SELECT {} FROM {}").format(
+                            sql.Identifier(name), select, sql.Identifier(src)))
+                        index_facts(conn, name)
+                        conn.execute(sql.SQL("ALTER TABLE hourly_cost_facts ATTACH PARTITION {} FOR VALUES FROM ({})"
+                                             " TO ({})").format(sql.Identifier(name), sql.Literal(lo),
+                                                                sql.Literal(lo + dt.timedelta(days=1))))
+                    # every day and hour rollup of both views (billing_portal/model/rollups.py); months below
+                    for r in (r for r in ROLLUP_TABLES if r.grain != "month"):
                         cols = r.names()
                         copied = sql.SQL("SELECT {s} FROM {t} WHERE usage_date = %s").format(
                             t=sql.Identifier(r.name), s=sql.SQL(", ").join(
@@ -342,15 +349,21 @@ class Bench:
                     conn.execute(
                         "INSERT INTO partition_status (asset_name, usage_date, row_count, amount_usd, run_id, details)"
                         " SELECT asset_name, %s, row_count, amount_usd, 'bench-copy', jsonb_build_object("
-                        "'copied_from', %s::text) FROM partition_status WHERE asset_name = 'hourly_cost_facts'"
-                        " AND usage_date = %s ON CONFLICT DO NOTHING", (day, template.isoformat(), template))
+                        "'copied_from', %s::text, 'facts_copied', %s) FROM partition_status"
+                        " WHERE asset_name = 'hourly_cost_facts' AND usage_date = %s ON CONFLICT DO NOTHING",
+                        (day, template.isoformat(), day in with_facts, template))
                 conn.commit()
                 filled.append(day)
+            if filled:
+                with conn.transaction():
+                    for facts in FACT_TABLES:
+                        rebuild_derived_rollups(conn, facts.name, min(filled), max(filled), grains=("month",))
             conn.execute("ANALYZE")
             conn.commit()
         return filled
 
-    def api(self, first: dt.date, last: dt.date) -> dict[str, Any]:
+    def api(self, first: dt.date, last: dt.date, facts_first: dt.date | None = None) -> dict[str, Any]:
+        """Every endpoint on [first, last]; the /v1/costs pages on [facts_first, last] (the days with facts)."""
         import requests
 
         port = free_port()
@@ -361,6 +374,7 @@ class Bench:
         wait_http(base + "/healthz", 60, proc)
         frm = f"{first.isoformat()}T00:00:00Z"
         to = f"{(last + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
+        pages = f"{(facts_first or first).isoformat()}T00:00:00Z"
         session = requests.Session()
         with psycopg.connect(self.url) as conn:
             team = conn.execute("SELECT team FROM cost_daily_business WHERE team IS NOT NULL GROUP BY 1"
@@ -372,10 +386,10 @@ class Bench:
             "summary_by_business_unit": ("/v1/costs/summary", {"from_ts": frm, "to_ts": to,
                                                                "group_by": "business_unit"}),
             "summary_by_principal": ("/v1/costs/summary", {"from_ts": frm, "to_ts": to, "group_by": "principal_id"}),
-            "costs_page_team_filter": ("/v1/costs", {"from_ts": frm, "to_ts": to, "team": team, "product": "KAFKA"}
-                                       if team else {"from_ts": frm, "to_ts": to, "product": "KAFKA"}),
+            "costs_page_team_filter": ("/v1/costs", {"from_ts": pages, "to_ts": to, "team": team, "product": "KAFKA"}
+                                       if team else {"from_ts": pages, "to_ts": to, "product": "KAFKA"}),
             "topics_summary_by_team": ("/v1/topics/summary", {"from_ts": frm, "to_ts": to, "group_by": "team"}),
-            "costs_page_principal_filter": ("/v1/costs", {"from_ts": frm, "to_ts": to,
+            "costs_page_principal_filter": ("/v1/costs", {"from_ts": pages, "to_ts": to,
                                                           "principal_id": principal[0] if principal else "UNALLOCATED"}),
         }
         out: dict[str, Any] = {}
@@ -480,9 +494,11 @@ class Bench:
                                    "observations": obs_after, "usage_capture_sources": usage_sources}
             first = day - dt.timedelta(days=self.api_days - 1)
             wanted = [first + dt.timedelta(days=i) for i in range(self.api_days)]
-            self.echo(f"bench: API dataset {first} … {day}")
+            fact_days = min(self.api_fact_days, self.api_days)
+            facts_first = day - dt.timedelta(days=fact_days - 1)
+            self.echo(f"bench: API dataset {first} … {day} (facts from {facts_first}: the /v1/costs pages' range)")
             t0 = time.perf_counter()
-            filled = self.fill_days(day, wanted)
+            filled = self.fill_days(day, wanted, fact_days)
             # the copied days' /metrics ledger, as the metrics_ledger asset writes it after the facts
             from billing_portal.defs.metrics.ledger import sync
 
@@ -496,11 +512,16 @@ class Bench:
             res["api_dataset"] = {"days": self.api_days, "fact_rows": int(total or 0),
                                   "materialized_days": 1 + len([d for d in backfill_days if d >= first]),
                                   "copied_days": len(filled), "copy_seconds": time.perf_counter() - t0,
+                                  "fact_days": fact_days, "facts_from": facts_first.isoformat(),
                                   "metrics_ledger_s": ledger_s, "metrics_ledger_samples": sum(ledger_days.values()),
-                                  "note": "days not materialized by this run are SQL copies of the measured day "
-                                          "(facts partition with its indexes, and rollups) with shifted dates"}
+                                  "note": "days not materialized by this run are SQL copies of the measured day with "
+                                          "shifted dates: its rollups (every day and hour rollup of both views; the "
+                                          "month rollups rebuilt from them) on every day, its facts partition (with "
+                                          f"its indexes) on the newest {fact_days} days only: the /v1/costs pages are "
+                                          f"measured on those {fact_days} days, the summaries and /metrics on all "
+                                          f"{self.api_days}"}
             self.echo(f"bench: API latency, {self.api_requests} requests per endpoint")
-            res["api"] = self.api(first, day)
+            res["api"] = self.api(first, day, facts_first)
             res["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
             res["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             res["targets"] = targets(res)
@@ -547,13 +568,17 @@ def targets(res: dict[str, Any]) -> dict[str, Any]:
             out["both_views_processing_ratio>=0.5"] = \
                 res["day"]["topic_view"]["both_views_processing_ratio_to_copy"] >= 0.5
         out["day_peak_rss<=1.5GiB"] = res["day"]["peak_rss_bytes"] <= 1.5 * 2**30
-        if res.get("api_dataset", {}).get("days", 0) >= 30:
-            for name in ("summary_by_business_unit", "summary_by_principal", "topics_summary_by_team",
-                         "costs_page_team_filter"):
+        days = res.get("api_dataset", {}).get("days", 0)
+        if days >= 30:
+            # issue 15: the summaries of a year (365 days) as fast as those of 30 days; the pages on their fact days
+            year = "_365d" if days >= 365 else ""
+            for name in ("summary_by_business_unit", "summary_by_principal", "topics_summary_by_team"):
                 if name in api:
-                    out[f"{name}_p95<=100ms"] = api[name]["p95_s"] <= 0.1
+                    out[f"{name}{year}_p95<=100ms"] = api[name]["p95_s"] <= 0.1
+            if "costs_page_team_filter" in api:
+                out["costs_page_team_filter_p95<=100ms"] = api["costs_page_team_filter"]["p95_s"] <= 0.1
             if "metrics" in api:
-                out["metrics_p95<=1s"] = api["metrics"]["p95_s"] <= 1.0
+                out["metrics_p95<=0.3s"] = api["metrics"]["p95_s"] <= 0.3
     if res["scale"] == "large" and "backfill" in res:
         out["365_day_backfill<=60min"] = res["backfill"]["projected_365_days_min"] <= 60
         out["backfill_peak_rss<=1.5GiB"] = res["backfill"]["peak_rss_bytes"] <= 1.5 * 2**30
@@ -612,7 +637,9 @@ def render(res: dict[str, Any]) -> str:
     a = res.get("api_dataset")
     if a:
         rows.append(("API dataset", f"{a['days']} days", f"{a['fact_rows']:,} facts ({a['materialized_days']} "
-                                                         f"materialized, {a['copied_days']} copied)"))
+                                                         f"materialized, {a['copied_days']} copied; facts partitions "
+                                                         f"on the newest {a.get('fact_days', a['days'])} days, "
+                                                         "where the /v1/costs pages are measured)"))
     for name, m in res.get("api", {}).items():
         if isinstance(m, dict):
             rows.append((f"  {name}", f"p50 {m['p50_s'] * 1000:.0f} ms", f"p95 {m['p95_s'] * 1000:.0f} ms over "

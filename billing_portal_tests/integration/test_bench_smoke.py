@@ -1,4 +1,5 @@
-"""`billing-portal bench --scale small --days 2` runs end to end and writes every figure (functional, not timed)."""
+"""`billing-portal bench --scale small --days 2` runs end to end and writes every figure (functional, not timed);
+two more API days are copies of the measured day's rollups without facts (`--api-fact-days`)."""
 
 import json
 import subprocess
@@ -12,8 +13,8 @@ def test_bench_small_writes_every_figure(tmp_path, pg_server_url, monkeypatch):
     out = tmp_path / "bench.json"
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("CCLOUD_", "BILLING_"))}
     env["DATABASE_URL"] = pg_server_url  # the bench creates (and drops) its own database on this server
-    proc = subprocess.run([str(BIN), "bench", "--scale", "small", "--days", "2", "--api-days", "3",
-                           "--api-requests", "3", "--json", str(out)], env=env, cwd=tmp_path, capture_output=True,
+    proc = subprocess.run([str(BIN), "bench", "--scale", "small", "--days", "2", "--api-days", "5",
+                           "--api-fact-days", "2", "--api-requests", "3", "--json", str(out)], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     res = json.loads(out.read_text())
@@ -31,10 +32,13 @@ def test_bench_small_writes_every_figure(tmp_path, pg_server_url, monkeypatch):
     assert topic["fact_rows"] > 0 and topic["seconds"] > 0 and set(topic["timings_s"]) >= {"read_s", "allocate_s",
                                                                                         "write_s"}
     assert topic["both_views_processing_ratio_to_copy"] > 0
-    assert res["api_dataset"]["days"] == 3
+    dataset = res["api_dataset"]
+    assert (dataset["days"], dataset["materialized_days"], dataset["copied_days"], dataset["fact_days"]) == (5, 3, 2, 2)
+    assert "newest 2 days" in dataset["note"]
+    assert res["api"]["costs_page_team_filter"]["params"]["from_ts"] == dataset["facts_from"] + "T00:00:00Z"
     for name in ("summary_by_business_unit", "summary_by_principal", "topics_summary_by_team",
                  "costs_page_team_filter", "metrics"):
         assert res["api"][name]["requests"] == 3 and res["api"][name]["p95_s"] >= res["api"][name]["p50_s"] > 0
     for label in ("COPY limit", "ratio_to_copy", "backfill 2 days", "summary_by_principal", "metrics",
-                  "topic view (hourly_topic_facts)", "both views"):
+                  "topic view (hourly_topic_facts)", "both views", "facts partitions on the newest 2 days"):
         assert label in proc.stdout
