@@ -42,7 +42,7 @@ test-smoke: install
 	$(PYTEST) billing_portal_tests/smoke
 
 bench: install
-	$(BIN)/billing-portal bench --scale large --days 3 --json bench-results/latest.json
+	$(BIN)/billing-portal bench --scale large --days 30 --api-days 365 --json bench-results/latest.json
 
 # 50 clients × 60 s on /v1/costs, /v1/costs/summary and /metrics over 30 days (built first if missing) while a day is
 # rewritten. LOAD_SCALE=medium for a quicker dataset.
