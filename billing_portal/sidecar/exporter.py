@@ -49,6 +49,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from billing_portal.months import month_start, next_month
 from billing_portal.ownership.yamlfile import load_yaml_model
 from billing_portal.sidecar import ledger
 from billing_portal.sidecar.query import (
@@ -64,10 +65,6 @@ CACHE_TTL_SECONDS = 300
 BUCKETS = ("by_usage", "by_ownership", "by_fallback", "unallocated")
 ATTRIBUTES = ("team", "business_unit", "cost_center")
 LEVELS = ("high", "medium", "low")
-
-
-def _month_start(now: dt.datetime) -> dt.datetime:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 class GaugeCache:
@@ -144,8 +141,7 @@ class CostCollector(Collector):
     def _aggregates(self, conn, newest: dt.date | None, now: dt.datetime) -> dict:
         out: dict = {"mtd": [], "buckets": {}, "levels": {}, "unallocated_share": None, "credits": None,
                      "completeness": {}}
-        lo = _month_start(now)
-        hi = (lo + dt.timedelta(days=32)).replace(day=1)
+        lo, hi = month_start(now), next_month(now)
         source = pick_source({"business_unit"}, "month")
         where = range_and_filters(source, lo, hi, {})
         out["mtd"] = [(r["business_unit"] or "unknown", r["amount_usd"]) for r in conn.execute(

@@ -37,6 +37,7 @@ from billing_portal.model.tables import (
     month_rollup_of,
     readable_rollups_of,
 )
+from billing_portal.months import next_month
 from billing_portal.sidecar.vocabulary import DESCRIPTIONS, GROUP_BY_ALIASES, TOPIC_DESCRIPTIONS
 
 # Filters on these dimensions are case-insensitive: their values are a fixed vocabulary in one case (Confluent's
@@ -289,7 +290,7 @@ def month_plan(source: Source, granularity: str, from_ts: dt.datetime, to_ts: dt
     months, days, minus = [], [], []
     m = first.replace(day=1)
     while m < end:
-        m_end = (m + dt.timedelta(days=32)).replace(day=1)
+        m_end = next_month(m)
         lo, hi = max(m, first), min(m_end, end)
         inside, length = (hi - lo).days, (m_end - m).days
         if inside == length:

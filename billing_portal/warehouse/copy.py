@@ -137,7 +137,6 @@ def join_rows(columns: Sequence[pa.Array]) -> pa.Array:
 
 def value_bytes(arr: pa.Array) -> memoryview:
     """The contiguous bytes of a string array's values (no copy)."""
-
     offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)
     start, end = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])

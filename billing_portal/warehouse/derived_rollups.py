@@ -23,16 +23,9 @@ import psycopg
 from psycopg import sql
 
 from billing_portal.model.tables import RollupTable, derived_rollups_of
+from billing_portal.months import month_start, next_month
 
 LOCK_KEY = 727_274_017  # pg_advisory_xact_lock(LOCK_KEY, hashtext(rollup || month)): one writer of a month at a time
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 def _insert(rollup: RollupTable) -> sql.Composed:
@@ -83,8 +76,7 @@ def rebuild_derived_rollups(conn: psycopg.Connection, facts: str, first: dt.date
     written per rollup."""
     written = {}
     for rollup in (r for r in derived_rollups_of(facts) if r.grain in grains):
-        lo, hi = (month_start(first), next_month(last)) if rollup.grain == "month" else (
-            first, last + dt.timedelta(days=1))
+        lo, hi = _bounds(rollup, first)[0], _bounds(rollup, last)[1]
         conn.execute(_delete(rollup), {"lo": lo, "hi": hi})
         written[rollup.name] = conn.execute(_insert(rollup), {"lo": lo, "hi": hi}).rowcount
     return written

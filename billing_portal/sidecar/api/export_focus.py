@@ -20,6 +20,7 @@ from apiflask import APIBlueprint
 from psycopg import sql
 
 from billing_portal.money import UNIT
+from billing_portal.months import month_start, next_month
 from billing_portal.sidecar import db, focus
 from billing_portal.sidecar.api.common import read_endpoint, responses
 from billing_portal.sidecar.encode import csv_lines, csv_response, money, ts
@@ -94,10 +95,6 @@ def _decimal(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
 
-def _next_month(month_start: dt.datetime) -> dt.datetime:
-    return (month_start + dt.timedelta(days=32)).replace(day=1)
-
-
 def focus_row(r: dict) -> list:
     hour: dt.datetime = r["hour"]
     amount: Decimal = r["amount_usd"]
@@ -106,7 +103,6 @@ def focus_row(r: dict) -> list:
     if line_amount is None:  # no bill line (never expected): the fact is its own line
         line_amount, original = amount, amount
     share = (amount / line_amount) if line_amount else None
-    month_start = hour.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     product, line_type = r["product"], r["line_type"]
     category = focus.charge_category(product, line_type, amount, r["description"])
     service, service_category, subcategory = focus.service(product, line_type, category)
@@ -137,7 +133,7 @@ def focus_row(r: dict) -> list:
         allocated_tags = {"confluent/topic": topic, "confluent/topic_owner": r["owner"]}
     return [
         money(amount), money(amount), money(list_cost), money(amount), "USD",
-        ts(hour), ts(hour + dt.timedelta(hours=1)), ts(month_start), ts(_next_month(month_start)),
+        ts(hour), ts(hour + dt.timedelta(hours=1)), ts(month_start(hour)), ts(next_month(hour)),
         category, None, focus.charge_frequency(category, product, line_type),
         r["description"] or f"{product} {line_type}",
         service, service_category, subcategory, PROVIDER, PROVIDER, PROVIDER,
