@@ -3,64 +3,22 @@
 -- them up to date in each day's write transaction). All are summed from another rollup: exact NUMERIC sums of the
 -- amounts, the charges and the fact counts.
 
--- The topic view by its business attributes (as cost_daily_business is the principal view's): what
--- /v1/topics/summary groups by team, business unit, data product or cost center reads.
-CREATE TABLE topic_cost_daily_business (
-    usage_date        date          NOT NULL,
-    product           text          NOT NULL,
-    team              text,
-    business_unit     text,
-    business_product  text,
-    cost_center       text,
-    confidence        text          NOT NULL,
-    amount_usd        numeric(20,8) NOT NULL,
-    fact_rows         bigint        NOT NULL,
-    charges_usd       numeric(20,8) NOT NULL
-);
+-- The topic view by its business attributes (as cost_daily_business is the principal view's, with the same
+-- columns): what /v1/topics/summary groups by team, business unit, data product or cost center reads.
+CREATE TABLE topic_cost_daily_business (LIKE cost_daily_business);
 CREATE INDEX topic_cost_daily_business_date ON topic_cost_daily_business (usage_date);
 
--- One row per month (its first day) and group of each small day rollup.
-CREATE TABLE cost_monthly_business (
-    usage_month       date          NOT NULL,
-    product           text          NOT NULL,
-    team              text,
-    business_unit     text,
-    business_product  text,
-    cost_center       text,
-    confidence        text          NOT NULL,
-    amount_usd        numeric(20,8) NOT NULL,
-    fact_rows         bigint        NOT NULL,
-    charges_usd       numeric(20,8) NOT NULL
-);
+-- One row per month (its first day, `usage_month`) and group of each small day rollup: the day rollup's columns.
+CREATE TABLE cost_monthly_business (LIKE cost_daily_business);
+ALTER TABLE cost_monthly_business RENAME COLUMN usage_date TO usage_month;
 CREATE INDEX cost_monthly_business_month ON cost_monthly_business (usage_month);
 
-CREATE TABLE cost_monthly_principal (
-    usage_month       date          NOT NULL,
-    principal_id      text          NOT NULL,
-    principal_type    text,
-    owner             text,
-    team              text,
-    business_unit     text,
-    business_product  text,
-    cost_center       text,
-    amount_usd        numeric(20,8) NOT NULL,
-    fact_rows         bigint        NOT NULL,
-    charges_usd       numeric(20,8) NOT NULL
-);
+CREATE TABLE cost_monthly_principal (LIKE cost_daily_principal);
+ALTER TABLE cost_monthly_principal RENAME COLUMN usage_date TO usage_month;
 CREATE INDEX cost_monthly_principal_month ON cost_monthly_principal (usage_month);
 
-CREATE TABLE topic_cost_monthly_business (
-    usage_month       date          NOT NULL,
-    product           text          NOT NULL,
-    team              text,
-    business_unit     text,
-    business_product  text,
-    cost_center       text,
-    confidence        text          NOT NULL,
-    amount_usd        numeric(20,8) NOT NULL,
-    fact_rows         bigint        NOT NULL,
-    charges_usd       numeric(20,8) NOT NULL
-);
+CREATE TABLE topic_cost_monthly_business (LIKE topic_cost_daily_business);
+ALTER TABLE topic_cost_monthly_business RENAME COLUMN usage_date TO usage_month;
 CREATE INDEX topic_cost_monthly_business_month ON topic_cost_monthly_business (usage_month);
 
 -- The days and months already stored (the same statements as warehouse/derived_rollups.py, over every day at once).
