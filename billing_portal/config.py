@@ -181,6 +181,11 @@ class Settings(BaseModel):
         return str(value)
 
 
+def setting_default(name: str):
+    """A setting's default, as written once in `Settings` (for the Dagster resources' own defaults)."""
+    return Settings.model_fields[name].default
+
+
 def load_dotenv_file(path: Path | str = ".env") -> None:
     """Load `.env` into os.environ without overriding variables already set (so Dagster EnvVar sees them too)."""
     p = Path(path)

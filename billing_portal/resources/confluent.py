@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from dagster import ConfigurableResource
 
-from billing_portal.config import DEFAULT_API_URL, DEFAULT_TELEMETRY_URL, Settings
-
-
-def _default(name: str):
-    """A setting's default (billing_portal/config.py, where defaults are written once)."""
-    return Settings.model_fields[name].default
+from billing_portal.config import DEFAULT_API_URL, DEFAULT_TELEMETRY_URL, setting_default
 
 
 class HttpBudgetResource(ConfigurableResource):
     """What every Confluent client's HTTP transport shares: the retry budget and read timeout (CCLOUD_HTTP_*)."""
 
-    max_attempts: int = _default("CCLOUD_HTTP_MAX_ATTEMPTS")
-    retry_budget_seconds: float = _default("CCLOUD_HTTP_RETRY_BUDGET_SECONDS")
-    read_timeout_seconds: float = _default("CCLOUD_HTTP_READ_TIMEOUT_SECONDS")
+    max_attempts: int = setting_default("CCLOUD_HTTP_MAX_ATTEMPTS")
+    retry_budget_seconds: float = setting_default("CCLOUD_HTTP_RETRY_BUDGET_SECONDS")
+    read_timeout_seconds: float = setting_default("CCLOUD_HTTP_READ_TIMEOUT_SECONDS")
 
     def http_config(self):
         from billing_portal.confluent.http import HttpConfig
@@ -36,9 +31,9 @@ class ConfluentCloudResource(HttpBudgetResource):
     api_url: str = DEFAULT_API_URL
     telemetry_url: str = DEFAULT_TELEMETRY_URL
     max_workers: int = 4
-    billing_page_size: int = _default("CCLOUD_BILLING_PAGE_SIZE")
+    billing_page_size: int = setting_default("CCLOUD_BILLING_PAGE_SIZE")
     # How far back the Metrics API answers (METRICS_RETENTION_DAYS): older days are never queried.
-    metrics_retention_days: int = _default("METRICS_RETENTION_DAYS")
+    metrics_retention_days: int = setting_default("METRICS_RETENTION_DAYS")
 
     def _http(self, base_url: str, family: str):
         from billing_portal.confluent.http import ConfluentHttp
@@ -99,7 +94,7 @@ class FlinkResource(HttpBudgetResource):
     key, and/or FLINK_API_KEY/_SECRET for every region without an entry). Optional: without any, statements are not
     read and Flink lines go to the pool's owner."""
 
-    endpoint_template: str = _default("FLINK_ENDPOINT_TEMPLATE")
+    endpoint_template: str = setting_default("FLINK_ENDPOINT_TEMPLATE")
     credentials_file: str | None = None
     api_key: str | None = None
     api_secret: str | None = None

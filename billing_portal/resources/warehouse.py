@@ -17,7 +17,7 @@ from dagster import ConfigurableResource
 from psycopg import sql
 from pydantic import PrivateAttr
 
-from billing_portal.config import Settings
+from billing_portal.config import setting_default
 from billing_portal.errors import BillingPortalError
 from billing_portal.warehouse.connection import connect, normalize_url
 from billing_portal.warehouse.migrate import migrate
@@ -79,11 +79,11 @@ class WarehouseResource(ConfigurableResource):
     PostgreSQL under `home` is started (or reused). Migrations are applied on first use."""
 
     database_url: str | None = None
-    home: str = str(Settings.model_fields["BILLING_PORTAL_HOME"].default)
+    home: str = str(setting_default("BILLING_PORTAL_HOME"))
     # How long a write waits for another run holding the same (asset, day) partition before failing clearly.
-    partition_lock_wait_seconds: float = Settings.model_fields["BILLING_PORTAL_PARTITION_LOCK_WAIT_SECONDS"].default
+    partition_lock_wait_seconds: float = setting_default("BILLING_PORTAL_PARTITION_LOCK_WAIT_SECONDS")
     # Days the /metrics ledger keeps comparing (RESTATEMENT_WINDOW_DAYS + 1, ending at the newest complete day).
-    metrics_window_days: int = Settings.model_fields["RESTATEMENT_WINDOW_DAYS"].default + 1
+    metrics_window_days: int = setting_default("RESTATEMENT_WINDOW_DAYS") + 1
 
     _url: str | None = PrivateAttr(default=None)
 
