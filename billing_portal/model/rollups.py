@@ -70,11 +70,15 @@ ROLLUP_TABLES: tuple[RollupTable, ...] = (COST_DAILY, COST_HOURLY_TEAM, COST_DAI
                                           COST_MONTHLY_PRINCIPAL, TOPIC_COST_MONTHLY_BUSINESS)
 
 
+def _cheapest_first(rollups) -> tuple[RollupTable, ...]:
+    """By rank, day grain before hour grain at equal rank."""
+    return tuple(sorted(rollups, key=lambda r: (r.grain == "hour", r.rank)))
+
+
 def rollups_of(facts: str) -> tuple[RollupTable, ...]:
     """The rollups of one fact table summed from its facts (its writer's), cheapest first (day grain before hour
     grain at equal rank)."""
-    return tuple(sorted((r for r in ROLLUP_TABLES if r.source.name == facts and r.of is None),
-                        key=lambda r: (r.grain == "hour", r.rank)))
+    return _cheapest_first(r for r in ROLLUP_TABLES if r.source.name == facts and r.of is None)
 
 
 def derived_rollups_of(facts: str) -> tuple[RollupTable, ...]:
@@ -93,8 +97,7 @@ def derived_rollups_of(facts: str) -> tuple[RollupTable, ...]:
 
 def readable_rollups_of(facts: str) -> tuple[RollupTable, ...]:
     """The day and hour rollups a reader of one fact table chooses from (whatever writes them), cheapest first."""
-    return tuple(sorted((r for r in ROLLUP_TABLES if r.source.name == facts and r.grain != "month"),
-                        key=lambda r: (r.grain == "hour", r.rank)))
+    return _cheapest_first(r for r in ROLLUP_TABLES if r.source.name == facts and r.grain != "month")
 
 
 def month_rollup_of(day: RollupTable) -> RollupTable | None:
